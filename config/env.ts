@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Task queue every rollgate worker polls and every rollout is started on. */
+export const DEFAULT_TASK_QUEUE = 'rollgate';
+/** Port the REST API listens on when PORT is unset. */
+export const DEFAULT_API_PORT = 3000;
+/** Local PostgreSQL server tried when DATABASE_URL is unset (trust auth, user postgres). */
+export const DEFAULT_LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432';
+/** Database name created on the PostgreSQL server when DATABASE_URL does not name one. */
+export const DEFAULT_DATABASE_NAME = 'rollgate';
+/** Directory for local state: the Temporal dev server's SQLite file and the embedded PostgreSQL. */
+export const DEFAULT_DATA_DIR = '.data';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/**
+ * Env is every setting rollgate reads from the environment. It is parsed once at start-up;
+ * nothing else reads process.env.
+ */
+export const Env = z.object({
+  /** TEMPORAL_ADDRESS is host:port of the Temporal frontend; unset means `npm start` runs a dev server. */
+  TEMPORAL_ADDRESS: optionalString,
+  /** TEMPORAL_NAMESPACE defaults to `default`. */
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** TEMPORAL_API_KEY, when set, is sent as a bearer key (implies TLS, as Temporal Cloud expects). */
+  TEMPORAL_API_KEY: optionalString,
+  /** TEMPORAL_TLS turns TLS on without client certificates. */
+  TEMPORAL_TLS: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((value) => value === 'true' || value === '1'),
+  /** TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH enable mTLS. */
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalString,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalString,
+  /** TEMPORAL_CLI_PATH is a Temporal CLI binary to use for the local dev server. */
+  TEMPORAL_CLI_PATH: optionalString,
+  /** ROLLGATE_TASK_QUEUE defaults to `rollgate`. */
+  ROLLGATE_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  /** DATABASE_URL is a PostgreSQL connection string; unset means the local server, else an embedded one. */
+  DATABASE_URL: optionalString,
+  /** ROLLGATE_DATA_DIR holds local state (dev server SQLite, embedded PostgreSQL); default `.data`. */
+  ROLLGATE_DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
+  /** PORT is the REST API's port; default 3000. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_API_PORT),
+  /** LOG_LEVEL is one of debug, info, warn, error; default info. */
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+export type Env = z.infer<typeof Env>;
+
+/** loadEnv parses the environment once, failing with every problem named. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = Env.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid environment:\n${problems.join('\n')}`);
+  }
+  return result.data;
+}

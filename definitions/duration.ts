@@ -1,0 +1,62 @@
+/**
+ * Durations in plans are human-friendly (`6w`, `14d`, `36h`, `90m`, `30s`, `500ms`, or combined
+ * such as `1d12h`) or ISO 8601 (`P6W`, `P14D`, `PT36H`, `P1DT12H`). Months and years are not
+ * accepted because their length varies; write weeks or days instead.
+ *
+ * Pure and deterministic: also used inside workflow code.
+ */
+
+const UNIT_MS = {
+  w: 7 * 24 * 3_600_000,
+  d: 24 * 3_600_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+} as const;
+
+const FRIENDLY = /^(?:(\d+(?:\.\d+)?)w)?(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/;
+const ISO = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+
+/** parseDuration returns the duration in milliseconds, or undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed === 'P' || trimmed.endsWith('T')) return undefined;
+  const friendly = FRIENDLY.exec(trimmed);
+  if (friendly) {
+    const [, w, d, h, m, s, ms] = friendly;
+    return total([w, UNIT_MS.w], [d, UNIT_MS.d], [h, UNIT_MS.h], [m, UNIT_MS.m], [s, UNIT_MS.s], [ms, UNIT_MS.ms]);
+  }
+  const iso = ISO.exec(trimmed);
+  if (iso) {
+    const [, w, d, h, m, s] = iso;
+    return total([w, UNIT_MS.w], [d, UNIT_MS.d], [h, UNIT_MS.h], [m, UNIT_MS.m], [s, UNIT_MS.s]);
+  }
+  return undefined;
+}
+
+function total(...parts: Array<[string | undefined, number]>): number | undefined {
+  let sum = 0;
+  let any = false;
+  for (const [amount, unit] of parts) {
+    if (amount === undefined) continue;
+    any = true;
+    sum += Number(amount) * unit;
+  }
+  return any ? Math.round(sum) : undefined;
+}
+
+/** formatDuration renders milliseconds in the largest friendly units, e.g. `2w3d`, `36h`, `1500ms`. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let out = '';
+  for (const [unit, size] of Object.entries(UNIT_MS)) {
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      out += `${count}${unit}`;
+      rest -= count * size;
+    }
+  }
+  return out;
+}
