@@ -37,6 +37,11 @@ module.exports = tseslint.config(
           paths: sandboxBanned.map((name) => ({ name, message: 'Not allowed in workflow code: it is not deterministic or not sandbox-safe.' })),
           patterns: [
             { group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'Workflows import activities with `import type` only.' },
+            {
+              regex: '/definitions(/index|/load|/digest)?$',
+              allowTypeImports: true,
+              message: 'Import the pure definitions modules (schema, duration, graph) directly; the index pulls in the YAML loader and node:crypto.',
+            },
             { group: ['**/db', '**/db/*', '**/api', '**/api/*', '**/cli/*', '**/workers/*'], message: 'Workflow code may not depend on I/O modules.' },
           ],
         },

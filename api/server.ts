@@ -1,15 +1,75 @@
-// Contract (implementation in progress):
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import type { TemporalConnectionSettings } from '../config/temporal';
+import { loadEnv } from '../config/env';
+import { temporalConnectionOptions } from '../config/temporal';
+import { createPool } from '../db/pool';
+import { createApp } from './app';
+
 export interface ApiServerOptions {
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
   databaseUrl: string;
   port: number;
+  /** connection carries TLS and API-key settings; the address above wins. */
+  connection?: TemporalConnectionSettings;
 }
+
 export interface RunningApi {
   url: string;
   stop(): Promise<void>;
 }
-export async function startApiServer(_options: ApiServerOptions): Promise<RunningApi> {
-  throw new Error('not implemented yet');
+
+/** startApiServer connects to Temporal and PostgreSQL and listens on port (0 picks a free one). */
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApi> {
+  const connection = await Connection.connect({ ...options.connection, address: options.temporalAddress });
+  const temporal = new Client({ connection, namespace: options.namespace });
+  const pool = createPool(options.databaseUrl);
+  const app = createApp({ pool, temporal, taskQueue: options.taskQueue });
+  const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
+    const listening = app.listen(options.port, '0.0.0.0', () => resolve(listening));
+    listening.once('error', reject);
+  }).catch(async (error: NodeJS.ErrnoException) => {
+    await Promise.allSettled([connection.close(), pool.end()]);
+    if (error.code === 'EADDRINUSE') throw new Error(`port ${options.port} is in use: stop what holds it or set PORT`);
+    throw error;
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await Promise.allSettled([connection.close(), pool.end()]);
+    },
+  };
+}
+
+// `tsx api/server.ts` runs the API on its own, against TEMPORAL_ADDRESS and DATABASE_URL.
+if (require.main === module) {
+  const env = loadEnv();
+  if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) {
+    console.error('api: set TEMPORAL_ADDRESS and DATABASE_URL, or use `npm start` to run the whole local stack');
+    process.exit(1);
+  }
+  void startApiServer({
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.ROLLGATE_TASK_QUEUE,
+    databaseUrl: env.DATABASE_URL,
+    port: env.PORT,
+    connection: temporalConnectionOptions(env),
+  }).then(
+    (api) => {
+      console.log(`api: listening on ${api.url}`);
+      const stop = () => void api.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error: Error) => {
+      console.error(`api: cannot start: ${error.message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -1,13 +1,67 @@
-// Contract (implementation in progress):
+import { NativeConnection } from '@temporalio/worker';
+import type { TemporalConnectionSettings } from '../config/temporal';
+import { loadEnv } from '../config/env';
+import { temporalConnectionOptions } from '../config/temporal';
+import { createPool } from '../db/pool';
+import { createWorker } from './worker';
+
 export interface WorkerOptions {
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
   databaseUrl: string;
+  /** connection carries TLS and API-key settings; the address above wins. */
+  connection?: TemporalConnectionSettings;
 }
+
 export interface RunningWorker {
   stop(): Promise<void>;
 }
-export async function startWorker(_options: WorkerOptions): Promise<RunningWorker> {
-  throw new Error('not implemented yet');
+
+/** startWorker connects, starts polling, and returns a handle whose stop() drains and closes. */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ ...options.connection, address: options.temporalAddress });
+  const pool = createPool(options.databaseUrl);
+  let worker;
+  try {
+    worker = await createWorker({ connection, namespace: options.namespace, taskQueue: options.taskQueue, pool });
+  } catch (error) {
+    await Promise.allSettled([connection.close(), pool.end()]);
+    throw error;
+  }
+  const running = worker.run();
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await Promise.allSettled([connection.close(), pool.end()]);
+    },
+  };
+}
+
+// `tsx workers/main.ts` runs a worker on its own, against TEMPORAL_ADDRESS and DATABASE_URL.
+if (require.main === module) {
+  const env = loadEnv();
+  if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) {
+    console.error('worker: set TEMPORAL_ADDRESS and DATABASE_URL, or use `npm start` to run the whole local stack');
+    process.exit(1);
+  }
+  void startWorker({
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.ROLLGATE_TASK_QUEUE,
+    databaseUrl: env.DATABASE_URL,
+    connection: temporalConnectionOptions(env),
+  }).then(
+    (worker) => {
+      console.log(`worker: polling task queue ${env.ROLLGATE_TASK_QUEUE}`);
+      const stop = () => void worker.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error: Error) => {
+      console.error(`worker: cannot start: ${error.message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -1,0 +1,23 @@
+import type { Pool } from 'pg';
+import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
+
+export interface RecordEventInput {
+  event: AuditEvent;
+  /** progress, when given, updates the rollout registry (state, active stages, status snapshot). */
+  progress?: RolloutProgress;
+}
+
+/**
+ * createActivities binds every side effect the workflows need to a database pool. Workflows
+ * reach these through `import type` and proxyActivities only.
+ */
+export function createActivities(pool: Pool) {
+  return {
+    /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */
+    async recordEvent(input: RecordEventInput): Promise<void> {
+      await recordAuditEvent(pool, input.event, input.progress);
+    },
+  };
+}
+
+export type RolloutActivities = ReturnType<typeof createActivities>;

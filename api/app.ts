@@ -1,0 +1,32 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { healthRouter } from './health';
+import { plansRouter } from './plans-routes';
+import { problemHandler, unknownRoute } from './problem';
+import { rolloutsRouter } from './rollouts-routes';
+
+/** Largest JSON request body accepted. */
+const JSON_BODY_LIMIT = '256kb';
+
+export interface AppDeps {
+  pool: Pool;
+  temporal: Client;
+  taskQueue: string;
+}
+
+/**
+ * createApp builds the REST API. Authentication slots in as middleware before the /v1 routers;
+ * /healthz stays open.
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(healthRouter(deps.pool, deps.temporal));
+  app.use('/v1/plans', plansRouter(deps.pool));
+  app.use('/v1/rollouts', express.json({ limit: JSON_BODY_LIMIT }), rolloutsRouter(deps));
+  app.use(unknownRoute);
+  app.use(problemHandler);
+  return app;
+}

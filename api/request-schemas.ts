@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** RolloutId: letters, digits, dot, dash and underscore; at most 100 characters. */
+export const RolloutId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "_" or "-" (at most 100), starting with a letter or digit');
+
+/** StartRolloutRequest is the body of POST /v1/rollouts. */
+export const StartRolloutRequest = z.strictObject({
+  /** plan is the plan's name. */
+  plan: z.string().min(1),
+  /** version pins a plan version; default the latest. */
+  version: z.number().int().positive().optional(),
+  /** rolloutId names the rollout; default a random UUID. */
+  rolloutId: RolloutId.optional(),
+  /** startedBy is who asked for the rollout (recorded in the audit trail). */
+  startedBy: z.string().trim().min(1).max(200).optional(),
+});
+export type StartRolloutRequest = z.infer<typeof StartRolloutRequest>;
+
+/** StageDecisionRequest is the body of POST /v1/rollouts/:id/stages/:stageId/approvals. */
+export const StageDecisionRequest = z
+  .strictObject({
+    decision: z.enum(['approve', 'reject']),
+    approver: z.string().trim().min(1).max(200),
+    /** role is the requirement the sign-off counts toward; needed when the stage requires several roles. */
+    role: z.string().min(1).optional(),
+    comment: z.string().trim().max(4000).optional(),
+  })
+  .refine((body) => body.decision !== 'reject' || Boolean(body.comment), {
+    path: ['comment'],
+    message: 'a rejection needs a reason in comment',
+  });
+export type StageDecisionRequest = z.infer<typeof StageDecisionRequest>;
+
+/** OperatorActionRequest is the optional body of pause, resume and abort. */
+export const OperatorActionRequest = z.strictObject({
+  by: z.string().trim().min(1).max(200).optional(),
+  reason: z.string().trim().max(4000).optional(),
+});
+
+/** Paging for list endpoints. */
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: z.coerce.number().int().min(0).default(0),
+  plan: z.string().optional(),
+  state: z.string().optional(),
+});

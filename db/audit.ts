@@ -1,0 +1,78 @@
+import type { Pool } from 'pg';
+
+/** AuditEvent is one entry of a rollout's append-only audit trail. */
+export interface AuditEvent {
+  /** eventId is the writer's idempotency key: writing the same id twice stores it once. */
+  eventId: string;
+  rolloutId: string;
+  planName: string;
+  planVersion: number;
+  stageId?: string;
+  type: string;
+  /** actor is who caused the event: a person, a service, or `rollgate` for the engine itself. */
+  actor?: string;
+  detail?: Record<string, unknown>;
+  occurredAt: string;
+}
+
+/** RolloutProgress is what the workflow reports with an event, so the rollout registry stays current. */
+export interface RolloutProgress {
+  state: string;
+  activeStages: string[];
+  status: unknown;
+}
+
+/**
+ * recordAuditEvent appends event and, when progress is given, updates the rollout's registry
+ * row in the same transaction. Idempotent on eventId.
+ */
+export async function recordAuditEvent(pool: Pool, event: AuditEvent, progress?: RolloutProgress): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO audit_events (event_id, rollout_id, plan_name, plan_version, stage_id, type, actor, detail, occurred_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`,
+      [
+        event.eventId,
+        event.rolloutId,
+        event.planName,
+        event.planVersion,
+        event.stageId ?? null,
+        event.type,
+        event.actor ?? null,
+        JSON.stringify(event.detail ?? {}),
+        event.occurredAt,
+      ],
+    );
+    if (progress) {
+      await client.query(
+        `UPDATE rollouts SET state = $2, active_stages = $3, status = $4, updated_at = now() WHERE rollout_id = $1`,
+        [event.rolloutId, progress.state, progress.activeStages, JSON.stringify(progress.status)],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export interface StoredAuditEvent extends Omit<AuditEvent, 'eventId'> {
+  seq: number;
+  recordedAt: string;
+}
+
+/** listAuditEvents pages through a rollout's trail in order: events with seq > after, at most limit. */
+export async function listAuditEvents(pool: Pool, rolloutId: string, after: number, limit: number): Promise<StoredAuditEvent[]> {
+  const result = await pool.query<StoredAuditEvent>(
+    `SELECT seq::float8 AS seq, rollout_id AS "rolloutId", plan_name AS "planName", plan_version AS "planVersion",
+            stage_id AS "stageId", type, actor, detail,
+            to_json(occurred_at) #>> '{}' AS "occurredAt", to_json(recorded_at) #>> '{}' AS "recordedAt"
+       FROM audit_events WHERE rollout_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    [rolloutId, after, limit],
+  );
+  return result.rows;
+}
