@@ -1,0 +1,92 @@
+import { startHarness, type Harness } from '../support/harness';
+import { approve, planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+const twoStages = planYaml('controls', { pilot: [], shadow: ['pilot'] });
+
+describe('human control of a rollout', () => {
+  it('holds a rejected stage until it is approved', async () => {
+    const id = await startRollout(h, twoStages);
+    const early = await approve(h, id, 'pilot');
+    expect(early.status).toBe(409);
+    expect(early.body.reason).toBe('StageNotAwaitingSignOff');
+
+    await waitForStage(h, id, 'pilot', 'awaiting-approval');
+    const noReason = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'reject', approver: 'sam' });
+    expect(noReason.status).toBe(422);
+    expect(noReason.body.errors).toEqual([{ path: 'comment', message: 'a rejection needs a reason in comment' }]);
+
+    const rejected = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, {
+      decision: 'reject',
+      approver: 'sam',
+      comment: 'three false positives on the first shift',
+    });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.stage.state).toBe('held');
+    expect((await h.http('GET', `/v1/rollouts/${id}`)).body.stages[1].state).toBe('pending');
+
+    const approved = await approve(h, id, 'pilot', 'sam');
+    expect(approved.body.stage).toMatchObject({ state: 'passed', approvals: [{ approver: 'sam', decision: 'approve' }] });
+    expect(approved.body.stage.history.map((d: { decision: string }) => d.decision)).toEqual(['reject', 'approve']);
+    await waitForStage(h, id, 'shadow', 'awaiting-approval');
+
+    const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events;
+    expect(events.find((e: { type: string }) => e.type === 'stage.rejected')).toMatchObject({
+      stageId: 'pilot',
+      actor: 'sam',
+      detail: { comment: 'three false positives on the first shift', stageState: 'held' },
+    });
+  });
+
+  it('refuses sign-off while paused and continues after resume', async () => {
+    const id = await startRollout(h, twoStages);
+    await waitForStage(h, id, 'pilot', 'awaiting-approval');
+    expect((await h.http('POST', `/v1/rollouts/${id}/pause`, { by: 'lee', reason: 'line maintenance' })).status).toBe(202);
+    await waitForRollout(h, id, 'paused');
+    const refused = await approve(h, id, 'pilot');
+    expect(refused.status).toBe(409);
+    expect(refused.body.reason).toBe('RolloutNotRunning');
+
+    expect((await h.http('POST', `/v1/rollouts/${id}/resume`, { by: 'lee' })).status).toBe(202);
+    await waitForRollout(h, id, 'running');
+    expect((await approve(h, id, 'pilot')).body.stage.state).toBe('passed');
+    await waitForStage(h, id, 'shadow', 'awaiting-approval');
+    const types = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['rollout.paused', 'rollout.resumed']));
+  });
+
+  it('aborts: unfinished stages end aborted and the rollout takes no more decisions', async () => {
+    const id = await startRollout(h, twoStages);
+    await waitForStage(h, id, 'pilot', 'awaiting-approval');
+    expect((await h.http('POST', `/v1/rollouts/${id}/abort`, { by: 'lee', reason: 'data contract broken' })).status).toBe(202);
+    const status = await waitForRollout(h, id, 'aborted');
+    expect(status.stages.map((s: { state: string }) => s.state)).toEqual(['aborted', 'aborted']);
+    expect(status.endedAt).toEqual(expect.any(String));
+
+    expect((await approve(h, id, 'pilot')).status).toBe(409);
+    expect((await h.http('POST', `/v1/rollouts/${id}/resume`, {})).status).toBe(409);
+    const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events;
+    expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', detail: { reason: 'data contract broken' } });
+  });
+
+  it('answers clearly for unknown rollouts, stages, plans and taken ids', async () => {
+    const id = await startRollout(h, twoStages, 'named-once');
+    await waitForStage(h, id, 'pilot', 'awaiting-approval');
+    const unknownStage = await approve(h, id, 'nope');
+    expect(unknownStage.status).toBe(404);
+    expect(unknownStage.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(unknownStage.body.detail).toBe('the plan has no stage nope');
+    expect((await h.http('GET', '/v1/rollouts/missing')).status).toBe(404);
+    expect((await h.http('POST', '/v1/rollouts', { plan: 'controls', rolloutId: 'named-once' })).status).toBe(409);
+    expect((await h.http('POST', '/v1/rollouts', { plan: 'no-such-plan' })).status).toBe(404);
+    expect((await h.http('POST', '/v1/rollouts', { plan: 'controls', version: 9 })).status).toBe(404);
+    const bad = await h.http('POST', '/v1/rollouts', { plan: 'controls', rolloutId: 'has spaces' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors[0].path).toBe('rolloutId');
+  });
+});

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { startApiServer, type RunningApi } from '../../api/server';
+import { createPool } from '../../db/pool';
+import { createWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { createTestDatabase } from './databases';
+
+/**
+ * Harness runs the real stack for one test file: a throwaway PostgreSQL database, a worker on
+ * a task queue of its own, and the REST API on a free port, all against the shared Temporal dev
+ * server that the global setup started.
+ */
+export interface Harness {
+  temporal: Client;
+  pool: Pool;
+  taskQueue: string;
+  http: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>;
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
+  body: any;
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+export async function startHarness(): Promise<Harness> {
+  const temporalAddress = process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
+  if (!temporalAddress) throw new Error('ROLLGATE_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (global setup)');
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const database = await createTestDatabase();
+  const taskQueue = `rollgate-test-${randomUUID()}`;
+  const pool = createPool(database.url);
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await Connection.connect({ address: temporalAddress });
+  const temporal = new Client({ connection });
+  const api: RunningApi = await startApiServer({
+    temporalAddress,
+    namespace: 'default',
+    taskQueue,
+    databaseUrl: database.url,
+    port: 0,
+  });
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, pool, workflowBundle: await bundle! });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    worker = undefined;
+  };
+  await startWorker();
+
+  return {
+    temporal,
+    pool,
+    taskQueue,
+    startWorker,
+    stopWorker,
+    async http(method, path, body, headers = {}) {
+      const isText = typeof body === 'string' || body instanceof Uint8Array;
+      const response = await fetch(`${api.url}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': isText ? 'application/yaml' : 'application/json' }), ...headers },
+        body: body === undefined ? undefined : isText ? (body as string) : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    },
+    async close() {
+      await stopWorker();
+      await api.stop();
+      await pool.end();
+      await connection.close();
+      await nativeConnection.close();
+      await database.drop();
+    },
+  };
+}
+
+/** eventually retries probe until it returns a value that is not undefined, or fails after timeoutMs. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
