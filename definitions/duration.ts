@@ -43,7 +43,8 @@ function total(...parts: Array<[string | undefined, number]>): number | undefine
     any = true;
     sum += Number(amount) * unit;
   }
-  return any ? Math.round(sum) : undefined;
+  // Absurdly long digit strings overflow to Infinity, which is no duration.
+  return any && Number.isFinite(sum) ? Math.round(sum) : undefined;
 }
 
 /** formatDuration renders milliseconds in the largest friendly units, e.g. `2w3d`, `36h`, `1500ms`. */

@@ -1,0 +1,262 @@
+import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit, type Alias, type Document, type Node, type YAMLError } from 'yaml';
+import { checkGraph, type GraphStage } from './graph';
+import { Plan } from './schema';
+import { closestMatch } from './suggest';
+import { findInvalidUtf8, utf8Length, utf8Position } from './utf8';
+import { formatPath, locate, locateKey, pathAtOffset, startOf, valueAt, type PlanPath } from './paths';
+import { describeIssue, describeValue, plainErrorMap, requiredKeys } from './zod-issues';
+
+/** MAX_PLAN_BYTES is the largest plan accepted, in UTF-8 bytes: 1 MiB, far more than any real plan needs. */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
+/**
+ * MAX_ALIAS_COUNT bounds YAML alias expansion (the yaml package's `maxAliasCount`, applied when
+ * the document is turned into data), so that a few lines of nested aliases cannot make the
+ * loader build billions of nodes. Reusing an anchored value (`approvals: *standard`) stays
+ * allowed, up to this many times.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** PlanIssue is one problem found in a plan file; line and column are 1-based. */
+export type PlanIssue = {
+  line: number;
+  column: number;
+  /** path is where in the plan the problem is, e.g. `stages[2].minDuration`; '' for the whole file. */
+  path: string;
+  message: string;
+  severity: 'error' | 'warning';
+  /** file is the file name given to loadPlan, if any. */
+  file?: string;
+};
+
+export type LoadResult = { ok: true; plan: Plan; warnings: PlanIssue[] } | { ok: false; errors: PlanIssue[] };
+
+export type LoadOptions = {
+  /** file names the source in the issues (for formatIssue); it is not read. */
+  file?: string;
+};
+
+/**
+ * loadPlan reads a plan from YAML text or UTF-8 bytes and validates it completely: YAML syntax,
+ * the Plan schema and the stage graph. It reports every problem it can find at once, sorted by
+ * position; only YAML syntax errors (other than duplicate keys) stop it early, because what
+ * follows them would be guesswork.
+ */
+export function loadPlan(source: string | Uint8Array, options: LoadOptions = {}): LoadResult {
+  const { plan, issues } = readPlan(source);
+  const located = options.file === undefined ? issues : issues.map((issue) => ({ ...issue, file: options.file }));
+  const sorted = sortIssues(located);
+  const errors = sorted.filter((issue) => issue.severity === 'error');
+  if (plan === undefined || errors.length > 0) return { ok: false, errors };
+  return { ok: true, plan, warnings: sorted.filter((issue) => issue.severity === 'warning') };
+}
+
+/** formatIssue renders an issue as compilers do: `plans/line.yaml:12:5: error: message`. */
+export function formatIssue(issue: PlanIssue, file: string = issue.file ?? '<plan>'): string {
+  return `${file}:${issue.line}:${issue.column}: ${issue.severity}: ${issue.message}`;
+}
+
+type Read = { plan?: Plan; issues: PlanIssue[] };
+
+function readPlan(source: string | Uint8Array): Read {
+  const decoded = decode(source);
+  if ('issue' in decoded) return { issues: [decoded.issue] };
+  const text = decoded.text;
+
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
+  } catch (error) {
+    return { issues: [fileIssue(`the YAML cannot be read: ${errorText(error)}`)] };
+  }
+  const issueAt = (offset: number, path: PlanPath, message: string, severity: PlanIssue['severity'] = 'error'): PlanIssue => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col, path: formatPath(path), message, severity };
+  };
+  const issueAtNode = (node: Node | undefined, path: PlanPath, message: string): PlanIssue => issueAt(startOf(node), path, message);
+
+  const issues: PlanIssue[] = [];
+  for (const error of doc.errors) issues.push(yamlIssue(doc, error, 'error', issueAt));
+  for (const warning of doc.warnings) issues.push(yamlIssue(doc, warning, 'warning', issueAt));
+  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) return { issues };
+
+  const contents = doc.contents;
+  if (!isMap(contents)) {
+    const keys = requiredKeys(Plan).join(', ');
+    const message = contents
+      ? `the plan must be a YAML mapping (key: value lines) with the keys ${keys}; found ${isSeq(contents) ? 'a list' : isScalar(contents) ? describeValue(contents.value) : 'an alias'}`
+      : `the plan is empty: write a YAML mapping (key: value lines) with the keys ${keys}`;
+    issues.push(issueAtNode(contents ?? undefined, [], message));
+    return { issues };
+  }
+
+  const dangling = danglingAlias(doc);
+  if (dangling) {
+    issues.push(issueAtNode(dangling, pathAtOffset(doc, startOf(dangling)), `alias *${dangling.source} refers to no anchor &${dangling.source} defined before it`));
+    return { issues };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml package signals too much alias expansion with a ReferenceError.
+    const alias = error instanceof ReferenceError ? firstAlias(doc) : undefined;
+    const message = alias
+      ? `YAML aliases expand too far (limit ${MAX_ALIAS_COUNT}): refusing a possible alias bomb; write the repeated parts out instead`
+      : error instanceof RangeError
+        ? 'the YAML nests too deeply to be read'
+        : `the YAML cannot be read: ${errorText(error)}`;
+    issues.push(issueAtNode(alias, alias ? pathAtOffset(doc, startOf(alias)) : [], message));
+    return { issues };
+  }
+
+  const parsed = Plan.safeParse(data, { error: plainErrorMap });
+  for (const issue of parsed.error?.issues ?? []) {
+    for (const described of describeIssue(Plan, data, issue)) {
+      const node = described.atKey ? locateKey(doc, described.at) : locate(doc, described.at);
+      issues.push(issueAtNode(node, described.path, described.message));
+    }
+  }
+  for (const problem of graphProblems(data)) {
+    issues.push(issueAtNode(locate(doc, problem.path), problem.path, problem.message));
+  }
+  return { plan: parsed.success ? parsed.data : undefined, issues };
+}
+
+function decode(source: string | Uint8Array): { text: string } | { issue: PlanIssue } {
+  const size = typeof source === 'string' ? utf8Length(source) : source.byteLength;
+  if (size > MAX_PLAN_BYTES) {
+    return { issue: fileIssue(`the plan is too large: ${size} bytes, the limit is ${MAX_PLAN_BYTES} bytes (1 MiB)`) };
+  }
+  let text: string;
+  if (typeof source === 'string') {
+    text = source;
+  } else {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(source);
+    } catch {
+      const offset = Math.max(0, findInvalidUtf8(source));
+      const { line, column } = utf8Position(source, offset);
+      const byte = (source[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+      const message = `the file is not valid UTF-8: bad byte 0x${byte}; save the plan as UTF-8`;
+      return { issue: { line, column, path: '', message, severity: 'error' } };
+    }
+  }
+  // A byte order mark is no content; dropping it keeps columns on the first line right.
+  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+}
+
+type IssueAt = (offset: number, path: PlanPath, message: string, severity?: PlanIssue['severity']) => PlanIssue;
+
+function yamlIssue(doc: Document, error: YAMLError, severity: PlanIssue['severity'], issueAt: IssueAt): PlanIssue {
+  const offset = error.pos[0];
+  switch (error.code) {
+    case 'MULTIPLE_DOCS':
+      return issueAt(offset, [], 'a plan file holds one YAML document, but another one starts here: remove the "---" line and what follows, or make it a separate plan', severity);
+    case 'RESOURCE_EXHAUSTION': {
+      // The parser stops wherever the stack ran out; point at the top-level value holding it instead.
+      const top = pathAtOffset(doc, offset).slice(0, 1);
+      return issueAt(startOf(locate(doc, top)), top, 'the YAML nests too deeply to be read', severity);
+    }
+    case 'DUPLICATE_KEY': {
+      const path = pathAtOffset(doc, offset);
+      const parent = path.slice(0, -1);
+      const key = path[path.length - 1];
+      const where = parent.length > 0 ? `${formatPath(parent)}: ` : '';
+      return issueAt(offset, path, `${where}duplicate key${key === undefined ? '' : ` "${String(key)}"`}`, severity);
+    }
+    default:
+      // After a syntax error the document structure is a guess, so no path is claimed.
+      if (severity === 'error') return issueAt(offset, [], `invalid YAML: ${lowerFirst(error.message)}`, severity);
+      return issueAt(offset, pathAtOffset(doc, offset), lowerFirst(error.message), severity);
+  }
+}
+
+/** graphStages gives the graph checks whatever stage ids and dependencies the data holds, valid or not. */
+function graphStages(data: unknown): GraphStage[] {
+  const stages = isRecord(data) && Array.isArray(data.stages) ? (data.stages as unknown[]) : [];
+  return stages.map((stage, i) => {
+    // A stage without a usable id cannot be depended on; a unique stand-in keeps the indices right.
+    const id = isRecord(stage) && typeof stage.id === 'string' ? stage.id : `stages[${i}]`;
+    const dependsOn = isRecord(stage) && Array.isArray(stage.dependsOn) ? (stage.dependsOn as unknown[]) : [];
+    return { id, dependsOn: dependsOn.map((dep) => (typeof dep === 'string' ? dep : '')) };
+  });
+}
+
+/** At most this many unknown dependencies get a "did you mean", to keep huge broken plans cheap. */
+const MAX_SUGGESTIONS = 20;
+
+function graphProblems(data: unknown): Array<{ path: PlanPath; message: string }> {
+  const stages = graphStages(data);
+  const ids = stages.map((stage) => stage.id);
+  let suggestions = 0;
+  return (
+    checkGraph(stages)
+      // Entries that are not text at all already have a schema error.
+      .filter((problem) => typeof valueAt(data, problem.path) === 'string')
+      .map((problem) => {
+        const dep = valueAt(data, problem.path);
+        const suggestion =
+          problem.kind === 'unknown-dependency' && typeof dep === 'string' && suggestions++ < MAX_SUGGESTIONS ? closestMatch(dep, ids) : undefined;
+        const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
+        return { path: problem.path, message: `${formatPath(problem.path)}: ${problem.message}${hint}` };
+      })
+  );
+}
+
+function danglingAlias(doc: Document): Alias | undefined {
+  const anchors = new Set<string>();
+  let dangling: Alias | undefined;
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) {
+      if (!anchors.has(node.source)) {
+        dangling = node;
+        return visit.BREAK;
+      }
+    } else if (isNode(node) && node.anchor) {
+      anchors.add(node.anchor);
+    }
+    return undefined;
+  });
+  return dangling;
+}
+
+function firstAlias(doc: Document): Alias | undefined {
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+function sortIssues(issues: PlanIssue[]): PlanIssue[] {
+  const seen = new Set<string>();
+  return [...issues]
+    .sort((a, b) => a.line - b.line || a.column - b.column)
+    .filter((issue) => {
+      const key = `${issue.line}:${issue.column}:${issue.severity}:${issue.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+}
+
+function fileIssue(message: string): PlanIssue {
+  return { line: 1, column: 1, path: '', message, severity: 'error' };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? lowerFirst(error.message) : String(error);
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, planDigest } from '../../definitions/digest';
+import { loadPlan } from '../../definitions/load';
+import type { Plan } from '../../definitions/schema';
+
+const base = `name: digest
+owner: test-lead
+stages:
+  - id: only
+    title: Only stage
+    minDuration: 1s
+    approvals: [{ role: approver }]
+`;
+
+function digestOf(text: string): string {
+  const result = loadPlan(text);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return planDigest(result.plan);
+}
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 'x' }], c: null, skip: undefined } })).toBe(
+      '{"a":{"c":null,"d":[1,{"e":"x","f":2}]},"b":1}',
+    );
+  });
+});
+
+describe('planDigest', () => {
+  it('is sha256 over the canonical JSON of the parsed plan', () => {
+    const plan: Plan = {
+      name: 'digest',
+      owner: 'test-lead',
+      stages: [{ id: 'only', title: 'Only stage', dependsOn: [], minDuration: '1s', approvals: [{ role: 'approver', count: 1 }] }],
+    };
+    const canonical =
+      '{"name":"digest","owner":"test-lead","stages":[{"approvals":[{"count":1,"role":"approver"}],"dependsOn":[],"id":"only","minDuration":"1s","title":"Only stage"}]}';
+    expect(canonicalJson(plan)).toBe(canonical);
+    expect(planDigest(plan)).toBe(`sha256:${createHash('sha256').update(canonical).digest('hex')}`);
+    expect(digestOf(base)).toBe(planDigest(plan));
+  });
+
+  it('ignores comments, layout, key order, quoting and written-out defaults', () => {
+    const reformatted = `# A comment that changes nothing.
+owner: "test-lead"
+name: digest
+
+stages:
+  - title: 'Only stage'   # trailing comment
+    id: only
+    approvals:
+      - { count: 1, role: approver }
+    dependsOn: []
+    minDuration: 1s
+`;
+    expect(digestOf(reformatted)).toBe(digestOf(base));
+  });
+
+  it('changes when the content changes', () => {
+    expect(digestOf(base.replace('minDuration: 1s', 'minDuration: 2s'))).not.toBe(digestOf(base));
+    expect(digestOf(base.replace('approver }', 'approver, count: 2 }'))).not.toBe(digestOf(base));
+    expect(digestOf(base)).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
