@@ -6,7 +6,7 @@ import { listAuditEvents } from '../db/audit';
 import { getPlanVersion } from '../db/plans';
 import { getRollout, insertRollout, listRollouts, type RolloutRow } from '../db/rollouts';
 import { abortSignal, approveStageUpdate, pauseSignal, resumeSignal, statusQuery } from '../workflows/messages';
-import type { RolloutInput, RolloutStatus } from '../workflows/rollout-types';
+import type { RolloutInput, RolloutState, RolloutStatus } from '../workflows/rollout-types';
 import type { rolloutWorkflow } from '../workflows/rollout-workflow';
 import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
 import { conflict, notFound, parseBody } from './problem';
@@ -88,17 +88,28 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
     res.json({ rollouts: await listRollouts(pool, query) });
   });
 
+  /** currentStatus asks the workflow for its live status, else answers from the last stored snapshot. */
+  const currentStatus = async (row: RolloutRow): Promise<{ status: RolloutStatus; source: 'live' | 'snapshot' }> => {
+    const live = await temporal.connection
+      .withAbortSignal(AbortSignal.timeout(STATUS_QUERY_TIMEOUT_MS), () => temporal.workflow.getHandle(row.workflowId).query(statusQuery))
+      .catch(() => undefined);
+    if (live) return { status: live, source: 'live' };
+    const stored = (row.status as RolloutStatus | null) ?? {
+      rolloutId: row.rolloutId,
+      plan: row.plan,
+      version: row.version,
+      digest: '',
+      state: row.state as RolloutStatus['state'],
+      startedAt: row.createdAt,
+      stages: [],
+    };
+    return { status: stored, source: 'snapshot' };
+  };
+
   router.get('/:id', async (req, res) => {
     const row = await requireRollout(req);
-    const live = await temporal.connection
-      .withDeadline(Date.now() + STATUS_QUERY_TIMEOUT_MS, () => temporal.workflow.getHandle(row.workflowId).query(statusQuery))
-      .catch(() => undefined);
-    const status = live ?? (row.status as RolloutStatus | null);
-    res.json({
-      ...(status ?? { rolloutId: row.rolloutId, plan: row.plan, version: row.version, state: row.state, stages: [] }),
-      workflowId: row.workflowId,
-      source: live ? 'live' : 'snapshot',
-    });
+    const { status, source } = await currentStatus(row);
+    res.json({ ...status, workflowId: row.workflowId, source });
   });
 
   router.post('/:id/stages/:stageId/approvals', async (req, res) => {
@@ -111,16 +122,22 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
     res.json({ rolloutId: row.rolloutId, stage });
   });
 
-  const operatorAction = (name: 'pause' | 'resume' | 'abort', signal: typeof pauseSignal) =>
+  // Pause, resume and abort are signals; the state check first gives callers a clear 409
+  // instead of a silently ignored request.
+  const operatorAction = (name: 'pause' | 'resume' | 'abort', signal: typeof pauseSignal, appliesTo: RolloutState[]) =>
     router.post(`/:id/${name}`, async (req, res) => {
       const row = await requireRollout(req);
       const action = parseBody(OperatorActionRequest, req.body);
+      const { state } = (await currentStatus(row)).status;
+      if (!appliesTo.includes(state)) {
+        throw conflict(`rollout ${row.rolloutId} is ${state}; ${name} applies to a ${appliesTo.join(' or ')} rollout`, { state });
+      }
       await temporal.workflow.getHandle(row.workflowId).signal(signal, action).catch(rethrow(row.rolloutId));
       res.status(202).json({ rolloutId: row.rolloutId, requested: name });
     });
-  operatorAction('pause', pauseSignal);
-  operatorAction('resume', resumeSignal);
-  operatorAction('abort', abortSignal);
+  operatorAction('pause', pauseSignal, ['running']);
+  operatorAction('resume', resumeSignal, ['paused']);
+  operatorAction('abort', abortSignal, ['running', 'paused']);
 
   router.get('/:id/events', async (req, res) => {
     const row = await requireRollout(req);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConnectionSettings } from '../config/temporal';
@@ -27,9 +28,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const temporal = new Client({ connection, namespace: options.namespace });
   const pool = createPool(options.databaseUrl);
   const app = createApp({ pool, temporal, taskQueue: options.taskQueue });
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
-    const listening = app.listen(options.port, '0.0.0.0', () => resolve(listening));
-    listening.once('error', reject);
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
   }).catch(async (error: NodeJS.ErrnoException) => {
     await Promise.allSettled([connection.close(), pool.end()]);
     if (error.code === 'EADDRINUSE') throw new Error(`port ${options.port} is in use: stop what holds it or set PORT`);

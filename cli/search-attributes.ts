@@ -1,14 +1,11 @@
 import type { Connection } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType, TypedSearchAttributes } from '@temporalio/common';
+import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 
-/** ROLLOUT_SEARCH_ATTRIBUTES are the custom search attributes rollout workflows set; all Keyword. */
-export const ROLLOUT_SEARCH_ATTRIBUTES = [
-  defineSearchAttributeKey('RolloutPlan', SearchAttributeType.KEYWORD),
-  defineSearchAttributeKey('RolloutStage', SearchAttributeType.KEYWORD),
-  defineSearchAttributeKey('RolloutState', SearchAttributeType.KEYWORD),
-] as const;
+import { ROLLOUT_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+export { ROLLOUT_SEARCH_ATTRIBUTES };
 
 const GRPC_ALREADY_EXISTS = 6;
 

@@ -105,11 +105,16 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       const next = applyDecision(stage(decision.stageId), decision, now());
       setStage(next);
       const signOff = next.history[next.history.length - 1]!;
-      await record(decision.decision === 'approve' ? 'stage.approved' : 'stage.rejected', {
-        stageId: next.id,
-        actor: decision.approver,
-        detail: { role: signOff.role, comment: decision.comment, stageState: next.state },
-      });
+      // Both events are queued before the first await, so they precede whatever the pass unblocks.
+      const recorded = [
+        record(decision.decision === 'approve' ? 'stage.approved' : 'stage.rejected', {
+          stageId: next.id,
+          actor: decision.approver,
+          detail: { role: signOff.role, comment: decision.comment, stageState: next.state },
+        }),
+      ];
+      if (next.state === 'passed') recorded.push(record('stage.passed', { stageId: next.id }));
+      await Promise.all(recorded);
       return stage(decision.stageId);
     },
     {
@@ -151,7 +156,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     setStage({ ...stage(id), state: 'awaiting-approval' });
     await record('stage.awaiting-approval', { stageId: id, detail: { required: stage(id).required } });
     await condition(() => isAborted() || stage(id).state === 'passed');
-    if (stage(id).state === 'passed') await record('stage.passed', { stageId: id });
   }
 
   await record('rollout.started', { actor: input.startedBy, detail: { planDigest: input.planDigest } });

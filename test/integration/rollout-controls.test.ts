@@ -69,7 +69,9 @@ describe('human control of a rollout', () => {
     expect(status.endedAt).toEqual(expect.any(String));
 
     expect((await approve(h, id, 'pilot')).status).toBe(409);
-    expect((await h.http('POST', `/v1/rollouts/${id}/resume`, {})).status).toBe(409);
+    const resume = await h.http('POST', `/v1/rollouts/${id}/resume`, {});
+    expect(resume.status).toBe(409);
+    expect(resume.body.detail).toBe(`rollout ${id} is aborted; resume applies to a paused rollout`);
     const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events;
     expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', detail: { reason: 'data contract broken' } });
   });
