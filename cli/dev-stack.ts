@@ -70,7 +70,7 @@ export class DevStack {
       connection: temporal.connection,
     };
     this.checkNotStopping();
-    const worker = await startOrExplain(Component.worker, () => startWorker(common));
+    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL }));
     await this.track(Component.worker, () => worker.stop());
     this.ready(Component.worker, `polling task queue ${env.ROLLGATE_TASK_QUEUE} in namespace ${namespace}`);
 

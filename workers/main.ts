@@ -1,6 +1,6 @@
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { TemporalConnectionSettings } from '../config/temporal';
-import { loadEnv } from '../config/env';
+import { loadEnv, type Env } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createPool } from '../db/pool';
 import { createWorker } from './worker';
@@ -12,7 +12,11 @@ export interface WorkerOptions {
   databaseUrl: string;
   /** connection carries TLS and API-key settings; the address above wins. */
   connection?: TemporalConnectionSettings;
+  /** logLevel is rollgate's LOG_LEVEL; the SDK's own info lines (bundling, state changes) show at debug only. */
+  logLevel?: Env['LOG_LEVEL'];
 }
+
+const SDK_LOG_LEVEL: Record<Env['LOG_LEVEL'], LogLevel> = { debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' };
 
 export interface RunningWorker {
   stop(): Promise<void>;
@@ -20,6 +24,7 @@ export interface RunningWorker {
 
 /** startWorker connects, starts polling, and returns a handle whose stop() drains and closes. */
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  installRuntimeLogger(SDK_LOG_LEVEL[options.logLevel ?? 'info']);
   const connection = await NativeConnection.connect({ ...options.connection, address: options.temporalAddress });
   const pool = createPool(options.databaseUrl);
   let worker;
@@ -39,6 +44,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 }
 
+/** The SDK runtime is process-wide and takes its logger once, before the first connection. */
+export function installRuntimeLogger(level: LogLevel): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // Already installed in this process.
+  }
+}
+
 // `tsx workers/main.ts` runs a worker on its own, against TEMPORAL_ADDRESS and DATABASE_URL.
 if (require.main === module) {
   const env = loadEnv();
@@ -52,6 +66,7 @@ if (require.main === module) {
     taskQueue: env.ROLLGATE_TASK_QUEUE,
     databaseUrl: env.DATABASE_URL,
     connection: temporalConnectionOptions(env),
+    logLevel: env.LOG_LEVEL,
   }).then(
     (worker) => {
       console.log(`worker: polling task queue ${env.ROLLGATE_TASK_QUEUE}`);

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { startApiServer, type RunningApi } from '../../api/server';
 import { createPool } from '../../db/pool';
+import { installRuntimeLogger } from '../../workers/main';
 import { createWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import { createTestDatabase } from './databases';
 
@@ -32,7 +33,7 @@ export interface HttpResult {
 let bundle: Promise<WorkflowBundle> | undefined;
 
 export async function startHarness(): Promise<Harness> {
-  quietRuntime();
+  installRuntimeLogger('WARN');
   const temporalAddress = process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('ROLLGATE_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (global setup)');
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
@@ -115,11 +116,3 @@ const quietLogger = {
   error: (message: string) => console.error(message),
 };
 
-/** quietRuntime keeps the worker's lifecycle chatter out of test output; warnings still show. */
-function quietRuntime(): void {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Already installed by an earlier test file in this process.
-  }
-}
