@@ -3,55 +3,258 @@ import { parseDuration } from './duration';
 
 /**
  * The rollout plan format. This zod schema is the single source of truth: the TypeScript
- * types, the JSON Schema (definitions/plan.schema.json) and API validation all derive from it.
+ * types, the JSON Schema (definitions/plan.schema.json), API validation and the field
+ * reference in docs/plan-format.md all derive from it. Each field's description starts with
+ * the field's name, then gives units and the default.
+ *
+ * Cross-field rules (known roles, metrics and stages; upstream rollback targets) live in
+ * definitions/semantics.ts; the field's known mistakes are warnings in definitions/lint.ts.
  */
 
 /** Identifier: lower-case letters, digits and dashes, starting with a letter or digit. */
-const Identifier = z
+export const Identifier = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes (at most 63), starting with a letter or digit');
+
+/** RoleName: a role, optionally scoped to one site as `role@site` (e.g. `plant-manager@plant-b`). */
+export const RoleName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}(@[a-z0-9][a-z0-9-]{0,62})?$/,
+    'must be a role id such as line-supervisor, optionally scoped to a site as plant-manager@plant-b',
+  );
 
 /** Duration: `6w`, `14d`, `36h`, `90m`, `30s`, `500ms`, combinations such as `1d12h`, or ISO 8601 (`P6W`, `PT36H`). */
 export const Duration = z
   .string()
   .refine((text) => parseDuration(text) !== undefined, {
     message: 'is not a duration: use e.g. 6w, 14d, 36h, 90m, 30s, or ISO 8601 such as P6W or PT36H',
-  });
+  })
+  .describe('A duration such as 6w, 14d, 36h, 90m or 30s (combinations like 1d12h work), or ISO 8601 such as P6W or PT36H.');
 export type Duration = z.infer<typeof Duration>;
 
-/** Approval is one sign-off requirement: `count` distinct people holding `role`. */
-export const Approval = z.strictObject({
-  /** role is the role whose members may sign off. */
-  role: Identifier,
-  /** count is how many distinct people of that role must approve; default 1. */
-  count: z.number().int().min(1).max(50).default(1),
-});
+/** Percent: a share written as `5%` or `0.5%`. */
+export const Percent = z
+  .string()
+  .regex(/^\d+(\.\d+)?%$/, 'must be a percentage such as 5% or 2.5%')
+  .describe('A percentage such as 5% or 2.5%.');
+
+// ── Metadata and the decision-authority map ─────────────────────────────────────────────
+
+export const Environment = z.enum(['factory', 'logistics']).describe('environment: factory or logistics.');
+export type Environment = z.infer<typeof Environment>;
+
+export const Role = z
+  .strictObject({
+    members: z.array(z.string().min(1)).min(1).describe('members: the people (or service principals) who hold the role.'),
+    description: z.string().optional().describe('description: what the role is accountable for.'),
+  })
+  .describe('A role of the decision-authority map.');
+export type Role = z.infer<typeof Role>;
+
+// ── Metric catalog ──────────────────────────────────────────────────────────────────────
+
+export const MetricDirection = z
+  .enum(['higher-is-better', 'lower-is-better'])
+  .describe('direction: whether higher or lower values are better.');
+export const MetricKind = z
+  .enum(['leading', 'lagging'])
+  .describe('kind: leading (moves within weeks) or lagging (needs 12–18 months, e.g. warranty claims).');
+
+export const Metric = z
+  .strictObject({
+    unit: z.string().min(1).describe('unit: what the values are measured in, e.g. %, ppm, min, EUR/load.'),
+    direction: MetricDirection,
+    kind: MetricKind.default('leading'),
+    guardrail: z
+      .boolean()
+      .default(false)
+      .describe('guardrail: true for a metric that must not get worse while a proxy improves; some stage must watch it. Default false.'),
+    description: z.string().optional().describe('description: what the metric measures and where it comes from.'),
+  })
+  .describe('A metric of the catalog; criteria refer to it by name.');
+export type Metric = z.infer<typeof Metric>;
+
+// ── Readiness prerequisites ─────────────────────────────────────────────────────────────
+
+export const PrerequisiteKind = z
+  .enum(['data-contract', 'integration-debt-assessment', 'operator-training', 'other'])
+  .describe('kind: data-contract, integration-debt-assessment, operator-training or other.');
+export type PrerequisiteKind = z.infer<typeof PrerequisiteKind>;
+
+export const Prerequisite = z
+  .strictObject({
+    id: Identifier.describe('id: unique among prerequisites.'),
+    kind: PrerequisiteKind,
+    title: z.string().min(1).describe('title: what must be in place.'),
+    before: Identifier.optional().describe('before: the stage that cannot start until this is signed off. Default: the first stages, i.e. the whole rollout.'),
+    signedBy: RoleName.describe('signedBy: the role whose member signs the prerequisite off.'),
+    evidence: z.url().optional().describe('evidence: a link to the document or record, e.g. the data contract.'),
+  })
+  .describe('A readiness prerequisite, signed off like an approval before a stage can start.');
+export type Prerequisite = z.infer<typeof Prerequisite>;
+
+// ── Stage parts ─────────────────────────────────────────────────────────────────────────
+
+export const StageMode = z
+  .enum(['pilot', 'shadow', 'supervised', 'autonomous'])
+  .describe(
+    'mode: pilot (limited trial), shadow (recommendations visible beside real outcomes, never acted on), supervised (acted on, with manual override authority) or autonomous.',
+  );
+export type StageMode = z.infer<typeof StageMode>;
+
+export const Scope = z
+  .strictObject({
+    sites: z.array(Identifier).optional().describe('sites: plants, warehouses or depots in scope.'),
+    lines: z.array(Identifier).optional().describe('lines: production lines in scope.'),
+    shifts: z.array(Identifier).optional().describe('shifts: shifts in scope, e.g. early, late, night.'),
+    lanes: z.array(Identifier).optional().describe('lanes: transport lanes in scope.'),
+    carriers: z.array(Identifier).optional().describe('carriers: carriers in scope.'),
+  })
+  .describe('scope: where the stage applies.');
+export type Scope = z.infer<typeof Scope>;
+
+export const ComparisonOperator = z.enum(['<', '<=', '>', '>=']).describe('op: how the value compares with the threshold.');
+
+export const Baseline = z
+  .strictObject({
+    window: Duration.describe('window: the reference period just before the stage started.'),
+    maxRegression: Percent.describe('maxRegression: how much worse than the baseline the value may be, e.g. 5%.'),
+  })
+  .describe('baseline: judge the metric against its own value before the stage, not a fixed number.');
+
+export const Criterion = z
+  .strictObject({
+    metric: z.string().min(1).describe('metric: a metric of the catalog, or a built-in one such as precision or override-rate.'),
+    op: ComparisonOperator.optional().describe("op: <, <=, > or >=. Default from the metric's direction: >= when higher is better, <= when lower is."),
+    threshold: z.number().optional().describe('threshold: the value to compare with. Give threshold or baseline, not both.'),
+    baseline: Baseline.optional(),
+    window: Duration.describe('window: how far back the evaluation looks, e.g. 14d.'),
+    minSamples: z.number().int().min(1).default(1).describe('minSamples: fewer samples in the window make the verdict inconclusive. Default 1.'),
+    consecutive: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe('consecutive: how many evaluations in a row must pass. Default 1.'),
+  })
+  .describe('An exit criterion: a measurable condition the stage must meet before it can pass.');
+export type Criterion = z.infer<typeof Criterion>;
+
+export const Approval = z
+  .strictObject({
+    role: RoleName.describe('role: the role whose members may sign off.'),
+    count: z.number().int().min(1).max(50).default(1).describe('count: how many distinct people of the role must approve. Default 1.'),
+  })
+  .describe('A sign-off requirement.');
 export type Approval = z.infer<typeof Approval>;
 
-/** Stage is one step of the rollout: it starts when every stage it depends on has passed. */
-export const Stage = z.strictObject({
-  /** id is unique within the plan and names the stage in the API and the audit trail. */
-  id: Identifier,
-  /** title is the human-readable name. */
-  title: z.string().min(1),
-  /** dependsOn lists the ids of stages that must pass before this one starts; default none. */
-  dependsOn: z.array(Identifier).default([]),
-  /** minDuration is how long the stage runs at least before it may pass, e.g. `6w`. */
-  minDuration: Duration,
-  /** approvals are the sign-offs the stage needs, all of them, once minDuration has elapsed. */
-  approvals: z.array(Approval).min(1, 'a stage needs at least one approval'),
-});
+export const EscalationStep = z
+  .discriminatedUnion('action', [
+    z.strictObject({
+      after: Duration.describe('after: time since the stage started waiting for sign-off.'),
+      action: z.literal('escalate'),
+      to: RoleName.describe('to: the role that is notified and may then approve.'),
+    }),
+    z.strictObject({
+      after: Duration.describe('after: time since the stage started waiting for sign-off.'),
+      action: z.enum(['hold', 'abort']).describe('action: hold the rollout, or abort it.'),
+    }),
+  ])
+  .describe('An escalation step: when sign-off takes longer than `after`, escalate to another role, hold or abort.');
+export type EscalationStep = z.infer<typeof EscalationStep>;
+
+export const FailurePolicy = z
+  .union([
+    z.enum(['hold', 'abort']),
+    z.strictObject({ rollback: Identifier.describe('rollback: the upstream stage to re-enter after compensation.') }),
+  ])
+  .describe('onFailure: hold (pause for a human), abort, or { rollback: <upstream stage id> }. Default hold.');
+export type FailurePolicy = z.infer<typeof FailurePolicy>;
+
+export const Wave = z
+  .union([z.number().int().min(1), z.literal('rest')])
+  .describe('A wave size: a number of sites, or rest for all remaining ones (last wave only).');
+
+export const ForEach = z
+  .strictObject({
+    over: z.enum(['sites', 'lines']).describe("over: run the stage once per entry of the stage's scope.sites or scope.lines."),
+    waves: z.array(Wave).min(1).describe('waves: how many run in each wave, e.g. [1, 2, rest].'),
+    feedbackCycle: Duration.optional().describe('feedbackCycle: the minimum time between a wave passing and the next one starting.'),
+    onSiteFailure: z
+      .enum(['halt', 'rollback-site', 'abort-all'])
+      .default('halt')
+      .describe('onSiteFailure: halt (start no new sites), rollback-site (compensate that site only) or abort-all. Default halt.'),
+  })
+  .describe('forEach: run the stage per site (or line), in waves with a feedback cycle between them.');
+export type ForEach = z.infer<typeof ForEach>;
+
+export const Deferral = z
+  .strictObject({
+    confidenceThreshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('confidenceThreshold: decisions with lower model confidence (0..1) go to a human.'),
+    irreversible: z.boolean().default(false).describe('irreversible: true when a decision cannot be undone once executed (the truck has left). Default false.'),
+    decisionDeadline: Duration.optional().describe('decisionDeadline: how long a human has to decide when the request gives no decideBy.'),
+    safeDefault: z
+      .enum(['hold', 'escalate', 'execute'])
+      .default('hold')
+      .describe('safeDefault: what happens when nobody decides in time; never execute for irreversible decisions. Default hold.'),
+    deferTo: RoleName.optional().describe('deferTo: the role that decides deferred decisions.'),
+  })
+  .describe('deferral: how decisions below the confidence threshold go to a human.');
+export type Deferral = z.infer<typeof Deferral>;
+
+export const LintSuppression = z
+  .strictObject({
+    rule: z.string().min(1).describe('rule: the lint rule to switch off for this stage.'),
+    reason: z.string().min(1).describe('reason: why the warning does not apply here.'),
+  })
+  .describe('A lint warning switched off for one stage, with the reason.');
+
+// ── Stages and the plan ─────────────────────────────────────────────────────────────────
+
+export const Stage = z
+  .strictObject({
+    id: Identifier.describe('id: unique within the plan; names the stage in the API and the audit trail.'),
+    title: z.string().min(1).describe('title: the human-readable name.'),
+    dependsOn: z.array(Identifier).default([]).describe('dependsOn: stages that must pass before this one starts. Default none.'),
+    mode: StageMode,
+    overrideAuthority: RoleName.optional().describe('overrideAuthority: the role that may override the model; required in supervised stages.'),
+    scope: Scope.optional(),
+    minDuration: Duration.describe('minDuration: the least time the stage runs before it can pass, e.g. 6w.'),
+    maxDuration: Duration.optional().describe('maxDuration: when criteria are still inconclusive by then, the stage is held for a human.'),
+    evaluationInterval: Duration.optional().describe('evaluationInterval: how often criteria are evaluated. Default 1h.'),
+    criteria: z.array(Criterion).default([]).describe('criteria: exit criteria; all must pass.'),
+    approvals: z.array(Approval).min(1, 'a stage needs at least one approval').describe('approvals: sign-offs needed, all of them, by distinct people.'),
+    escalation: z.array(EscalationStep).default([]).describe('escalation: what happens when sign-off takes too long, in order of `after`.'),
+    onFailure: FailurePolicy.default('hold'),
+    forEach: ForEach.optional(),
+    deferral: Deferral.optional(),
+    lint: z
+      .strictObject({ ignore: z.array(LintSuppression).default([]).describe('ignore: lint warnings switched off, each with a reason.') })
+      .optional()
+      .describe('lint: lint settings for this stage.'),
+  })
+  .describe('A stage of the rollout; it starts when every stage it depends on has passed.');
 export type Stage = z.infer<typeof Stage>;
 
-/** Plan is a whole rollout definition, as written in YAML by a deployment lead. */
-export const Plan = z.strictObject({
-  /** name identifies the plan; uploads with the same name become its versions. */
-  name: Identifier,
-  /** owner is the accountable person or role. */
-  owner: z.string().min(1),
-  /** description says what is being rolled out and why. */
-  description: z.string().optional(),
-  /** stages form a directed acyclic graph through their dependsOn lists. */
-  stages: z.array(Stage).min(1, 'a plan needs at least one stage'),
-});
+export const Plan = z
+  .strictObject({
+    name: Identifier.describe('name: identifies the plan; uploads with the same name become its versions.'),
+    description: z.string().optional().describe('description: what is being rolled out and why.'),
+    labels: z.record(z.string(), z.string()).optional().describe('labels: free-form key: value tags.'),
+    environment: Environment.optional(),
+    owner: z.string().min(1).describe('owner: the accountable person or role.'),
+    roles: z.record(RoleName, Role).optional().describe('roles: the decision-authority map, role → members. When present, every role the plan names must be in it.'),
+    metrics: z.record(Identifier, Metric).optional().describe('metrics: the metric catalog, by name.'),
+    prerequisites: z.array(Prerequisite).default([]).describe('prerequisites: readiness prerequisites, signed off before a stage (or the rollout) starts.'),
+    stages: z.array(Stage).min(1, 'a plan needs at least one stage').describe('stages: a directed acyclic graph through their dependsOn lists.'),
+  })
+  .describe('A rollgate rollout plan.');
 export type Plan = z.infer<typeof Plan>;
+/** PlanInput is a plan as written, before defaults are filled in. */
+export type PlanInput = z.input<typeof Plan>;

@@ -4,7 +4,7 @@ import { eventually, type Harness } from './harness';
 export function planYaml(name: string, stages: Record<string, string[]>, minDuration = '1s', approvals = '[{ role: deployment-lead }]'): string {
   const lines = [`name: ${name}`, 'owner: test-lead', 'stages:'];
   for (const [id, dependsOn] of Object.entries(stages)) {
-    lines.push(`  - id: ${id}`, `    title: Stage ${id}`, `    dependsOn: [${dependsOn.join(', ')}]`, `    minDuration: ${minDuration}`, `    approvals: ${approvals}`);
+    lines.push(`  - id: ${id}`, `    title: Stage ${id}`, `    mode: pilot`, `    dependsOn: [${dependsOn.join(", ")}]`, `    minDuration: ${minDuration}`, `    approvals: ${approvals}`);
   }
   return `${lines.join('\n')}\n`;
 }
