@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { requestIds, requireToken } from './auth';
 import { healthRouter } from './health';
 import { plansRouter } from './plans-routes';
 import { problemHandler, unknownRoute } from './problem';
@@ -16,14 +17,17 @@ export interface AppDeps {
 }
 
 /**
- * createApp builds the REST API. Authentication slots in as middleware before the /v1 routers;
- * /healthz stays open.
+ * createApp builds the REST API. Every /v1 route needs a bearer token (api/auth.ts); what a
+ * principal may do is checked per route, and sign-off authority by the rollout workflow itself.
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requestIds);
   app.use(healthRouter(deps.pool, deps.temporal));
+  // Everything under /v1 needs a bearer token; only /healthz is open.
+  app.use('/v1', requireToken(deps.pool));
   app.use('/v1/plans', plansRouter(deps.pool));
   app.use('/v1/rollouts', express.json({ limit: JSON_BODY_LIMIT }), rolloutsRouter(deps));
   app.use(unknownRoute);

@@ -2,7 +2,11 @@ import express, { Router } from 'express';
 import type { Pool } from 'pg';
 import { loadPlan, MAX_PLAN_BYTES, planDigest } from '../definitions';
 import { getPlanVersion, listPlans, listPlanVersions, storePlanVersion } from '../db/plans';
+import { requireTokenRole } from './auth';
 import { notFound, Problem, ProblemType } from './problem';
+
+/** Plans are uploaded by deployment leads (or admins). */
+export const PLAN_AUTHOR_ROLE = 'deployment-lead';
 
 /** Media types accepted for plan uploads. */
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
@@ -11,7 +15,7 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text
 export function plansRouter(pool: Pool): Router {
   const router = Router();
 
-  router.post('/', express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
+  router.post('/', requireTokenRole(PLAN_AUTHOR_ROLE), express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!YAML_TYPES.includes(mediaType)) {
       throw new Problem(

@@ -7,6 +7,8 @@ export const ProblemType = {
   invalidPlan: 'urn:rollgate:problem:invalid-plan',
   unsupportedMediaType: 'urn:rollgate:problem:unsupported-media-type',
   payloadTooLarge: 'urn:rollgate:problem:payload-too-large',
+  unauthorized: 'urn:rollgate:problem:unauthorized',
+  forbidden: 'urn:rollgate:problem:forbidden',
   notFound: 'urn:rollgate:problem:not-found',
   conflict: 'urn:rollgate:problem:conflict',
   unavailable: 'urn:rollgate:problem:unavailable',
@@ -31,6 +33,8 @@ export class Problem extends Error {
     readonly detail?: string,
     readonly errors?: ProblemDetail[],
     readonly extra?: Record<string, unknown>,
+    /** headers are sent with the problem, e.g. WWW-Authenticate. */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail ?? title);
   }
@@ -60,7 +64,8 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
 /** problemHandler renders every error as problem+json; unexpected ones are logged and become 500. */
 export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const problem = toProblem(error);
-  if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed:`, error);
+  if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed (request ${req.requestId}):`, error);
+  res.set(problem.headers ?? {});
   res
     .status(problem.status)
     .type('application/problem+json')
@@ -70,6 +75,7 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _n
       status: problem.status,
       ...(problem.detail ? { detail: problem.detail } : {}),
       instance: req.originalUrl,
+      ...(req.requestId ? { requestId: req.requestId } : {}),
       ...(problem.errors ? { errors: problem.errors } : {}),
       ...problem.extra,
     });

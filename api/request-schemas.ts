@@ -13,8 +13,6 @@ export const StartRolloutRequest = z.strictObject({
   version: z.number().int().positive().optional(),
   /** rolloutId names the rollout; default a random UUID. */
   rolloutId: RolloutId.optional(),
-  /** startedBy is who asked for the rollout (recorded in the audit trail). */
-  startedBy: z.string().trim().min(1).max(200).optional(),
 });
 export type StartRolloutRequest = z.infer<typeof StartRolloutRequest>;
 
@@ -22,8 +20,7 @@ export type StartRolloutRequest = z.infer<typeof StartRolloutRequest>;
 export const StageDecisionRequest = z
   .strictObject({
     decision: z.enum(['approve', 'reject']),
-    approver: z.string().trim().min(1).max(200),
-    /** role is the requirement the sign-off counts toward; needed when the stage requires several roles. */
+    /** role is the role the sign-off counts toward; default the first still-missing role the principal holds. */
     role: z.string().min(1).optional(),
     comment: z.string().trim().max(4000).optional(),
   })
@@ -33,11 +30,19 @@ export const StageDecisionRequest = z
   });
 export type StageDecisionRequest = z.infer<typeof StageDecisionRequest>;
 
+/** OverrideBody is the body of POST /v1/rollouts/:id/stages/:stageId/overrides. */
+export const OverrideBody = z.strictObject({
+  reason: z.string().trim().min(1, 'an override needs a reason').max(4000),
+  recommendationId: z.string().min(1).max(200).optional(),
+});
+
 /** OperatorActionRequest is the optional body of pause, resume and abort. */
 export const OperatorActionRequest = z.strictObject({
-  by: z.string().trim().min(1).max(200).optional(),
   reason: z.string().trim().max(4000).optional(),
 });
+
+/** IdempotencyKey is the optional Idempotency-Key header: a retry with the same key counts once. */
+export const IdempotencyKey = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1–200 letters, digits, ".", "_", ":" or "-"');
 
 /** Paging for list endpoints. */
 export const ListQuery = z.object({

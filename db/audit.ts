@@ -11,6 +11,12 @@ export interface AuditEvent {
   type: string;
   /** actor is who caused the event: a person, a service, or `rollgate` for the engine itself. */
   actor?: string;
+  /** role is the role the actor acted in, e.g. the role an approval counted toward. */
+  role?: string;
+  /** reason is why: a comment, a rejection's reason, or why an attempt was denied. */
+  reason?: string;
+  /** requestId is the API request that caused the event (the X-Request-Id header). */
+  requestId?: string;
   detail?: Record<string, unknown>;
   occurredAt: string;
 }
@@ -31,8 +37,9 @@ export async function recordAuditEvent(pool: Pool, event: AuditEvent, progress?:
   try {
     await client.query('BEGIN');
     await client.query(
-      `INSERT INTO audit_events (event_id, rollout_id, plan_name, plan_version, stage_id, type, actor, detail, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING`,
+      `INSERT INTO audit_events (event_id, rollout_id, plan_name, plan_version, stage_id, type, actor, detail, occurred_at,
+                                 role, reason, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING`,
       [
         event.eventId,
         event.rolloutId,
@@ -43,6 +50,9 @@ export async function recordAuditEvent(pool: Pool, event: AuditEvent, progress?:
         event.actor ?? null,
         JSON.stringify(event.detail ?? {}),
         event.occurredAt,
+        event.role ?? null,
+        event.reason ?? null,
+        event.requestId ?? null,
       ],
     );
     if (progress) {
@@ -69,7 +79,7 @@ export interface StoredAuditEvent extends Omit<AuditEvent, 'eventId'> {
 export async function listAuditEvents(pool: Pool, rolloutId: string, after: number, limit: number): Promise<StoredAuditEvent[]> {
   const result = await pool.query<StoredAuditEvent>(
     `SELECT seq::float8 AS seq, rollout_id AS "rolloutId", plan_name AS "planName", plan_version AS "planVersion",
-            stage_id AS "stageId", type, actor, detail,
+            stage_id AS "stageId", type, actor, role, reason, request_id AS "requestId", detail,
             to_json(occurred_at) #>> '{}' AS "occurredAt", to_json(recorded_at) #>> '{}' AS "recordedAt"
        FROM audit_events WHERE rollout_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
     [rolloutId, after, limit],

@@ -7,13 +7,14 @@ export interface RolloutRow {
   version: number;
   state: string;
   activeStages: string[];
+  startedBy: string | null;
   status: unknown;
   createdAt: string;
   updatedAt: string;
 }
 
 const ROLLOUT_COLUMNS = `rollout_id AS "rolloutId", workflow_id AS "workflowId", plan_name AS plan, plan_version AS version,
-  state, active_stages AS "activeStages", status,
+  state, active_stages AS "activeStages", started_by AS "startedBy", status,
   to_json(created_at) #>> '{}' AS "createdAt", to_json(updated_at) #>> '{}' AS "updatedAt"`;
 
 export interface NewRollout {
@@ -22,14 +23,15 @@ export interface NewRollout {
   planName: string;
   planVersion: number;
   state: string;
+  startedBy: string;
 }
 
 /** insertRollout registers a rollout; false when the id is taken. */
 export async function insertRollout(db: Pool | PoolClient, rollout: NewRollout): Promise<boolean> {
   const result = await db.query(
-    `INSERT INTO rollouts (rollout_id, workflow_id, plan_name, plan_version, state)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rollout_id) DO NOTHING`,
-    [rollout.rolloutId, rollout.workflowId, rollout.planName, rollout.planVersion, rollout.state],
+    `INSERT INTO rollouts (rollout_id, workflow_id, plan_name, plan_version, state, started_by)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rollout_id) DO NOTHING`,
+    [rollout.rolloutId, rollout.workflowId, rollout.planName, rollout.planVersion, rollout.state, rollout.startedBy],
   );
   return result.rowCount === 1;
 }

@@ -46,7 +46,10 @@ export type Environment = z.infer<typeof Environment>;
 
 export const Role = z
   .strictObject({
-    members: z.array(z.string().min(1)).min(1).describe('members: the people (or service principals) who hold the role.'),
+    members: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('members: the principals who hold the role. A service principal signs off only where a plan lists it here.'),
     description: z.string().optional().describe('description: what the role is accountable for.'),
   })
   .describe('A role of the decision-authority map.');
@@ -251,6 +254,10 @@ export const Plan = z
     owner: z.string().min(1).describe('owner: the accountable person or role.'),
     roles: z.record(RoleName, Role).optional().describe('roles: the decision-authority map, role → members. When present, every role the plan names must be in it.'),
     metrics: z.record(Identifier, Metric).optional().describe('metrics: the metric catalog, by name.'),
+    allowSelfApproval: z
+      .boolean()
+      .default(false)
+      .describe('allowSelfApproval: true lets the person who started a rollout sign off its stages. Default false (separation of duties).'),
     prerequisites: z.array(Prerequisite).default([]).describe('prerequisites: readiness prerequisites, signed off before a stage (or the rollout) starts.'),
     stages: z.array(Stage).min(1, 'a plan needs at least one stage').describe('stages: a directed acyclic graph through their dependsOn lists.'),
   })

@@ -1,15 +1,22 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OperatorAction, RolloutStatus, StageDecision, StageStatus } from './rollout-types';
+import type { OperatorAction, OverrideRequest, RolloutStatus, StageDecision, StageStatus } from './rollout-types';
 
 /**
  * approveStageUpdate records an approval or rejection of a stage and answers with the stage's
  * new status. Its validator rejects, with an ApplicationFailure whose `type` is one of
- * SignOffRejection, decisions that cannot apply: unknown stage, stage not awaiting sign-off,
- * rollout not running, the same person approving twice, a role the stage does not require.
+ * SignOffRejection (workflows/sign-off.ts), decisions that cannot apply: an actor without the
+ * role, self-approval, a stage not awaiting sign-off, a rollout not running, the same person
+ * approving twice, a role already satisfied, a rejection without a reason.
  */
 export const approveStageUpdate = defineUpdate<StageStatus, [StageDecision]>('approveStage');
 
-/** pauseSignal stops stages from starting or passing until resumeSignal; timers keep running. */
+/**
+ * recordOverrideUpdate records that a holder of a supervised stage's override authority
+ * overrode the model; it answers with the stage's status. Refusals as for approveStageUpdate.
+ */
+export const recordOverrideUpdate = defineUpdate<StageStatus, [OverrideRequest]>('recordOverride');
+
+/** pauseSignal stops stages from starting or passing until resumeSignal; timers keep running. resumeSignal also ends a hold. */
 export const pauseSignal = defineSignal<[OperatorAction]>('pause');
 export const resumeSignal = defineSignal<[OperatorAction]>('resume');
 /** abortSignal ends the rollout: unfinished stages become aborted. */

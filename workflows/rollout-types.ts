@@ -1,9 +1,12 @@
-import type { Approval, Plan } from '../definitions/schema';
+import type { Approval, Plan, StageMode } from '../definitions/schema';
 
 /** RolloutState is the lifecycle of a whole rollout. */
 export const RolloutState = {
   running: 'running',
+  /** paused by a person; resume continues. */
   paused: 'paused',
+  /** held by the engine (an escalation chain ran out, a failure policy); resume continues. */
+  held: 'held',
   completed: 'completed',
   aborted: 'aborted',
 } as const;
@@ -36,6 +39,14 @@ export interface RolloutInput {
   startedBy?: string;
 }
 
+/** Actor is an authenticated principal acting on a rollout, as the API vouches for it. */
+export interface Actor {
+  name: string;
+  kind: 'person' | 'service';
+  /** roles are the principal's token roles; a plan's own role map takes precedence (see sign-off.ts). */
+  roles: string[];
+}
+
 /** SignOff is one recorded human decision on a stage. */
 export interface SignOff {
   decision: 'approve' | 'reject';
@@ -43,12 +54,23 @@ export interface SignOff {
   role: string;
   comment?: string;
   at: string;
+  requestId?: string;
+}
+
+/** Override is a recorded use of manual override authority in a supervised stage. */
+export interface Override {
+  by: string;
+  role: string;
+  reason: string;
+  at: string;
+  recommendationId?: string;
 }
 
 /** StageStatus is the live view of one stage. Times are ISO 8601. */
 export interface StageStatus {
   id: string;
   title: string;
+  mode: StageMode;
   state: StageState;
   dependsOn: string[];
   startedAt?: string;
@@ -61,6 +83,13 @@ export interface StageStatus {
   approvals: SignOff[];
   /** history is every decision ever made on the stage, in order. */
   history: SignOff[];
+  /** awaitingSince is when the stage started waiting for sign-off; escalation counts from it. */
+  awaitingSince?: string;
+  /** escalatedTo are roles the escalation chain has reached; a member of one may sign off alone. */
+  escalatedTo: string[];
+  /** overrideAuthority is the role that may override the model in a supervised stage. */
+  overrideAuthority?: string;
+  overrides: Override[];
 }
 
 /** RolloutStatus is what the status query and GET /v1/rollouts/:id return. */
@@ -70,8 +99,11 @@ export interface RolloutStatus {
   version: number;
   digest: string;
   state: RolloutState;
+  startedBy?: string;
   startedAt: string;
   endedAt?: string;
+  /** heldReason says why the engine held the rollout. */
+  heldReason?: string;
   stages: StageStatus[];
 }
 
@@ -79,14 +111,25 @@ export interface RolloutStatus {
 export interface StageDecision {
   stageId: string;
   decision: 'approve' | 'reject';
-  approver: string;
-  /** role is the requirement the approval counts toward; optional when the stage requires one role only. */
+  actor: Actor;
+  /** role is the requirement the sign-off counts toward; default the first still-missing role the actor holds. */
   role?: string;
   comment?: string;
+  requestId?: string;
+}
+
+/** OverrideRequest records that a person overrode the model in a supervised stage. */
+export interface OverrideRequest {
+  stageId: string;
+  actor: Actor;
+  reason: string;
+  recommendationId?: string;
+  requestId?: string;
 }
 
 /** OperatorAction carries who asked for a pause, resume or abort, and why. */
 export interface OperatorAction {
   by?: string;
   reason?: string;
+  requestId?: string;
 }

@@ -9,10 +9,11 @@ import {
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
 import { readyStages } from '../definitions/graph';
-import { abortSignal, approveStageUpdate, pauseSignal, resumeSignal, statusQuery } from './messages';
+import type { EscalationStep } from '../definitions/schema';
+import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resumeSignal, statusQuery } from './messages';
 import type { OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
-import { applyDecision, checkDecision } from './sign-off';
+import { applyDecision, checkDecision, checkOverride, type Refusal, type SignOffContext } from './sign-off';
 
 /**
  * Audit writes retry without limit: the trail must not lose an event, so the workflow waits
@@ -26,28 +27,43 @@ const { recordEvent } = proxyActivities<RolloutActivities>({
 /** Stage states in which a stage is under way (it shows in RolloutStage and activeStages). */
 const ACTIVE_STATES: ReadonlySet<StageState> = new Set(['running', 'awaiting-approval', 'held']);
 
+interface EventFields {
+  stageId?: string;
+  actor?: string;
+  role?: string;
+  reason?: string;
+  requestId?: string;
+  detail?: Record<string, unknown>;
+}
+
 /**
  * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
  * passed, so independent stages run in parallel. Each stage waits its minDuration on a durable
- * timer, then waits for sign-off (approveStageUpdate), then passes. The rollout completes when
- * every stage has passed, or ends early on abortSignal.
+ * timer, then waits for sign-off (approveStageUpdate) while its escalation chain runs, then
+ * passes. The rollout completes when every stage has passed, or ends early on abortSignal.
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
+  const { plan } = input;
   const status: RolloutStatus = {
     rolloutId: input.rolloutId,
     plan: input.planName,
     version: input.planVersion,
     digest: input.planDigest,
     state: 'running',
+    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
     startedAt: now(),
-    stages: input.plan.stages.map((stage) => ({
+    stages: plan.stages.map((stage) => ({
       id: stage.id,
       title: stage.title,
+      mode: stage.mode,
       state: 'pending',
       dependsOn: stage.dependsOn,
       required: stage.approvals,
       approvals: [],
       history: [],
+      escalatedTo: [],
+      ...(stage.overrideAuthority ? { overrideAuthority: stage.overrideAuthority } : {}),
+      overrides: [],
     })),
   };
   const started = new Set<string>();
@@ -55,18 +71,25 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   const stageAt = (id: string): number => status.stages.findIndex((stage) => stage.id === id);
   const stage = (id: string): StageStatus => status.stages[stageAt(id)]!;
+  const maybeStage = (id: string): StageStatus | undefined => status.stages[stageAt(id)];
   const setStage = (next: StageStatus): void => {
     status.stages[stageAt(next.id)] = next;
   };
   const passedIds = (): Set<string> => new Set(status.stages.filter((s) => s.state === 'passed').map((s) => s.id));
   const allPassed = (): boolean => status.stages.every((s) => s.state === 'passed');
   const isAborted = (): boolean => status.state === 'aborted';
+  const signOffContext = (): SignOffContext => ({
+    rolloutState: status.state,
+    roles: plan.roles,
+    allowSelfApproval: plan.allowSelfApproval,
+    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
+  });
+  const refuse = (refusal: Refusal | undefined): void => {
+    if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
+  };
 
-  // Events are written one after another, so the trail's order and the registry's status
-  // snapshot follow the workflow's own order even when stages run in parallel.
-  let eventSeq = 0;
-  let publishedAttributes = '';
   // RolloutState and RolloutStage are upserted only when they change, to keep history small.
+  let publishedAttributes = '';
   const syncSearchAttributes = (): void => {
     const active = activeStageIds(status).join(',');
     const current = `${status.state}|${active}`;
@@ -77,8 +100,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       { key: RolloutStageKey, value: active === '' ? null : active },
     ]);
   };
+
+  // Events are written one after another, so the trail's order and the registry's status
+  // snapshot follow the workflow's own order even when stages run in parallel.
+  let eventSeq = 0;
   let recording: Promise<void> = Promise.resolve();
-  const record = (type: string, fields: { stageId?: string; actor?: string; detail?: Record<string, unknown> } = {}): Promise<void> => {
+  const record = (type: string, fields: EventFields = {}): Promise<void> => {
     syncSearchAttributes();
     eventSeq += 1;
     const event = {
@@ -87,14 +114,18 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       planName: input.planName,
       planVersion: input.planVersion,
       type,
-      actor: fields.actor ?? 'rollgate',
       occurredAt: now(),
-      ...(fields.stageId ? { stageId: fields.stageId } : {}),
-      ...(fields.detail ? { detail: fields.detail } : {}),
+      ...fields,
+      actor: fields.actor ?? 'rollgate',
     };
     const progress = { state: status.state, activeStages: activeStageIds(status), status: JSON.parse(JSON.stringify(status)) as RolloutStatus };
     recording = recording.then(() => recordEvent({ event, progress }));
     return recording;
+  };
+
+  const abort = (action: OperatorAction): void => {
+    status.state = 'aborted';
+    abortedBy = action;
   };
 
   setHandler(statusQuery, () => status);
@@ -102,65 +133,117 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   setHandler(
     approveStageUpdate,
     async (decision) => {
-      const next = applyDecision(stage(decision.stageId), decision, now());
+      const next = applyDecision(signOffContext(), stage(decision.stageId), decision, now());
       setStage(next);
       const signOff = next.history[next.history.length - 1]!;
-      // Both events are queued before the first await, so they precede whatever the pass unblocks.
+      const onReject = plan.stages[stageAt(next.id)]!.onFailure;
+      // Events are queued before the first await, so they precede whatever the decision unblocks.
       const recorded = [
         record(decision.decision === 'approve' ? 'stage.approved' : 'stage.rejected', {
           stageId: next.id,
-          actor: decision.approver,
-          detail: { role: signOff.role, comment: decision.comment, stageState: next.state },
+          actor: decision.actor.name,
+          role: signOff.role,
+          ...(decision.comment ? { reason: decision.comment } : {}),
+          ...(decision.requestId ? { requestId: decision.requestId } : {}),
+          detail: { stageState: next.state },
         }),
       ];
       if (next.state === 'passed') recorded.push(record('stage.passed', { stageId: next.id }));
+      if (decision.decision === 'reject' && onReject === 'abort') {
+        abort({ by: decision.actor.name, reason: `stage ${next.id} was rejected: ${decision.comment ?? ''}`, ...(decision.requestId ? { requestId: decision.requestId } : {}) });
+      }
       await Promise.all(recorded);
       return stage(decision.stageId);
     },
-    {
-      validator: (decision) => {
-        const index = stageAt(decision.stageId);
-        const refusal = checkDecision(status.state, index < 0 ? undefined : status.stages[index], decision);
-        if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
-      },
-    },
+    { validator: (decision) => refuse(checkDecision(signOffContext(), maybeStage(decision.stageId), decision)) },
   );
 
+  setHandler(
+    recordOverrideUpdate,
+    async (request) => {
+      const at = now();
+      const current = stage(request.stageId);
+      const override = {
+        by: request.actor.name,
+        role: current.overrideAuthority!,
+        reason: request.reason,
+        at,
+        ...(request.recommendationId ? { recommendationId: request.recommendationId } : {}),
+      };
+      setStage({ ...current, overrides: [...current.overrides, override] });
+      await record('stage.override', {
+        stageId: current.id,
+        actor: request.actor.name,
+        role: override.role,
+        reason: request.reason,
+        ...(request.requestId ? { requestId: request.requestId } : {}),
+        ...(request.recommendationId ? { detail: { recommendationId: request.recommendationId } } : {}),
+      });
+      return stage(request.stageId);
+    },
+    { validator: (request) => refuse(checkOverride(signOffContext(), maybeStage(request.stageId), request.stageId, request.actor)) },
+  );
+
+  const operatorFields = (action: OperatorAction): EventFields => ({
+    ...(action.by ? { actor: action.by } : {}),
+    ...(action.reason ? { reason: action.reason } : {}),
+    ...(action.requestId ? { requestId: action.requestId } : {}),
+  });
   setHandler(pauseSignal, async (action) => {
     if (status.state !== 'running') return;
     status.state = 'paused';
-    await record('rollout.paused', { actor: action.by, detail: { reason: action.reason } });
+    await record('rollout.paused', operatorFields(action));
   });
   setHandler(resumeSignal, async (action) => {
-    if (status.state !== 'paused') return;
+    if (status.state !== 'paused' && status.state !== 'held') return;
     status.state = 'running';
-    await record('rollout.resumed', { actor: action.by, detail: { reason: action.reason } });
+    delete status.heldReason;
+    await record('rollout.resumed', operatorFields(action));
   });
   setHandler(abortSignal, (action) => {
-    if (status.state !== 'running' && status.state !== 'paused') return;
-    status.state = 'aborted';
-    abortedBy = action;
+    if (status.state === 'completed' || status.state === 'aborted') return;
+    abort(action);
   });
 
+  /** escalate runs a stage's escalation chain while it waits for sign-off; it returns when the stage settles. */
+  async function escalate(id: string, steps: readonly EscalationStep[]): Promise<void> {
+    const since = Date.now();
+    const settled = () => isAborted() || stage(id).state === 'passed';
+    for (const step of steps) {
+      const dueAt = since + parseDuration(step.after)!;
+      if (await condition(settled, Math.max(1, dueAt - Date.now()))) return;
+      const why = `sign-off of stage ${id} is not complete after ${step.after}`;
+      if (step.action === 'escalate') {
+        setStage({ ...stage(id), escalatedTo: [...stage(id).escalatedTo, step.to] });
+        await record('stage.escalated', { stageId: id, role: step.to, reason: why });
+      } else if (step.action === 'hold') {
+        if (status.state !== 'running') continue;
+        status.state = 'held';
+        status.heldReason = why;
+        await record('rollout.held', { stageId: id, reason: why });
+      } else {
+        abort({ reason: why });
+        return;
+      }
+    }
+  }
+
   async function runStage(id: string): Promise<void> {
-    const minDurationMs = parseDuration(input.plan.stages[stageAt(id)]!.minDuration)!;
+    const definition = plan.stages[stageAt(id)]!;
+    const minDurationMs = parseDuration(definition.minDuration)!;
     const startedAt = Date.now();
-    setStage({
-      ...stage(id),
-      state: 'running',
-      startedAt: iso(startedAt),
-      endsNoEarlierThan: iso(startedAt + minDurationMs),
-    });
+    setStage({ ...stage(id), state: 'running', startedAt: iso(startedAt), endsNoEarlierThan: iso(startedAt + minDurationMs) });
     await record('stage.started', { stageId: id });
     if (await condition(isAborted, minDurationMs)) return;
-    setStage({ ...stage(id), state: 'awaiting-approval' });
-    await record('stage.awaiting-approval', { stageId: id, detail: { required: stage(id).required } });
+    setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
+    await record('stage.awaiting-approval', { stageId: id, detail: { required: definition.approvals } });
+    await escalate(id, definition.escalation);
     await condition(() => isAborted() || stage(id).state === 'passed');
   }
 
-  await record('rollout.started', { actor: input.startedBy, detail: { planDigest: input.planDigest } });
+  await record('rollout.started', { ...(input.startedBy ? { actor: input.startedBy } : {}), detail: { planDigest: input.planDigest } });
   const runners: Promise<void>[] = [];
-  const startable = () => readyStages(input.plan.stages, passedIds(), started);
+  const startable = () => readyStages(plan.stages, passedIds(), started);
   for (;;) {
     await condition(() => isAborted() || allPassed() || (status.state === 'running' && startable().length > 0));
     if (isAborted() || allPassed()) break;
@@ -174,7 +257,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   status.endedAt = now();
   if (isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') setStage({ ...s, state: 'aborted' });
-    await record('rollout.aborted', { actor: abortedBy?.by, detail: { reason: abortedBy?.reason } });
+    await record('rollout.aborted', operatorFields(abortedBy ?? {}));
   } else {
     status.state = 'completed';
     await record('rollout.completed');

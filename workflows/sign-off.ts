@@ -1,23 +1,32 @@
-import type { Approval } from '../definitions/schema';
-import type { RolloutState, SignOff, StageDecision, StageStatus } from './rollout-types';
+import type { Approval, Plan } from '../definitions/schema';
+import type { Actor, RolloutState, SignOff, StageDecision, StageStatus } from './rollout-types';
 
 /**
- * Sign-off rules, pure and deterministic: the workflow's update validator and handler use them,
- * and so can any offline tool.
+ * Sign-off rules, pure and deterministic: the workflow's update validators and handlers use
+ * them, and so can any offline tool.
+ *
+ * Who holds a role: when the plan's `roles` map declares the role (or, for `role@site`, its
+ * base role), exactly its members do. Otherwise a person holds it through the roles on their
+ * API token. A service principal holds a role only where the plan's map lists it: services
+ * report evidence, they do not sign off by default.
  */
 
 /** SignOffRejection names why a decision cannot apply; it is the ApplicationFailure `type`. */
 export const SignOffRejection = {
   unknownStage: 'UnknownStage',
+  notAuthorized: 'NotAuthorized',
+  selfApproval: 'SelfApprovalDenied',
   rolloutNotRunning: 'RolloutNotRunning',
   notAwaitingSignOff: 'StageNotAwaitingSignOff',
-  roleRequired: 'RoleRequired',
-  roleNotRequired: 'RoleNotRequired',
+  notSupervised: 'StageNotSupervised',
   alreadySignedOff: 'AlreadySignedOff',
   roleAlreadySatisfied: 'RoleAlreadySatisfied',
   reasonRequired: 'ReasonRequired',
 } as const;
 export type SignOffRejection = (typeof SignOffRejection)[keyof typeof SignOffRejection];
+
+/** Refusals that mean "not you" (HTTP 403) rather than "not now" (409). */
+export const AUTHORIZATION_REFUSALS: ReadonlySet<string> = new Set([SignOffRejection.notAuthorized, SignOffRejection.selfApproval]);
 
 export interface Refusal {
   type: SignOffRejection;
@@ -29,6 +38,22 @@ export interface MissingApproval {
   needed: number;
 }
 
+/** SignOffContext is what the rules need to know about the rollout besides the stage. */
+export interface SignOffContext {
+  rolloutState: RolloutState;
+  roles: Plan['roles'];
+  allowSelfApproval: boolean;
+  startedBy?: string;
+}
+
+/** holdsRole says whether actor holds role for a plan with the given role map. */
+export function holdsRole(roles: Plan['roles'], actor: Actor, role: string): boolean {
+  const base = role.split('@')[0]!;
+  const declared = roles?.[role] ?? roles?.[base];
+  if (declared) return declared.members.includes(actor.name);
+  return actor.kind === 'person' && (actor.roles.includes(role) || actor.roles.includes(base));
+}
+
 /** missingApprovals lists, per required role, how many more distinct approvals are needed. */
 export function missingApprovals(required: readonly Approval[], approvals: readonly SignOff[]): MissingApproval[] {
   return required
@@ -36,46 +61,68 @@ export function missingApprovals(required: readonly Approval[], approvals: reado
     .filter((missing) => missing.needed > 0);
 }
 
-/** resolveRole picks the requirement a decision counts toward. */
-function resolveRole(stage: StageStatus, decision: StageDecision): string | Refusal {
-  const roles = stage.required.map((requirement) => requirement.role);
-  if (decision.role === undefined) {
-    if (roles.length === 1) return roles[0]!;
+/** signingRoles are the roles whose members may sign off the stage now: the required ones and any escalated to. */
+function signingRoles(stage: StageStatus): string[] {
+  return [...new Set([...stage.required.map((requirement) => requirement.role), ...stage.escalatedTo])];
+}
+
+/**
+ * resolveRole picks the role a decision counts toward: the one asked for, else the first role
+ * the actor holds that still needs approvals (an escalated role last), else any role they hold.
+ */
+function resolveRole(context: SignOffContext, stage: StageStatus, decision: StageDecision): string | Refusal {
+  const who = decision.actor.name;
+  if (decision.role !== undefined) {
+    if (!signingRoles(stage).includes(decision.role)) {
+      return {
+        type: SignOffRejection.notAuthorized,
+        message: `stage ${stage.id} takes sign-off from ${signingRoles(stage).join(', ')}, not ${decision.role}`,
+      };
+    }
+    if (!holdsRole(context.roles, decision.actor, decision.role)) {
+      return { type: SignOffRejection.notAuthorized, message: `${who} does not hold the role ${decision.role} for this plan` };
+    }
+    return decision.role;
+  }
+  const missing = missingApprovals(stage.required, stage.approvals).map((entry) => entry.role);
+  const preference = [...missing, ...stage.escalatedTo, ...signingRoles(stage)];
+  const held = preference.find((role) => holdsRole(context.roles, decision.actor, role));
+  if (held === undefined) {
     return {
-      type: SignOffRejection.roleRequired,
-      message: `stage ${stage.id} needs sign-off from ${roles.join(' and ')}: say which role you sign for`,
+      type: SignOffRejection.notAuthorized,
+      message: `${who} holds none of the roles that sign off stage ${stage.id}: ${signingRoles(stage).join(', ')}`,
     };
   }
-  if (!roles.includes(decision.role)) {
-    return {
-      type: SignOffRejection.roleNotRequired,
-      message: `stage ${stage.id} does not need sign-off from ${decision.role}; it needs ${roles.join(', ')}`,
-    };
-  }
-  return decision.role;
+  return held;
 }
 
 /** checkDecision returns why decision cannot apply to stage now, or undefined when it can. */
-export function checkDecision(rolloutState: RolloutState, stage: StageStatus | undefined, decision: StageDecision): Refusal | undefined {
+export function checkDecision(context: SignOffContext, stage: StageStatus | undefined, decision: StageDecision): Refusal | undefined {
   if (!stage) return { type: SignOffRejection.unknownStage, message: `the plan has no stage ${decision.stageId}` };
-  if (rolloutState !== 'running') {
-    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${rolloutState}; sign-off is possible only while it runs` };
+  const role = resolveRole(context, stage, decision);
+  if (typeof role !== 'string') return role;
+  if (decision.actor.name === context.startedBy && !context.allowSelfApproval) {
+    return {
+      type: SignOffRejection.selfApproval,
+      message: `${decision.actor.name} started this rollout and may not sign off its stages (the plan does not allowSelfApproval)`,
+    };
+  }
+  if (context.rolloutState !== 'running') {
+    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}; sign-off is possible only while it runs` };
   }
   if (stage.state !== 'awaiting-approval' && stage.state !== 'held') {
     const when = stage.state === 'running' && stage.endsNoEarlierThan ? ` until ${stage.endsNoEarlierThan}` : '';
     return { type: SignOffRejection.notAwaitingSignOff, message: `stage ${stage.id} is ${stage.state}${when}, not awaiting sign-off` };
   }
-  const role = resolveRole(stage, decision);
-  if (typeof role !== 'string') return role;
   if (decision.decision === 'reject') {
     if (decision.comment?.trim()) return undefined;
     return { type: SignOffRejection.reasonRequired, message: `a rejection of stage ${stage.id} needs a reason in comment` };
   }
-  if (stage.approvals.some((approval) => approval.approver === decision.approver)) {
-    return { type: SignOffRejection.alreadySignedOff, message: `${decision.approver} has already approved stage ${stage.id}` };
+  if (stage.approvals.some((approval) => approval.approver === decision.actor.name)) {
+    return { type: SignOffRejection.alreadySignedOff, message: `${decision.actor.name} has already approved stage ${stage.id}` };
   }
   const missing = missingApprovals(stage.required, stage.approvals);
-  if (!missing.some((entry) => entry.role === role)) {
+  if (!stage.escalatedTo.includes(role) && !missing.some((entry) => entry.role === role)) {
     const still = missing.map((entry) => `${entry.role} ×${entry.needed}`).join(', ');
     return {
       type: SignOffRejection.roleAlreadySatisfied,
@@ -87,15 +134,41 @@ export function checkDecision(rolloutState: RolloutState, stage: StageStatus | u
 
 /**
  * applyDecision returns the stage after a decision that checkDecision accepted. An approval
- * that completes every requirement passes the stage. A rejection holds the stage and clears
- * its approvals: sign-off starts again after the concern is addressed.
+ * that completes every requirement, or one by a role the stage escalated to, passes the stage.
+ * A rejection holds the stage and clears its approvals: sign-off starts again once the concern
+ * is addressed.
  */
-export function applyDecision(stage: StageStatus, decision: StageDecision, at: string): StageStatus {
-  const role = resolveRole(stage, decision) as string;
-  const signOff: SignOff = { decision: decision.decision, approver: decision.approver, role, at, ...(decision.comment ? { comment: decision.comment } : {}) };
+export function applyDecision(context: SignOffContext, stage: StageStatus, decision: StageDecision, at: string): StageStatus {
+  const role = resolveRole(context, stage, decision) as string;
+  const signOff: SignOff = {
+    decision: decision.decision,
+    approver: decision.actor.name,
+    role,
+    at,
+    ...(decision.comment ? { comment: decision.comment } : {}),
+    ...(decision.requestId ? { requestId: decision.requestId } : {}),
+  };
   const history = [...stage.history, signOff];
   if (decision.decision === 'reject') return { ...stage, state: 'held', approvals: [], history };
   const approvals = [...stage.approvals, signOff];
-  const passed = missingApprovals(stage.required, approvals).length === 0;
+  const passed = stage.escalatedTo.includes(role) || missingApprovals(stage.required, approvals).length === 0;
   return passed ? { ...stage, state: 'passed', passedAt: at, approvals, history } : { ...stage, approvals, history };
+}
+
+/** checkOverride returns why actor may not record an override on stage, or undefined. */
+export function checkOverride(context: SignOffContext, stage: StageStatus | undefined, stageId: string, actor: Actor): Refusal | undefined {
+  if (!stage) return { type: SignOffRejection.unknownStage, message: `the plan has no stage ${stageId}` };
+  if (stage.mode !== 'supervised' || !stage.overrideAuthority) {
+    return { type: SignOffRejection.notSupervised, message: `stage ${stage.id} is ${stage.mode}: overrides belong to supervised stages` };
+  }
+  if (!holdsRole(context.roles, actor, stage.overrideAuthority)) {
+    return {
+      type: SignOffRejection.notAuthorized,
+      message: `${actor.name} does not hold ${stage.overrideAuthority}, the override authority of stage ${stage.id}`,
+    };
+  }
+  if (stage.state !== 'running' && stage.state !== 'awaiting-approval' && stage.state !== 'held') {
+    return { type: SignOffRejection.notAwaitingSignOff, message: `stage ${stage.id} is ${stage.state}, not under way` };
+  }
+  return undefined;
 }

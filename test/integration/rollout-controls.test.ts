@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../support/harness';
-import { approve, planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { approve, planYaml, reject, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,15 +17,11 @@ describe('human control of a rollout', () => {
     expect(early.body.reason).toBe('StageNotAwaitingSignOff');
 
     await waitForStage(h, id, 'pilot', 'awaiting-approval');
-    const noReason = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'reject', approver: 'sam' });
+    const noReason = await reject(h, id, 'pilot', 'sam');
     expect(noReason.status).toBe(422);
     expect(noReason.body.errors).toEqual([{ path: 'comment', message: 'a rejection needs a reason in comment' }]);
 
-    const rejected = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, {
-      decision: 'reject',
-      approver: 'sam',
-      comment: 'three false positives on the first shift',
-    });
+    const rejected = await reject(h, id, 'pilot', 'sam', 'three false positives on the first shift');
     expect(rejected.status).toBe(200);
     expect(rejected.body.stage.state).toBe('held');
     expect((await h.http('GET', `/v1/rollouts/${id}`)).body.stages[1].state).toBe('pending');
@@ -39,20 +35,24 @@ describe('human control of a rollout', () => {
     expect(events.find((e: { type: string }) => e.type === 'stage.rejected')).toMatchObject({
       stageId: 'pilot',
       actor: 'sam',
-      detail: { comment: 'three false positives on the first shift', stageState: 'held' },
+      role: 'deployment-lead',
+      reason: 'three false positives on the first shift',
+      requestId: rejected.headers.get('x-request-id'),
+      detail: { stageState: 'held' },
     });
   });
 
   it('refuses sign-off while paused and continues after resume', async () => {
     const id = await startRollout(h, twoStages);
     await waitForStage(h, id, 'pilot', 'awaiting-approval');
-    expect((await h.http('POST', `/v1/rollouts/${id}/pause`, { by: 'lee', reason: 'line maintenance' })).status).toBe(202);
+    const lee = await h.as('lee');
+    expect((await h.http('POST', `/v1/rollouts/${id}/pause`, { reason: 'line maintenance' }, lee)).status).toBe(202);
     await waitForRollout(h, id, 'paused');
     const refused = await approve(h, id, 'pilot');
     expect(refused.status).toBe(409);
     expect(refused.body.reason).toBe('RolloutNotRunning');
 
-    expect((await h.http('POST', `/v1/rollouts/${id}/resume`, { by: 'lee' })).status).toBe(202);
+    expect((await h.http('POST', `/v1/rollouts/${id}/resume`, {}, lee)).status).toBe(202);
     await waitForRollout(h, id, 'running');
     expect((await approve(h, id, 'pilot')).body.stage.state).toBe('passed');
     await waitForStage(h, id, 'shadow', 'awaiting-approval');
@@ -63,7 +63,7 @@ describe('human control of a rollout', () => {
   it('aborts: unfinished stages end aborted and the rollout takes no more decisions', async () => {
     const id = await startRollout(h, twoStages);
     await waitForStage(h, id, 'pilot', 'awaiting-approval');
-    expect((await h.http('POST', `/v1/rollouts/${id}/abort`, { by: 'lee', reason: 'data contract broken' })).status).toBe(202);
+    expect((await h.http('POST', `/v1/rollouts/${id}/abort`, { reason: 'data contract broken' }, await h.as('lee'))).status).toBe(202);
     const status = await waitForRollout(h, id, 'aborted');
     expect(status.stages.map((s: { state: string }) => s.state)).toEqual(['aborted', 'aborted']);
     expect(status.endedAt).toEqual(expect.any(String));
@@ -71,9 +71,9 @@ describe('human control of a rollout', () => {
     expect((await approve(h, id, 'pilot')).status).toBe(409);
     const resume = await h.http('POST', `/v1/rollouts/${id}/resume`, {});
     expect(resume.status).toBe(409);
-    expect(resume.body.detail).toBe(`rollout ${id} is aborted; resume applies to a paused rollout`);
+    expect(resume.body.detail).toBe(`rollout ${id} is aborted; resume applies to a paused or held rollout`);
     const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events;
-    expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', detail: { reason: 'data contract broken' } });
+    expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', reason: 'data contract broken' });
   });
 
   it('answers clearly for unknown rollouts, stages, plans and taken ids', async () => {

@@ -48,6 +48,6 @@ describe('a diamond-shaped plan run through the REST API only', () => {
     expect(body.events.find((e: { type: string }) => e.type === 'stage.approved').actor).toBe('dana');
 
     const list = await h.http('GET', '/v1/rollouts');
-    expect(list.body.rollouts).toEqual([expect.objectContaining({ rolloutId, plan: 'diamond', version: 1, state: 'completed' })]);
+    expect(list.body.rollouts).toEqual([expect.objectContaining({ rolloutId, plan: 'diamond', version: 1, state: 'completed', startedBy: 'admin' })]);
   });
 });

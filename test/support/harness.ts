@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle 
 import type { Pool } from 'pg';
 import { startApiServer, type RunningApi } from '../../api/server';
 import { createPool } from '../../db/pool';
+import { createToken, type PrincipalKind } from '../../db/tokens';
 import { installRuntimeLogger } from '../../workers/main';
 import { createWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import { createTestDatabase } from './databases';
@@ -17,7 +18,10 @@ export interface Harness {
   temporal: Client;
   pool: Pool;
   taskQueue: string;
+  /** http calls the API as the harness's admin unless headers carry another Authorization. */
   http: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>;
+  /** token returns a bearer header for a principal, creating its token on first use. */
+  as: (name: string, roles?: string[], kind?: PrincipalKind) => Promise<Record<string, string>>;
   stopWorker(): Promise<void>;
   startWorker(): Promise<void>;
   close(): Promise<void>;
@@ -64,17 +68,32 @@ export async function startHarness(): Promise<Harness> {
   };
   await startWorker();
 
+  const tokens = new Map<string, Promise<Record<string, string>>>();
+  const as = (name: string, roles: string[] = ['deployment-lead'], kind: PrincipalKind = 'person') => {
+    const key = `${kind}:${name}:${roles.join(',')}`;
+    if (!tokens.has(key)) {
+      tokens.set(key, createToken(pool, { name, kind, roles }).then(({ token }) => ({ authorization: `Bearer ${token}` })));
+    }
+    return tokens.get(key)!;
+  };
+  const admin = await as('admin', ['admin']);
+
   return {
     temporal,
     pool,
     taskQueue,
+    as,
     startWorker,
     stopWorker,
     async http(method, path, body, headers = {}) {
       const isText = typeof body === 'string' || body instanceof Uint8Array;
       const response = await fetch(`${api.url}${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': isText ? 'application/yaml' : 'application/json' }), ...headers },
+        headers: {
+          ...admin,
+          ...(body === undefined ? {} : { 'content-type': isText ? 'application/yaml' : 'application/json' }),
+          ...headers,
+        },
         body: body === undefined ? undefined : isText ? (body as string) : JSON.stringify(body),
       });
       const text = await response.text();

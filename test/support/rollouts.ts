@@ -42,7 +42,12 @@ export function waitForRollout(h: Harness, rolloutId: string, state: string): Pr
   }, `rollout ${rolloutId} to be ${state}`);
 }
 
-/** approve signs off a stage through the REST API. */
-export function approve(h: Harness, rolloutId: string, stageId: string, approver = 'dana', extra: Record<string, unknown> = {}) {
-  return h.http('POST', `/v1/rollouts/${rolloutId}/stages/${stageId}/approvals`, { decision: 'approve', approver, ...extra });
+/** approve signs off a stage through the REST API as approver, a person holding deployment-lead unless roles say otherwise. */
+export async function approve(h: Harness, rolloutId: string, stageId: string, approver = 'dana', extra: Record<string, unknown> = {}, roles?: string[]) {
+  return h.http('POST', `/v1/rollouts/${rolloutId}/stages/${stageId}/approvals`, { decision: 'approve', ...extra }, await h.as(approver, roles));
+}
+
+/** reject rejects a stage through the REST API as approver, with a reason. */
+export async function reject(h: Harness, rolloutId: string, stageId: string, approver: string, comment?: string) {
+  return h.http('POST', `/v1/rollouts/${rolloutId}/stages/${stageId}/approvals`, { decision: 'reject', ...(comment ? { comment } : {}) }, await h.as(approver));
 }

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Pool } from 'pg';
+import { authenticate, type Principal } from '../db/tokens';
+import { Problem, ProblemType } from './problem';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- express's own extension point
+  namespace Express {
+    interface Request {
+      /** requestId identifies the request in logs and the audit trail; echoed as X-Request-Id. */
+      requestId: string;
+      /** principal is who the bearer token authenticates; set by requireToken. */
+      principal?: Principal;
+    }
+  }
+}
+
+/** The role that may do everything, including what a plan's own role map does not grant. */
+export const ADMIN_ROLE = 'admin';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** requestIds takes a well-formed incoming X-Request-Id or makes one, and echoes it. */
+export const requestIds: RequestHandler = (req, res, next) => {
+  const incoming = req.header('x-request-id');
+  req.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('X-Request-Id', req.requestId);
+  next();
+};
+
+const unauthorized = (detail: string) =>
+  new Problem(401, ProblemType.unauthorized, 'Unauthorized', detail, undefined, undefined, { 'WWW-Authenticate': 'Bearer' });
+
+/** requireToken authenticates `Authorization: Bearer <token>`; 401 when missing, unknown or revoked. */
+export function requireToken(pool: Pool): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.header('authorization');
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) return next(unauthorized('send an API token as Authorization: Bearer <token>'));
+    const principal = await authenticate(pool, match[1]!);
+    if (!principal) return next(unauthorized('the API token is unknown or revoked'));
+    req.principal = principal;
+    next();
+  };
+}
+
+/** principalOf is the authenticated principal; routes behind requireToken always have one. */
+export function principalOf(req: Express.Request): Principal {
+  if (!req.principal) throw unauthorized('not authenticated');
+  return req.principal;
+}
+
+/** requireTokenRole allows principals whose token carries one of roles (admin always), else 403. */
+export function requireTokenRole(...roles: string[]): RequestHandler {
+  return (req, _res, next) => {
+    const principal = principalOf(req);
+    if (principal.roles.includes(ADMIN_ROLE) || roles.some((role) => principal.roles.includes(role))) return next();
+    next(forbidden(`${principal.name} needs the role ${roles.join(' or ')} for this`));
+  };
+}
+
+export const forbidden = (detail: string, extra?: Record<string, unknown>) =>
+  new Problem(403, ProblemType.forbidden, 'Forbidden', detail, undefined, extra);
