@@ -5,6 +5,7 @@ import { temporalConnectionOptions } from '../config/temporal';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import { ensureDatabase } from '../db/admin';
 import { migrateDatabase } from '../db/migrate';
+import { ensureLocalAdminToken } from './admin-token';
 import { startWorker } from '../workers/main';
 import { Component, ComponentError, errorText } from './component-error';
 import { choosePostgres, redactUrl } from './postgres-server';
@@ -77,7 +78,9 @@ export class DevStack {
     this.checkNotStopping();
     const api = await startOrExplain(Component.api, () => startApiServer({ ...common, port: env.PORT }));
     await this.track(Component.api, () => api.stop());
-    this.ready(Component.api, api.url);
+    const adminToken = await ensureLocalAdminToken(postgres.databaseUrl, env.ROLLGATE_DATA_DIR);
+    const tokenNote = adminToken.created ? 'new admin token in' : 'admin token in';
+    this.ready(Component.api, `${api.url} (${tokenNote} ${path.relative(process.cwd(), adminToken.file)})`);
   }
 
   /** stop stops every started component, newest first; it may be called repeatedly and during start. */
