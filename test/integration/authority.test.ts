@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../support/harness';
-import { approve, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
