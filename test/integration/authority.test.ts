@@ -102,6 +102,24 @@ describe('sign-off authority', () => {
     expect(types).toEqual(expect.arrayContaining(['stage.escalated:plant-manager', 'stage.approved:plant-manager', 'stage.passed']));
   });
 
+  it('holds the rollout when the chain says so, until a deployment lead resumes it', async () => {
+    const quick = PLAN.replace('name: authority', 'name: authority-hold').replace(
+      /escalation:[\s\S]*$/,
+      'escalation:\n      - { after: 1s, action: hold }\n',
+    );
+    const id = await startRollout(h, quick, 'held');
+    const held = await waitForRollout(h, id, 'held');
+    expect(held.heldReason).toBe('sign-off of stage gate is not complete after 1s');
+    const refused = await signOff(id, 'ann');
+    expect(refused.status).toBe(409);
+    expect(refused.body.reason).toBe('RolloutNotRunning');
+    expect((await h.http('POST', `/v1/rollouts/${id}/resume`, { reason: 'supervisors are back from training' }, await h.as('maria', []))).status).toBe(202);
+    await waitForRollout(h, id, 'running');
+    expect((await signOff(id, 'ann')).status).toBe(200);
+    const types = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['rollout.held', 'rollout.resumed']));
+  });
+
   it('records overrides by the override authority only', async () => {
     const id = await start('overrides');
     const override = await h.http('POST', `/v1/rollouts/${id}/stages/gate/overrides`, { reason: 'model flagged a good weld', recommendationId: 'rec-17' }, await h.as('ann', []));
