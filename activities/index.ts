@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
+import { createWebhookActivities } from './webhooks';
 
 export interface RecordEventInput {
   event: AuditEvent;
@@ -8,11 +9,13 @@ export interface RecordEventInput {
 }
 
 /**
- * createActivities binds every side effect the workflows need to a database pool. Workflows
- * reach these through `import type` and proxyActivities only.
+ * createActivities binds every side effect the workflows need to a database pool and the
+ * webhook signing secrets (only ROLLGATE_WEBHOOK_SECRET_* variables: see pickWebhookSecrets).
+ * Workflows reach these through `import type` and proxyActivities only.
  */
-export function createActivities(pool: Pool) {
+export function createActivities(pool: Pool, options: { webhookSecrets?: Record<string, string> } = {}) {
   return {
+    ...createWebhookActivities({ pool, secrets: options.webhookSecrets ?? {} }),
     /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */
     async recordEvent(input: RecordEventInput): Promise<void> {
       await recordAuditEvent(pool, input.event, input.progress);

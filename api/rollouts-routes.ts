@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { listAuditEvents } from '../db/audit';
 import { getPlanVersion } from '../db/plans';
 import { insertRollout, listRollouts } from '../db/rollouts';
+import { listDeliveries } from '../db/webhooks';
 import type { RolloutInput } from '../workflows/rollout-types';
 import type { rolloutWorkflow } from '../workflows/rollout-workflow';
 import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
@@ -93,8 +94,14 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
 
   router.get('/:id', async (req, res) => {
     const row = await requireRollout(pool, req);
-    const { status, source } = await currentStatus(temporal, row);
-    res.json({ ...status, workflowId: row.workflowId, source });
+    const [{ status, source }, deliveries] = await Promise.all([currentStatus(temporal, row), listDeliveries(pool, row.rolloutId)]);
+    const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered');
+    res.json({
+      ...status,
+      workflowId: row.workflowId,
+      source,
+      notifications: { delivered: deliveries.length - undelivered.length, undelivered },
+    });
   });
 
   router.get('/:id/events', async (req, res) => {

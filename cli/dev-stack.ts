@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startApiServer } from '../api/server';
-import type { Env } from '../config/env';
+import { pickWebhookSecrets, type Env } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import { ensureDatabase } from '../db/admin';
@@ -71,7 +71,7 @@ export class DevStack {
       connection: temporal.connection,
     };
     this.checkNotStopping();
-    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL }));
+    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL, webhookSecrets: pickWebhookSecrets(process.env) }));
     await this.track(Component.worker, () => worker.stop());
     this.ready(Component.worker, `polling task queue ${env.ROLLGATE_TASK_QUEUE} in namespace ${namespace}`);
 

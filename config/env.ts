@@ -59,3 +59,19 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   }
   return result.data;
 }
+
+/** Webhook signing secrets are variables with this prefix; plans name them in notifications[].secretEnv. */
+export const WEBHOOK_SECRET_PREFIX = 'ROLLGATE_WEBHOOK_SECRET_';
+
+/**
+ * pickWebhookSecrets selects the variables named WEBHOOK_SECRET_PREFIX* from env. Pass only these
+ * to createWebhookActivities: a plan chooses secretEnv, so a wider map would let a plan author
+ * have any variable (DATABASE_URL, say) used as an HMAC key towards a receiver they control.
+ */
+export function pickWebhookSecrets(env: Record<string, string | undefined>): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith(WEBHOOK_SECRET_PREFIX) && value) secrets[name] = value;
+  }
+  return secrets;
+}

@@ -218,6 +218,27 @@ export const LintSuppression = z
   })
   .describe('A lint warning switched off for one stage, with the reason.');
 
+// ── Notification targets: the systems operators already use ─────────────────────────────
+
+export const NotificationEvent = z
+  .enum(['stage.awaiting-approval', 'stage.escalated', 'stage.passed', 'stage.rejected', 'rollout.held', 'rollout.completed', 'rollout.aborted'])
+  .describe('An event a notification target can receive.');
+export type NotificationEvent = z.infer<typeof NotificationEvent>;
+
+export const NotificationTarget = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).describe('url: the webhook of a CMMS, WMS or operator dashboard; events are POSTed as JSON.'),
+    secretEnv: z
+      .string()
+      .regex(/^ROLLGATE_WEBHOOK_SECRET_[A-Z0-9_]+$/, 'must name a worker environment variable starting with ROLLGATE_WEBHOOK_SECRET_')
+      .optional()
+      .describe('secretEnv: the worker environment variable holding the HMAC-SHA256 signing secret (never the secret itself).'),
+    events: z.array(NotificationEvent).optional().describe('events: which events to send. Default all.'),
+    description: z.string().optional().describe('description: which system this is.'),
+  })
+  .describe('A notification target: rollout events are delivered there, signed, with retries.');
+export type NotificationTarget = z.infer<typeof NotificationTarget>;
+
 // ── Stages and the plan ─────────────────────────────────────────────────────────────────
 
 export const Stage = z
@@ -259,6 +280,7 @@ export const Plan = z
       .default(false)
       .describe('allowSelfApproval: true lets the person who started a rollout sign off its stages. Default false (separation of duties).'),
     prerequisites: z.array(Prerequisite).default([]).describe('prerequisites: readiness prerequisites, signed off before a stage (or the rollout) starts.'),
+    notifications: z.array(NotificationTarget).default([]).describe('notifications: webhook targets that hear about sign-off, escalation and outcomes.'),
     stages: z.array(Stage).min(1, 'a plan needs at least one stage').describe('stages: a directed acyclic graph through their dependsOn lists.'),
   })
   .describe('A rollgate rollout plan.');

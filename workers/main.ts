@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { TemporalConnectionSettings } from '../config/temporal';
-import { loadEnv, type Env } from '../config/env';
+import { loadEnv, pickWebhookSecrets, type Env } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createPool } from '../db/pool';
 import { createWorker } from './worker';
@@ -12,6 +12,8 @@ export interface WorkerOptions {
   databaseUrl: string;
   /** connection carries TLS and API-key settings; the address above wins. */
   connection?: TemporalConnectionSettings;
+  /** webhookSecrets are the ROLLGATE_WEBHOOK_SECRET_* variables (pickWebhookSecrets). */
+  webhookSecrets?: Record<string, string>;
   /** logLevel is rollgate's LOG_LEVEL; the SDK's own info lines (bundling, state changes) show at debug only. */
   logLevel?: Env['LOG_LEVEL'];
 }
@@ -29,7 +31,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const pool = createPool(options.databaseUrl);
   let worker;
   try {
-    worker = await createWorker({ connection, namespace: options.namespace, taskQueue: options.taskQueue, pool });
+    worker = await createWorker({
+      connection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      pool,
+      webhookSecrets: options.webhookSecrets ?? {},
+    });
   } catch (error) {
     await Promise.allSettled([connection.close(), pool.end()]);
     throw error;
@@ -67,6 +75,7 @@ if (require.main === module) {
     databaseUrl: env.DATABASE_URL,
     connection: temporalConnectionOptions(env),
     logLevel: env.LOG_LEVEL,
+    webhookSecrets: pickWebhookSecrets(process.env),
   }).then(
     (worker) => {
       console.log(`worker: polling task queue ${env.ROLLGATE_TASK_QUEUE}`);

@@ -11,6 +11,8 @@ export interface CreateWorkerOptions {
   namespace: string;
   taskQueue: string;
   pool: Pool;
+  /** webhookSecrets are the ROLLGATE_WEBHOOK_SECRET_* variables (pickWebhookSecrets). */
+  webhookSecrets?: Record<string, string>;
   /** workflowBundle, when given, is used instead of bundling workflows/ again (tests bundle once). */
   workflowBundle?: WorkflowBundle;
 }
@@ -21,7 +23,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.pool),
+    activities: createActivities(options.pool, { webhookSecrets: options.webhookSecrets ?? {} }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

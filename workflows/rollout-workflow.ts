@@ -9,11 +9,13 @@ import {
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
 import { readyStages } from '../definitions/graph';
-import type { EscalationStep } from '../definitions/schema';
+import type { EscalationStep, NotificationEvent } from '../definitions/schema';
+import { escalationAction, signOffAction } from './interventions';
 import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resumeSignal, statusQuery } from './messages';
 import type { OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
 import { applyDecision, checkDecision, checkOverride, type Refusal, type SignOffContext } from './sign-off';
+import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
 
 /**
  * Audit writes retry without limit: the trail must not lose an event, so the workflow waits
@@ -23,6 +25,9 @@ const { recordEvent } = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/** Webhook deliveries retry on their own schedule and never hold up the rollout (see notify). */
+const { deliverWebhook } = proxyActivities<RolloutActivities>({ ...WEBHOOK_TIMEOUTS, retry: WEBHOOK_RETRY });
 
 /** Stage states in which a stage is under way (it shows in RolloutStage and activeStages). */
 const ACTIVE_STATES: ReadonlySet<StageState> = new Set(['running', 'awaiting-approval', 'held']);
@@ -123,6 +128,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     return recording;
   };
 
+  // Notifications go to every target that wants the event. Deliveries are not awaited where
+  // they are sent: a failing receiver is retried and recorded by the activity, and shows in the
+  // rollout's status, but never blocks a state change. The workflow waits for them only at its end.
+  let notificationSeq = 0;
+  const deliveries: Promise<unknown>[] = [];
+  const notify = (type: NotificationEvent, fields: { stageId?: string; action?: string; dueBy?: string; detail?: Record<string, unknown> } = {}): void => {
+    notificationSeq += 1;
+    const event = { type, occurredAt: now(), rolloutId: input.rolloutId, plan: input.planName, version: input.planVersion, state: status.state, ...fields };
+    plan.notifications.forEach((target, index) => {
+      if (target.events && !target.events.includes(type)) return;
+      const deliveryId = `${input.rolloutId}:${notificationSeq}:${index}`;
+      deliveries.push(deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event }).catch(() => undefined));
+    });
+  };
+  const scopeOf = (id: string) => plan.stages[stageAt(id)]!.scope;
+
   const abort = (action: OperatorAction): void => {
     status.state = 'aborted';
     abortedBy = action;
@@ -148,7 +169,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           detail: { stageState: next.state },
         }),
       ];
-      if (next.state === 'passed') recorded.push(record('stage.passed', { stageId: next.id }));
+      if (next.state === 'passed') {
+        recorded.push(record('stage.passed', { stageId: next.id }));
+        notify('stage.passed', { stageId: next.id });
+      }
+      if (decision.decision === 'reject') notify('stage.rejected', { stageId: next.id, detail: { by: decision.actor.name, reason: decision.comment } });
       if (decision.decision === 'reject' && onReject === 'abort') {
         abort({ by: decision.actor.name, reason: `stage ${next.id} was rejected: ${decision.comment ?? ''}`, ...(decision.requestId ? { requestId: decision.requestId } : {}) });
       }
@@ -207,19 +232,24 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   /** escalate runs a stage's escalation chain while it waits for sign-off; it returns when the stage settles. */
   async function escalate(id: string, steps: readonly EscalationStep[]): Promise<void> {
-    const since = Date.now();
+    const since = Date.parse(stage(id).awaitingSince!);
     const settled = () => isAborted() || stage(id).state === 'passed';
-    for (const step of steps) {
+    const dueBy = (index: number) => (steps[index] ? iso(since + parseDuration(steps[index].after)!) : undefined);
+    notify('stage.awaiting-approval', { stageId: id, action: signOffAction(stage(id), scopeOf(id), dueBy(0)), ...(dueBy(0) ? { dueBy: dueBy(0) } : {}) });
+    for (const [index, step] of steps.entries()) {
       const dueAt = since + parseDuration(step.after)!;
       if (await condition(settled, Math.max(1, dueAt - Date.now()))) return;
       const why = `sign-off of stage ${id} is not complete after ${step.after}`;
       if (step.action === 'escalate') {
         setStage({ ...stage(id), escalatedTo: [...stage(id).escalatedTo, step.to] });
+        const next = dueBy(index + 1);
+        notify('stage.escalated', { stageId: id, action: escalationAction(stage(id), scopeOf(id), step.to, next), ...(next ? { dueBy: next } : {}) });
         await record('stage.escalated', { stageId: id, role: step.to, reason: why });
       } else if (step.action === 'hold') {
         if (status.state !== 'running') continue;
         status.state = 'held';
         status.heldReason = why;
+        notify('rollout.held', { stageId: id, action: `Rollout held: ${why}. A deployment lead decides whether to resume or abort.` });
         await record('rollout.held', { stageId: id, reason: why });
       } else {
         abort({ reason: why });
@@ -257,12 +287,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   status.endedAt = now();
   if (isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') setStage({ ...s, state: 'aborted' });
+    notify('rollout.aborted', { detail: { by: abortedBy?.by, reason: abortedBy?.reason } });
     await record('rollout.aborted', operatorFields(abortedBy ?? {}));
   } else {
     status.state = 'completed';
+    notify('rollout.completed');
     await record('rollout.completed');
   }
   await condition(allHandlersFinished);
+  await Promise.all(deliveries);
   return status;
 }
 

@@ -36,7 +36,8 @@ export interface HttpResult {
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-export async function startHarness(): Promise<Harness> {
+/** startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables. */
+export async function startHarness(options: { webhookSecrets?: Record<string, string> } = {}): Promise<Harness> {
   installRuntimeLogger('WARN');
   const temporalAddress = process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('ROLLGATE_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (global setup)');
@@ -58,7 +59,14 @@ export async function startHarness(): Promise<Harness> {
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
-    worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, pool, workflowBundle: await bundle! });
+    worker = await createWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      pool,
+      workflowBundle: await bundle!,
+      webhookSecrets: options.webhookSecrets ?? {},
+    });
     running = worker.run();
   };
   const stopWorker = async () => {

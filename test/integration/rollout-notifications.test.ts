@@ -1,0 +1,69 @@
+import { startHarness, type Harness } from '../support/harness';
+import { approve, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+const SECRET = 'cmms-shared-secret';
+let h: Harness;
+let receiver: WebhookReceiver;
+beforeAll(async () => {
+  receiver = await startWebhookReceiver(SECRET, (path) => (path === '/dashboard' ? 503 : undefined));
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_CMMS: SECRET } });
+});
+afterAll(async () => {
+  await h?.close();
+  await receiver?.close();
+});
+
+const plan = () => `
+name: notified
+owner: maria
+notifications:
+  - url: ${receiver.url}/cmms
+    secretEnv: ROLLGATE_WEBHOOK_SECRET_CMMS
+    events: [stage.awaiting-approval, stage.passed, rollout.completed]
+  - url: ${receiver.url}/dashboard
+stages:
+  - id: full-shift
+    title: Full-shift operation
+    mode: supervised
+    overrideAuthority: line-supervisor
+    scope: { lines: [line-7] }
+    minDuration: 1s
+    approvals: [{ role: deployment-lead }]
+    escalation: [{ after: 2h, action: escalate, to: plant-manager }]
+`;
+
+const cmms = () => receiver.received.filter((r) => r.path === '/cmms');
+
+it('delivers signed, actionable events, and a failing receiver never blocks the rollout', async () => {
+  const id = await startRollout(h, plan(), 'notified-1');
+  const awaiting = await waitForStage(h, id, 'full-shift', 'awaiting-approval');
+  await waitFor(() => cmms().length >= 1);
+  const [request] = cmms();
+  expect(request!.check.valid).toBe(true);
+  expect(request!.headers['rollgate-event']).toBe('stage.awaiting-approval');
+  const dueBy = new Date(Date.parse(awaiting.stages[0].awaitingSince) + 2 * 3_600_000).toISOString();
+  expect(request!.body).toMatchObject({
+    type: 'stage.awaiting-approval',
+    rolloutId: id,
+    stageId: 'full-shift',
+    dueBy,
+    action: `Stage "Full-shift operation" on line-7 needs sign-off by deployment-lead before ${dueBy}`,
+  });
+
+  expect((await approve(h, id, 'full-shift')).body.stage.state).toBe('passed');
+  await waitForRollout(h, id, 'completed');
+  await waitFor(() => cmms().length >= 3);
+  expect(cmms().map((r) => r.body.type)).toEqual(['stage.awaiting-approval', 'stage.passed', 'rollout.completed']);
+
+  const status = (await h.http('GET', `/v1/rollouts/${id}`)).body;
+  expect(status.notifications.delivered).toBeGreaterThanOrEqual(3);
+  expect(status.notifications.undelivered).toEqual(
+    expect.arrayContaining([expect.objectContaining({ url: `${receiver.url}/dashboard`, state: 'failing', httpStatus: 503, eventType: 'stage.awaiting-approval' })]),
+  );
+});
+
+async function waitFor(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !predicate(); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (!predicate()) throw new Error('condition not met within 10 s');
+}
