@@ -37,6 +37,17 @@ export interface RolloutInput {
   plan: Plan;
   /** startedBy is who asked for the rollout. */
   startedBy?: string;
+  /** carried is the state handed over by continue-as-new; absent on the first run. */
+  carried?: CarriedState;
+}
+
+/** CarriedState is everything a rollout needs to go on in a new run after continue-as-new. */
+export interface CarriedState {
+  status: RolloutStatus;
+  /** eventSeq and notificationSeq keep audit event ids and webhook delivery ids unique across runs. */
+  eventSeq: number;
+  notificationSeq: number;
+  abortedBy?: OperatorAction;
 }
 
 /** Actor is an authenticated principal acting on a rollout, as the API vouches for it. */
@@ -87,6 +98,8 @@ export interface StageStatus {
   awaitingSince?: string;
   /** escalatedTo are roles the escalation chain has reached; a member of one may sign off alone. */
   escalatedTo: string[];
+  /** escalationsApplied counts the escalation steps already taken, so a new run does not repeat them. */
+  escalationsApplied: number;
   /** overrideAuthority is the role that may override the model in a supervised stage. */
   overrideAuthority?: string;
   overrides: Override[];

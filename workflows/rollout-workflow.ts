@@ -2,9 +2,12 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
@@ -29,6 +32,12 @@ const { recordEvent } = proxyActivities<RolloutActivities>({
 /** Webhook deliveries retry on their own schedule and never hold up the rollout (see notify). */
 const { deliverWebhook } = proxyActivities<RolloutActivities>({ ...WEBHOOK_TIMEOUTS, retry: WEBHOOK_RETRY });
 
+/**
+ * Before continuing as new, the workflow lets webhook deliveries finish for at most this long;
+ * deliveries still retrying after it are abandoned (their attempts stay recorded).
+ */
+const CONTINUE_AS_NEW_DELIVERY_GRACE = '5 minutes';
+
 /** Stage states in which a stage is under way (it shows in RolloutStage and activeStages). */
 const ACTIVE_STATES: ReadonlySet<StageState> = new Set(['running', 'awaiting-approval', 'held']);
 
@@ -49,7 +58,7 @@ interface EventFields {
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const { plan } = input;
-  const status: RolloutStatus = {
+  const status: RolloutStatus = input.carried?.status ?? {
     rolloutId: input.rolloutId,
     plan: input.planName,
     version: input.planVersion,
@@ -67,12 +76,14 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       approvals: [],
       history: [],
       escalatedTo: [],
+      escalationsApplied: 0,
       ...(stage.overrideAuthority ? { overrideAuthority: stage.overrideAuthority } : {}),
       overrides: [],
     })),
   };
-  const started = new Set<string>();
-  let abortedBy: OperatorAction | undefined;
+  // A stage has started once it left pending; the set is derived, so it survives continue-as-new.
+  const started = new Set<string>(status.stages.filter((s) => s.state !== 'pending').map((s) => s.id));
+  let abortedBy: OperatorAction | undefined = input.carried?.abortedBy;
 
   const stageAt = (id: string): number => status.stages.findIndex((stage) => stage.id === id);
   const stage = (id: string): StageStatus => status.stages[stageAt(id)]!;
@@ -108,7 +119,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   // Events are written one after another, so the trail's order and the registry's status
   // snapshot follow the workflow's own order even when stages run in parallel.
-  let eventSeq = 0;
+  let eventSeq = input.carried?.eventSeq ?? 0;
   let recording: Promise<void> = Promise.resolve();
   const record = (type: string, fields: EventFields = {}): Promise<void> => {
     syncSearchAttributes();
@@ -131,7 +142,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   // Notifications go to every target that wants the event. Deliveries are not awaited where
   // they are sent: a failing receiver is retried and recorded by the activity, and shows in the
   // rollout's status, but never blocks a state change. The workflow waits for them only at its end.
-  let notificationSeq = 0;
+  let notificationSeq = input.carried?.notificationSeq ?? 0;
   const deliveries: Promise<unknown>[] = [];
   const notify = (type: NotificationEvent, fields: { stageId?: string; action?: string; dueBy?: string; detail?: Record<string, unknown> } = {}): void => {
     notificationSeq += 1;
@@ -235,10 +246,14 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const since = Date.parse(stage(id).awaitingSince!);
     const settled = () => isAborted() || stage(id).state === 'passed';
     const dueBy = (index: number) => (steps[index] ? iso(since + parseDuration(steps[index].after)!) : undefined);
-    notify('stage.awaiting-approval', { stageId: id, action: signOffAction(stage(id), scopeOf(id), dueBy(0)), ...(dueBy(0) ? { dueBy: dueBy(0) } : {}) });
+    if (stage(id).escalationsApplied === 0) {
+      notify('stage.awaiting-approval', { stageId: id, action: signOffAction(stage(id), scopeOf(id), dueBy(0)), ...(dueBy(0) ? { dueBy: dueBy(0) } : {}) });
+    }
     for (const [index, step] of steps.entries()) {
+      if (index < stage(id).escalationsApplied) continue;
       const dueAt = since + parseDuration(step.after)!;
       if (await condition(settled, Math.max(1, dueAt - Date.now()))) return;
+      setStage({ ...stage(id), escalationsApplied: index + 1 });
       const why = `sign-off of stage ${id} is not complete after ${step.after}`;
       if (step.action === 'escalate') {
         setStage({ ...stage(id), escalatedTo: [...stage(id).escalatedTo, step.to] });
@@ -258,25 +273,47 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     }
   }
 
+  /** runStage drives one stage from where it is: a new run after continue-as-new resumes it mid-way. */
   async function runStage(id: string): Promise<void> {
     const definition = plan.stages[stageAt(id)]!;
-    const minDurationMs = parseDuration(definition.minDuration)!;
-    const startedAt = Date.now();
-    setStage({ ...stage(id), state: 'running', startedAt: iso(startedAt), endsNoEarlierThan: iso(startedAt + minDurationMs) });
-    await record('stage.started', { stageId: id });
-    if (await condition(isAborted, minDurationMs)) return;
-    setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
-    await record('stage.awaiting-approval', { stageId: id, detail: { required: definition.approvals } });
+    if (stage(id).state === 'pending') {
+      const minDurationMs = parseDuration(definition.minDuration)!;
+      const startedAt = Date.now();
+      setStage({ ...stage(id), state: 'running', startedAt: iso(startedAt), endsNoEarlierThan: iso(startedAt + minDurationMs) });
+      await record('stage.started', { stageId: id });
+    }
+    if (stage(id).state === 'running') {
+      const remaining = Date.parse(stage(id).endsNoEarlierThan!) - Date.now();
+      if (remaining > 0 ? await condition(isAborted, remaining) : isAborted()) return;
+      setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
+      await record('stage.awaiting-approval', { stageId: id, detail: { required: definition.approvals } });
+    }
     await escalate(id, definition.escalation);
     await condition(() => isAborted() || stage(id).state === 'passed');
   }
 
-  await record('rollout.started', { ...(input.startedBy ? { actor: input.startedBy } : {}), detail: { planDigest: input.planDigest } });
+  /** continueAsNewNow hands the rollout's state to a fresh run, keeping history bounded. */
+  async function continueAsNewNow(): Promise<never> {
+    await condition(allHandlersFinished);
+    await recording;
+    await Promise.race([Promise.all(deliveries), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
+    const carried = { status, eventSeq, notificationSeq, ...(abortedBy ? { abortedBy } : {}) };
+    return continueAsNew<typeof rolloutWorkflow>({ ...input, carried });
+  }
+
+  if (!input.carried) {
+    await record('rollout.started', { ...(input.startedBy ? { actor: input.startedBy } : {}), detail: { planDigest: input.planDigest } });
+  }
   const runners: Promise<void>[] = [];
+  // Stages under way when the previous run continued as new pick up where they were.
+  for (const s of status.stages) if (ACTIVE_STATES.has(s.state)) runners.push(runStage(s.id));
   const startable = () => readyStages(plan.stages, passedIds(), started);
   for (;;) {
-    await condition(() => isAborted() || allPassed() || (status.state === 'running' && startable().length > 0));
+    await condition(
+      () => isAborted() || allPassed() || (status.state === 'running' && startable().length > 0) || workflowInfo().continueAsNewSuggested,
+    );
     if (isAborted() || allPassed()) break;
+    if (workflowInfo().continueAsNewSuggested) await continueAsNewNow();
     for (const id of startable()) {
       started.add(id);
       runners.push(runStage(id));

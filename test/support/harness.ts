@@ -36,10 +36,13 @@ export interface HttpResult {
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables. */
-export async function startHarness(options: { webhookSecrets?: Record<string, string> } = {}): Promise<Harness> {
+/**
+ * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
+ * temporalAddress another dev server than the shared one.
+ */
+export async function startHarness(options: { webhookSecrets?: Record<string, string>; temporalAddress?: string } = {}): Promise<Harness> {
   installRuntimeLogger('WARN');
-  const temporalAddress = process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
+  const temporalAddress = options.temporalAddress ?? process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('ROLLGATE_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (global setup)');
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const database = await createTestDatabase();

@@ -30,6 +30,7 @@ function stage(overrides: Partial<StageStatus> = {}): StageStatus {
     approvals: [],
     history: [],
     escalatedTo: [],
+    escalationsApplied: 0,
     overrides: [],
     ...overrides,
   };
