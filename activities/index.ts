@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
+import { createDecisionActivities } from './decisions';
+import { createEvaluationActivities } from './evaluation';
 import { createWebhookActivities } from './webhooks';
 
 export interface RecordEventInput {
@@ -16,6 +18,8 @@ export interface RecordEventInput {
 export function createActivities(pool: Pool, options: { webhookSecrets?: Record<string, string> } = {}) {
   return {
     ...createWebhookActivities({ pool, secrets: options.webhookSecrets ?? {} }),
+    ...createEvaluationActivities(pool),
+    ...createDecisionActivities(pool),
     /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */
     async recordEvent(input: RecordEventInput): Promise<void> {
       await recordAuditEvent(pool, input.event, input.progress);

@@ -2,10 +2,13 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { requestIds, requireToken } from './auth';
+import { decisionsRouter } from './decisions-routes';
+import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
 import { plansRouter } from './plans-routes';
 import { problemHandler, unknownRoute } from './problem';
 import { rolloutsRouter } from './rollouts-routes';
+import { schemaRouter } from './schema-routes';
 
 /** Largest JSON request body accepted. */
 const JSON_BODY_LIMIT = '256kb';
@@ -26,10 +29,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(requestIds);
   app.use(healthRouter(deps.pool, deps.temporal));
-  // Everything under /v1 needs a bearer token; only /healthz is open.
+  app.use('/v1/schema', schemaRouter()); // open, like /healthz: editors fetch the plan schema without a token
+  // Everything else under /v1 needs a bearer token.
   app.use('/v1', requireToken(deps.pool));
   app.use('/v1/plans', plansRouter(deps.pool));
+  app.use('/v1/rollouts', evidenceRouter(deps));
   app.use('/v1/rollouts', express.json({ limit: JSON_BODY_LIMIT }), rolloutsRouter(deps));
+  app.use('/v1', express.json({ limit: JSON_BODY_LIMIT }), decisionsRouter(deps));
   app.use(unknownRoute);
   app.use(problemHandler);
   return app;

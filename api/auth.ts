@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { authenticate, type Principal } from '../db/tokens';
+import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { Problem, ProblemType } from './problem';
 
 declare global {
@@ -16,8 +17,8 @@ declare global {
   }
 }
 
-/** The role that may do everything, including what a plan's own role map does not grant. */
-export const ADMIN_ROLE = 'admin';
+/** The token role that may do every action but sign-off, whatever a plan's role map says. */
+export const ADMIN_ROLE = ADMIN_TOKEN_ROLE;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 

@@ -36,6 +36,20 @@ export const OverrideBody = z.strictObject({
   recommendationId: z.string().min(1).max(200).optional(),
 });
 
+/** ResolutionBody is the body of POST /v1/rollouts/:id/stages/:stageId/resolution. */
+export const ResolutionBody = z.strictObject({
+  choice: z.enum(['retry-window', 'rollback', 'abort']),
+  /** to is the upstream stage a rollback re-enters; default the plan's onFailure rollback target. */
+  to: z.string().min(1).optional(),
+  reason: z.string().trim().min(1, 'a resolution needs a reason').max(4000),
+});
+
+/** PrerequisiteSignOffBody is the body of POST /v1/rollouts/:id/prerequisites/:prerequisiteId/sign-offs. */
+export const PrerequisiteSignOffBody = z.strictObject({
+  evidence: z.url().optional(),
+  comment: z.string().trim().max(4000).optional(),
+});
+
 /** OperatorActionRequest is the optional body of pause, resume and abort. */
 export const OperatorActionRequest = z.strictObject({
   reason: z.string().trim().max(4000).optional(),

@@ -4,16 +4,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { getPlanVersion } from '../db/plans';
 import type { Principal } from '../db/tokens';
-import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resumeSignal } from '../workflows/messages';
+import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resolveStageUpdate, resumeSignal, signPrerequisiteUpdate } from '../workflows/messages';
 import type { Actor, RolloutState } from '../workflows/rollout-types';
-import { AUTHORIZATION_REFUSALS, holdsRole } from '../workflows/sign-off';
+import { AUTHORIZATION_REFUSALS, holdsRole, ROLLOUT_OPERATOR_ROLE } from '../workflows/sign-off';
 import { ADMIN_ROLE, forbidden, principalOf } from './auth';
 import { conflict, parseBody } from './problem';
-import { IdempotencyKey, OperatorActionRequest, OverrideBody, StageDecisionRequest } from './request-schemas';
+import { IdempotencyKey, OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
 import { auditDenied, currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
-
-/** The plan role that may pause, resume and abort a rollout (admins may too). */
-export const ROLLOUT_OPERATOR_ROLE = 'deployment-lead';
 
 const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
 
@@ -28,7 +25,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
 
   /** runUpdate executes a stage update; authorization refusals are audited and answered 403. */
   const runUpdate = async <T>(
-    req: Parameters<typeof requireRollout>[1] & { params: { stageId: string } },
+    req: Parameters<typeof requireRollout>[1] & { params: { stageId?: string } },
     action: string,
     execute: (workflowId: string, updateId: string | undefined) => Promise<T>,
   ): Promise<T> => {
@@ -42,7 +39,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
-        await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
+        await auditDenied(pool, row, req, principal, { action, reason: cause.message, ...(req.params.stageId ? { stageId: req.params.stageId } : {}) });
         throw forbidden(cause.message, { reason: cause.type });
       }
       return rethrowAsProblem(row.rolloutId)(error);
@@ -69,6 +66,28 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
       }),
     );
     res.status(201).json({ rolloutId: req.params.id, stage });
+  });
+
+  router.post('/:id/stages/:stageId/resolution', async (req, res) => {
+    const body = parseBody(ResolutionBody, req.body);
+    const stage = await runUpdate(req, 'stage.resolution', (workflowId, updateId) =>
+      temporal.workflow.getHandle(workflowId).executeUpdate(resolveStageUpdate, {
+        args: [{ stageId: req.params.stageId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
+        ...(updateId ? { updateId } : {}),
+      }),
+    );
+    res.json({ rolloutId: req.params.id, stage });
+  });
+
+  router.post('/:id/prerequisites/:prerequisiteId/sign-offs', async (req, res) => {
+    const body = parseBody(PrerequisiteSignOffBody, req.body);
+    const prerequisite = await runUpdate(req, 'prerequisite.sign-off', (workflowId, updateId) =>
+      temporal.workflow.getHandle(workflowId).executeUpdate(signPrerequisiteUpdate, {
+        args: [{ prerequisiteId: req.params.prerequisiteId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
+        ...(updateId ? { updateId } : {}),
+      }),
+    );
+    res.json({ rolloutId: req.params.id, prerequisite });
   });
 
   // Pause, resume and abort are signals; the checks first give callers a clear 403 or 409

@@ -32,6 +32,7 @@ export async function currentStatus(temporal: Client, row: RolloutRow): Promise<
     digest: '',
     state: row.state as RolloutStatus['state'],
     startedAt: row.createdAt,
+    prerequisites: [],
     stages: [],
   };
   return { status: stored, source: 'snapshot' };

@@ -39,6 +39,9 @@ export const Percent = z
   .regex(/^\d+(\.\d+)?%$/, 'must be a percentage such as 5% or 2.5%')
   .describe('A percentage such as 5% or 2.5%.');
 
+/** DEFAULT_EVALUATION_INTERVAL is how often a stage's criteria are evaluated when the plan does not say. */
+export const DEFAULT_EVALUATION_INTERVAL = '1h';
+
 // ── Metadata and the decision-authority map ─────────────────────────────────────────────
 
 export const Environment = z.enum(['factory', 'logistics']).describe('environment: factory or logistics.');
@@ -221,7 +224,17 @@ export const LintSuppression = z
 // ── Notification targets: the systems operators already use ─────────────────────────────
 
 export const NotificationEvent = z
-  .enum(['stage.awaiting-approval', 'stage.escalated', 'stage.passed', 'stage.rejected', 'rollout.held', 'rollout.completed', 'rollout.aborted'])
+  .enum([
+    'stage.awaiting-approval',
+    'stage.escalated',
+    'stage.passed',
+    'stage.rejected',
+    'stage.failed',
+    'stage.compensate',
+    'rollout.held',
+    'rollout.completed',
+    'rollout.aborted',
+  ])
   .describe('An event a notification target can receive.');
 export type NotificationEvent = z.infer<typeof NotificationEvent>;
 
@@ -251,7 +264,9 @@ export const Stage = z
     scope: Scope.optional(),
     minDuration: Duration.describe('minDuration: the least time the stage runs before it can pass, e.g. 6w.'),
     maxDuration: Duration.optional().describe('maxDuration: when criteria are still inconclusive by then, the stage is held for a human.'),
-    evaluationInterval: Duration.optional().describe('evaluationInterval: how often criteria are evaluated. Default 1h.'),
+    evaluationInterval: Duration.default(DEFAULT_EVALUATION_INTERVAL).describe(
+      `evaluationInterval: how often criteria are evaluated. Default ${DEFAULT_EVALUATION_INTERVAL}.`,
+    ),
     criteria: z.array(Criterion).default([]).describe('criteria: exit criteria; all must pass.'),
     approvals: z.array(Approval).min(1, 'a stage needs at least one approval').describe('approvals: sign-offs needed, all of them, by distinct people.'),
     escalation: z.array(EscalationStep).default([]).describe('escalation: what happens when sign-off takes too long, in order of `after`.'),

@@ -75,6 +75,7 @@ export function baselineLimit(baselineValue: number, maxRegression: number, dire
   return Number(limit.toPrecision(12));
 }
 
+/** evaluateCriterion judges one criterion by the rules above; previousConsecutivePasses is the last result's consecutivePasses (0 at first). */
 export function evaluateCriterion(
   criterion: Criterion,
   observation: Observation,

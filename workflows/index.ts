@@ -1,2 +1,3 @@
 /** The workflow bundle's entry point: every workflow the worker registers. */
 export { rolloutWorkflow } from './rollout-workflow';
+export { deferredDecisionWorkflow } from './decision-workflow';

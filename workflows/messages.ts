@@ -1,5 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OperatorAction, OverrideRequest, RolloutStatus, StageDecision, StageStatus } from './rollout-types';
+import type {
+  FailureResolution,
+  OperatorAction,
+  OverrideRequest,
+  PrerequisiteSignOff,
+  PrerequisiteStatus,
+  RolloutStatus,
+  StageDecision,
+  StageStatus,
+} from './rollout-types';
 
 /**
  * approveStageUpdate records an approval or rejection of a stage and answers with the stage's
@@ -15,6 +24,19 @@ export const approveStageUpdate = defineUpdate<StageStatus, [StageDecision]>('ap
  * overrode the model; it answers with the stage's status. Refusals as for approveStageUpdate.
  */
 export const recordOverrideUpdate = defineUpdate<StageStatus, [OverrideRequest]>('recordOverride');
+
+/**
+ * signPrerequisiteUpdate signs a readiness prerequisite off, by a holder of its `signedBy` role;
+ * answers with the prerequisite. Stages it gates start only once it is signed.
+ */
+export const signPrerequisiteUpdate = defineUpdate<PrerequisiteStatus, [PrerequisiteSignOff]>('signPrerequisite');
+
+/**
+ * resolveStageUpdate is a deployment lead's choice for a stage held after failing criteria or
+ * inconclusive ones at maxDuration: retry-window (a fresh evidence window), rollback (re-enter
+ * an upstream stage after compensation) or abort (end the rollout, with compensation).
+ */
+export const resolveStageUpdate = defineUpdate<StageStatus, [FailureResolution]>('resolveStage');
 
 /** pauseSignal stops stages from starting or passing until resumeSignal; timers keep running. resumeSignal also ends a hold. */
 export const pauseSignal = defineSignal<[OperatorAction]>('pause');

@@ -1,4 +1,5 @@
-import type { Approval, Plan, StageMode } from '../definitions/schema';
+import type { Approval, Plan, Prerequisite, StageMode } from '../definitions/schema';
+import type { StageEvaluation } from './criteria';
 
 /** RolloutState is the lifecycle of a whole rollout. */
 export const RolloutState = {
@@ -14,9 +15,13 @@ export type RolloutState = (typeof RolloutState)[keyof typeof RolloutState];
 
 /**
  * StageState is the lifecycle of one stage:
- * pending → running (minDuration timer) → awaiting-approval → passed;
- * a rejection moves awaiting-approval to held, and a later sign-off moves held to passed;
- * aborting the rollout moves every unfinished stage to aborted.
+ * pending (dependencies, prerequisites) → running (minDuration, criteria evaluated every
+ * evaluationInterval) → awaiting-approval (criteria pass, minDuration over) → passed.
+ * `held` waits for a person, and `hold.cause` says for what: after a rejection, for sign-off
+ * again; after failing criteria (onFailure hold) or criteria still inconclusive at maxDuration,
+ * for a resolution (retry-window, rollback or abort). onFailure `rollback` re-enters an upstream
+ * stage, moving it and every stage after it back to pending. Aborting the rollout moves every
+ * unfinished stage to aborted.
  */
 export const StageState = {
   pending: 'pending',
@@ -100,6 +105,15 @@ export interface StageStatus {
   escalatedTo: string[];
   /** escalationsApplied counts the escalation steps already taken, so a new run does not repeat them. */
   escalationsApplied: number;
+  /** windowStartedAt is where the evidence window begins: startedAt, or the last retry-window. */
+  windowStartedAt?: string;
+  /** evaluations counts the stage's criteria evaluations; evaluation is the latest one, as approvers see it. */
+  evaluations: number;
+  evaluation?: StageEvaluation;
+  /** hold says why a held stage waits for a person. */
+  hold?: StageHold;
+  /** attempt counts entries into the stage: 1, plus one per retry-window or rollback re-entry. */
+  attempt: number;
   /** overrideAuthority is the role that may override the model in a supervised stage. */
   overrideAuthority?: string;
   overrides: Override[];
@@ -117,7 +131,42 @@ export interface RolloutStatus {
   endedAt?: string;
   /** heldReason says why the engine held the rollout. */
   heldReason?: string;
+  prerequisites: PrerequisiteStatus[];
   stages: StageStatus[];
+}
+
+/** HoldCause: a rejection (sign-off again), failing criteria, or criteria inconclusive at maxDuration. */
+export type HoldCause = 'rejected' | 'criteria-failed' | 'inconclusive';
+
+export interface StageHold {
+  cause: HoldCause;
+  reason: string;
+  at: string;
+}
+
+/** PrerequisiteStatus is a readiness prerequisite and its sign-off, if given. */
+export interface PrerequisiteStatus extends Prerequisite {
+  signed?: { by: string; at: string; evidence?: string; comment?: string };
+}
+
+/** PrerequisiteSignOff signs a readiness prerequisite off. */
+export interface PrerequisiteSignOff {
+  prerequisiteId: string;
+  actor: Actor;
+  evidence?: string;
+  comment?: string;
+  requestId?: string;
+}
+
+/** FailureResolution is a person's choice for a failed stage. */
+export interface FailureResolution {
+  stageId: string;
+  choice: 'retry-window' | 'rollback' | 'abort';
+  /** to is the upstream stage a rollback re-enters; default the plan's onFailure.rollback target. */
+  to?: string;
+  actor: Actor;
+  reason: string;
+  requestId?: string;
 }
 
 /** StageDecision is an approver's sign-off request for one stage. */

@@ -11,13 +11,23 @@ import {
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
-import { readyStages } from '../definitions/graph';
+import { downstreamStages, readyStages, topologicalOrder } from '../definitions/graph';
 import type { EscalationStep, NotificationEvent } from '../definitions/schema';
+import type { Verdict } from './criteria';
 import { escalationAction, signOffAction } from './interventions';
-import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resumeSignal, statusQuery } from './messages';
-import type { OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
+import {
+  abortSignal,
+  approveStageUpdate,
+  pauseSignal,
+  recordOverrideUpdate,
+  resolveStageUpdate,
+  resumeSignal,
+  signPrerequisiteUpdate,
+  statusQuery,
+} from './messages';
+import type { HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
-import { applyDecision, checkDecision, checkOverride, type Refusal, type SignOffContext } from './sign-off';
+import { applyDecision, checkDecision, checkOverride, checkPrerequisite, checkResolution, type Refusal, type SignOffContext } from './sign-off';
 import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
 
 /**
@@ -27,6 +37,12 @@ import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
 const { recordEvent } = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** A criteria evaluation that keeps failing counts as inconclusive (and is recorded), never as a verdict. */
+const { evaluateStage } = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
 /** Webhook deliveries retry on their own schedule and never hold up the rollout (see notify). */
@@ -52,9 +68,11 @@ interface EventFields {
 
 /**
  * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
- * passed, so independent stages run in parallel. Each stage waits its minDuration on a durable
- * timer, then waits for sign-off (approveStageUpdate) while its escalation chain runs, then
- * passes. The rollout completes when every stage has passed, or ends early on abortSignal.
+ * passed and its readiness prerequisites are signed, so independent stages run in parallel.
+ * While it runs, its criteria are evaluated every evaluationInterval against the evidence in
+ * PostgreSQL. It awaits sign-off once its minDuration is over and its criteria pass, while its
+ * escalation chain runs, and passes when signed off. Failing criteria apply onFailure. The
+ * rollout completes when every stage has passed, or ends on abort, with compensation.
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const { plan } = input;
@@ -66,6 +84,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     state: 'running',
     ...(input.startedBy ? { startedBy: input.startedBy } : {}),
     startedAt: now(),
+    prerequisites: plan.prerequisites.map((prerequisite) => ({ ...prerequisite })),
     stages: plan.stages.map((stage) => ({
       id: stage.id,
       title: stage.title,
@@ -77,17 +96,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       history: [],
       escalatedTo: [],
       escalationsApplied: 0,
+      evaluations: 0,
+      attempt: 0,
       ...(stage.overrideAuthority ? { overrideAuthority: stage.overrideAuthority } : {}),
       overrides: [],
     })),
   };
   // A stage has started once it left pending; the set is derived, so it survives continue-as-new.
   const started = new Set<string>(status.stages.filter((s) => s.state !== 'pending').map((s) => s.id));
+  /** runners are the stage coroutines; a retry-window adds one from its update handler. */
+  const runners: Promise<void>[] = [];
   let abortedBy: OperatorAction | undefined = input.carried?.abortedBy;
 
   const stageAt = (id: string): number => status.stages.findIndex((stage) => stage.id === id);
   const stage = (id: string): StageStatus => status.stages[stageAt(id)]!;
   const maybeStage = (id: string): StageStatus | undefined => status.stages[stageAt(id)];
+  const definition = (id: string) => plan.stages[stageAt(id)]!;
   const setStage = (next: StageStatus): void => {
     status.stages[stageAt(next.id)] = next;
   };
@@ -103,6 +127,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const refuse = (refusal: Refusal | undefined): void => {
     if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
   };
+  /** Prerequisites without `before` gate every stage; the others gate the stage they name. */
+  const prerequisitesSigned = (id: string): boolean =>
+    status.prerequisites.every((p) => p.signed || (p.before !== undefined && p.before !== id));
 
   // RolloutState and RolloutStage are upserted only when they change, to keep history small.
   let publishedAttributes = '';
@@ -141,19 +168,37 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   // Notifications go to every target that wants the event. Deliveries are not awaited where
   // they are sent: a failing receiver is retried and recorded by the activity, and shows in the
-  // rollout's status, but never blocks a state change. The workflow waits for them only at its end.
+  // rollout's status, but never blocks a state change. The workflow waits for them only at its
+  // end, and compensation waits for its own.
   let notificationSeq = input.carried?.notificationSeq ?? 0;
   const deliveries: Promise<unknown>[] = [];
-  const notify = (type: NotificationEvent, fields: { stageId?: string; action?: string; dueBy?: string; detail?: Record<string, unknown> } = {}): void => {
+  type NotificationFields = { stageId?: string; action?: string; dueBy?: string; detail?: Record<string, unknown> };
+  /** sendNotifications starts the deliveries of one event and returns them, for compensation to wait on. */
+  const sendNotifications = (type: NotificationEvent, fields: NotificationFields = {}): Promise<unknown>[] => {
     notificationSeq += 1;
-    const event = { type, occurredAt: now(), rolloutId: input.rolloutId, plan: input.planName, version: input.planVersion, state: status.state, ...fields };
-    plan.notifications.forEach((target, index) => {
-      if (target.events && !target.events.includes(type)) return;
+    // sequence orders events for receivers: deliveries run in parallel and may arrive out of order.
+    const event = {
+      type,
+      sequence: notificationSeq,
+      occurredAt: now(),
+      rolloutId: input.rolloutId,
+      plan: input.planName,
+      version: input.planVersion,
+      state: status.state,
+      ...fields,
+    };
+    const sent = plan.notifications.flatMap((target, index) => {
+      if (target.events && !target.events.includes(type)) return [];
       const deliveryId = `${input.rolloutId}:${notificationSeq}:${index}`;
-      deliveries.push(deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event }).catch(() => undefined));
+      return [deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event })];
     });
+    deliveries.push(...sent.map((delivery) => delivery.catch(() => undefined)));
+    return sent;
   };
-  const scopeOf = (id: string) => plan.stages[stageAt(id)]!.scope;
+  const notify = (type: NotificationEvent, fields: NotificationFields = {}): void => {
+    void sendNotifications(type, fields);
+  };
+  const scopeOf = (id: string) => definition(id).scope;
 
   const abort = (action: OperatorAction): void => {
     status.state = 'aborted';
@@ -168,7 +213,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       const next = applyDecision(signOffContext(), stage(decision.stageId), decision, now());
       setStage(next);
       const signOff = next.history[next.history.length - 1]!;
-      const onReject = plan.stages[stageAt(next.id)]!.onFailure;
+      const onReject = definition(next.id).onFailure;
       // Events are queued before the first await, so they precede whatever the decision unblocks.
       const recorded = [
         record(decision.decision === 'approve' ? 'stage.approved' : 'stage.rejected', {
@@ -197,13 +242,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   setHandler(
     recordOverrideUpdate,
     async (request) => {
-      const at = now();
       const current = stage(request.stageId);
       const override = {
         by: request.actor.name,
         role: current.overrideAuthority!,
         reason: request.reason,
-        at,
+        at: now(),
         ...(request.recommendationId ? { recommendationId: request.recommendationId } : {}),
       };
       setStage({ ...current, overrides: [...current.overrides, override] });
@@ -218,6 +262,59 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       return stage(request.stageId);
     },
     { validator: (request) => refuse(checkOverride(signOffContext(), maybeStage(request.stageId), request.stageId, request.actor)) },
+  );
+
+  setHandler(
+    signPrerequisiteUpdate,
+    async (request) => {
+      const index = status.prerequisites.findIndex((p) => p.id === request.prerequisiteId);
+      const prerequisite = status.prerequisites[index]!;
+      const signed = {
+        by: request.actor.name,
+        at: now(),
+        ...(request.evidence ? { evidence: request.evidence } : {}),
+        ...(request.comment ? { comment: request.comment } : {}),
+      };
+      status.prerequisites[index] = { ...prerequisite, signed };
+      await record('prerequisite.signed', {
+        actor: request.actor.name,
+        role: prerequisite.signedBy,
+        ...(request.comment ? { reason: request.comment } : {}),
+        ...(request.requestId ? { requestId: request.requestId } : {}),
+        detail: { prerequisite: prerequisite.id, kind: prerequisite.kind, evidence: signed.evidence ?? prerequisite.evidence },
+      });
+      return status.prerequisites[index]!;
+    },
+    { validator: (request) => refuse(checkPrerequisite(signOffContext(), status.prerequisites, request)) },
+  );
+
+  setHandler(
+    resolveStageUpdate,
+    async (resolution) => {
+      const fields = {
+        stageId: resolution.stageId,
+        actor: resolution.actor.name,
+        reason: resolution.reason,
+        ...(resolution.requestId ? { requestId: resolution.requestId } : {}),
+      };
+      if (resolution.choice === 'abort') {
+        abort({ by: resolution.actor.name, reason: resolution.reason, ...(resolution.requestId ? { requestId: resolution.requestId } : {}) });
+        await record('stage.resolved', { ...fields, detail: { choice: 'abort' } });
+      } else if (resolution.choice === 'retry-window') {
+        enterStage(resolution.stageId);
+        await record('stage.resolved', { ...fields, detail: { choice: 'retry-window', windowStartedAt: stage(resolution.stageId).windowStartedAt } });
+        runners.push(runStage(resolution.stageId));
+      } else {
+        const target = resolution.to ?? rollbackTarget(resolution.stageId)!;
+        await record('stage.resolved', { ...fields, detail: { choice: 'rollback', to: target } });
+        await rollback(resolution.stageId, target, resolution.reason);
+      }
+      return stage(resolution.stageId);
+    },
+    {
+      validator: (resolution) =>
+        refuse(checkResolution(signOffContext(), maybeStage(resolution.stageId), resolution, plan.stages, rollbackTarget(resolution.stageId))),
+    },
   );
 
   const operatorFields = (action: OperatorAction): EventFields => ({
@@ -241,10 +338,119 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     abort(action);
   });
 
+  function rollbackTarget(id: string): string | undefined {
+    const policy = maybeStage(id) ? definition(id).onFailure : undefined;
+    return typeof policy === 'object' ? policy.rollback : undefined;
+  }
+
+  /** enterStage starts (or restarts) a stage's evidence window: a fresh attempt with nothing signed. */
+  function enterStage(id: string): void {
+    const at = Date.now();
+    const current = stage(id);
+    const { hold: _hold, evaluation: _evaluation, awaitingSince: _awaiting, ...rest } = current;
+    setStage({
+      ...rest,
+      state: 'running',
+      startedAt: current.startedAt ?? iso(at),
+      windowStartedAt: iso(at),
+      endsNoEarlierThan: iso(at + parseDuration(definition(id).minDuration)!),
+      attempt: current.attempt + 1,
+      approvals: [],
+      escalatedTo: [],
+      escalationsApplied: 0,
+    });
+  }
+
+  /** holdStage stops a stage for a person: after failing criteria, or criteria inconclusive at maxDuration. */
+  async function holdStage(id: string, cause: HoldCause, reason: string): Promise<void> {
+    setStage({ ...stage(id), state: 'held', hold: { cause, reason, at: now() } });
+    notify('stage.failed', {
+      stageId: id,
+      action: `Stage "${definition(id).title}" is held: ${reason}. A deployment lead chooses retry-window, rollback or abort.`,
+      detail: { cause },
+    });
+    await record('stage.held', { stageId: id, reason, detail: { cause } });
+  }
+
+  /** failStage applies the stage's onFailure policy to failing criteria. */
+  async function failStage(id: string, reason: string): Promise<void> {
+    const policy = definition(id).onFailure;
+    await record('stage.criteria-failed', { stageId: id, reason });
+    if (policy === 'abort') {
+      abort({ reason: `stage ${id}: ${reason}` });
+    } else if (typeof policy === 'object') {
+      await rollback(id, policy.rollback, reason);
+    } else {
+      await holdStage(id, 'criteria-failed', reason);
+    }
+  }
+
+  /** compensate asks every notification target to undo each stage, in reverse order, and waits for the answers. */
+  async function compensate(ids: readonly string[]): Promise<void> {
+    const order = topologicalOrder(plan.stages).filter((id) => ids.includes(id)).reverse();
+    for (const id of order) {
+      const sent = sendNotifications('stage.compensate', { stageId: id, action: `Turn the model off for stage "${definition(id).title}"${scopeText(id)}` });
+      const results = await Promise.allSettled(sent);
+      const failed = results.filter((result) => result.status === 'rejected').length;
+      await record(failed ? 'stage.compensation-failed' : 'stage.compensated', {
+        stageId: id,
+        ...(failed ? { reason: `${failed} of ${results.length} notification targets did not confirm` } : {}),
+      });
+    }
+  }
+  const scopeText = (id: string): string => {
+    const scope = scopeOf(id);
+    const parts = [...(scope?.lines ?? []), ...(scope?.sites ?? []), ...(scope?.lanes ?? [])];
+    return parts.length ? ` on ${parts.join(', ')}` : '';
+  };
+
+  /** rollback compensates the stages from target on, then re-enters target: they all return to pending. */
+  async function rollback(from: string, target: string, reason: string): Promise<void> {
+    const affected = [target, ...downstreamStages(plan.stages, target)].filter((id) => started.has(id));
+    await record('stage.rolling-back', { stageId: from, reason, detail: { to: target, stages: affected } });
+    await compensate(affected);
+    for (const id of affected) {
+      const { hold: _h, evaluation: _e, awaitingSince: _a, endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, ...rest } = stage(id);
+      setStage({ ...rest, state: 'pending', approvals: [], escalatedTo: [], escalationsApplied: 0 });
+      started.delete(id);
+    }
+    await record('stage.rolled-back', { stageId: target, reason, detail: { from, stages: affected } });
+  }
+
+  /** evaluate runs one criteria evaluation; an evaluation that cannot run counts as inconclusive. */
+  async function evaluate(id: string): Promise<Verdict> {
+    const before = stage(id);
+    const count = before.evaluations + 1;
+    setStage({ ...before, evaluations: count });
+    const def = definition(id);
+    try {
+      const evaluation = await evaluateStage({
+        evaluationId: `${input.rolloutId}:${id}:${before.attempt}:${count}`,
+        rolloutId: input.rolloutId,
+        stageId: id,
+        planVersion: input.planVersion,
+        criteria: def.criteria,
+        ...(plan.metrics ? { catalog: plan.metrics } : {}),
+        stageStartedAt: before.windowStartedAt!,
+        now: now(),
+        previousConsecutive: before.evaluation?.criteria.map((criterion) => criterion.consecutivePasses) ?? [],
+      });
+      if (stage(id).attempt !== before.attempt) return 'inconclusive';
+      setStage({ ...stage(id), evaluation });
+      if (evaluation.verdict !== before.evaluation?.verdict) {
+        await record('stage.evaluated', { stageId: id, detail: { verdict: evaluation.verdict, evaluationId: evaluation.evaluationId } });
+      }
+      return evaluation.verdict;
+    } catch (error) {
+      await record('stage.evaluation-failed', { stageId: id, reason: (error as Error).message });
+      return 'inconclusive';
+    }
+  }
+
   /** escalate runs a stage's escalation chain while it waits for sign-off; it returns when the stage settles. */
-  async function escalate(id: string, steps: readonly EscalationStep[]): Promise<void> {
+  async function escalate(id: string, steps: readonly EscalationStep[], attempt: number): Promise<void> {
     const since = Date.parse(stage(id).awaitingSince!);
-    const settled = () => isAborted() || stage(id).state === 'passed';
+    const waiting = () => !isAborted() && stage(id).attempt === attempt && (stage(id).state === 'awaiting-approval' || stage(id).hold?.cause === 'rejected');
     const dueBy = (index: number) => (steps[index] ? iso(since + parseDuration(steps[index].after)!) : undefined);
     if (stage(id).escalationsApplied === 0) {
       notify('stage.awaiting-approval', { stageId: id, action: signOffAction(stage(id), scopeOf(id), dueBy(0)), ...(dueBy(0) ? { dueBy: dueBy(0) } : {}) });
@@ -252,7 +458,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     for (const [index, step] of steps.entries()) {
       if (index < stage(id).escalationsApplied) continue;
       const dueAt = since + parseDuration(step.after)!;
-      if (await condition(settled, Math.max(1, dueAt - Date.now()))) return;
+      if (await condition(() => !waiting(), Math.max(1, dueAt - Date.now()))) return;
       setStage({ ...stage(id), escalationsApplied: index + 1 });
       const why = `sign-off of stage ${id} is not complete after ${step.after}`;
       if (step.action === 'escalate') {
@@ -273,23 +479,69 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     }
   }
 
-  /** runStage drives one stage from where it is: a new run after continue-as-new resumes it mid-way. */
+  /**
+   * runStage drives one attempt at a stage from wherever it is, so a new run after
+   * continue-as-new resumes it mid-way. It returns when the attempt ends: passed, aborted,
+   * rolled back to pending, or superseded by a retry-window (which starts a new runner).
+   */
   async function runStage(id: string): Promise<void> {
-    const definition = plan.stages[stageAt(id)]!;
+    const def = definition(id);
     if (stage(id).state === 'pending') {
-      const minDurationMs = parseDuration(definition.minDuration)!;
-      const startedAt = Date.now();
-      setStage({ ...stage(id), state: 'running', startedAt: iso(startedAt), endsNoEarlierThan: iso(startedAt + minDurationMs) });
-      await record('stage.started', { stageId: id });
+      await condition(() => isAborted() || (prerequisitesSigned(id) && status.state === 'running'));
+      if (isAborted()) return;
+      enterStage(id);
+      await record('stage.started', { stageId: id, detail: { attempt: stage(id).attempt } });
     }
-    if (stage(id).state === 'running') {
-      const remaining = Date.parse(stage(id).endsNoEarlierThan!) - Date.now();
-      if (remaining > 0 ? await condition(isAborted, remaining) : isAborted()) return;
-      setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
-      await record('stage.awaiting-approval', { stageId: id, detail: { required: definition.approvals } });
+    const attempt = stage(id).attempt;
+    const current = () => !isAborted() && stage(id).attempt === attempt && stage(id).state !== 'pending' && stage(id).state !== 'passed';
+    const intervalMs = parseDuration(def.evaluationInterval)!;
+    if (stage(id).state === 'awaiting-approval' || stage(id).hold?.cause === 'rejected') void escalate(id, def.escalation, attempt);
+
+    while (current()) {
+      const observed = stage(id).state;
+      if (observed === 'held') {
+        await condition(() => !current() || stage(id).state !== 'held');
+        continue;
+      }
+      let verdict: Verdict = 'pass';
+      if (def.criteria.length > 0) {
+        const last = stage(id).evaluation;
+        const due = !last || Date.now() >= Date.parse(last.evaluatedAt) + intervalMs;
+        verdict = due ? await evaluate(id) : last.verdict;
+        if (!current() || stage(id).state !== observed) continue;
+      }
+      if (verdict === 'fail') {
+        const failing = stage(id).evaluation?.criteria.filter((c) => c.verdict === 'fail').map((c) => `${c.metric}: ${c.reason}`) ?? [];
+        await failStage(id, failing.join('; ') || 'criteria failed');
+        continue;
+      }
+      const nowMs = Date.now();
+      const minOver = nowMs >= Date.parse(stage(id).endsNoEarlierThan!);
+      const maxAt = def.maxDuration ? Date.parse(stage(id).windowStartedAt!) + parseDuration(def.maxDuration)! : undefined;
+      if (verdict === 'inconclusive' && maxAt !== undefined && nowMs >= maxAt) {
+        await holdStage(id, 'inconclusive', `criteria are still inconclusive after maxDuration ${def.maxDuration}`);
+        continue;
+      }
+      if (verdict === 'pass' && minOver && observed === 'running') {
+        setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
+        await record('stage.awaiting-approval', { stageId: id, detail: { required: def.approvals } });
+        void escalate(id, def.escalation, attempt);
+        continue;
+      }
+      if (verdict !== 'pass' && observed === 'awaiting-approval') {
+        setStage({ ...stage(id), state: 'running' });
+        await record('stage.criteria-regressed', { stageId: id, detail: { verdict } });
+        continue;
+      }
+      const wakeAt = Math.min(
+        def.criteria.length > 0 ? Date.parse(stage(id).evaluation?.evaluatedAt ?? now()) + intervalMs : Infinity,
+        minOver ? Infinity : Date.parse(stage(id).endsNoEarlierThan!),
+        verdict === 'inconclusive' && maxAt !== undefined ? maxAt : Infinity,
+      );
+      const changed = () => !current() || stage(id).state !== observed;
+      if (wakeAt === Infinity) await condition(changed);
+      else await condition(changed, Math.max(1, wakeAt - Date.now()));
     }
-    await escalate(id, definition.escalation);
-    await condition(() => isAborted() || stage(id).state === 'passed');
   }
 
   /** continueAsNewNow hands the rollout's state to a fresh run, keeping history bounded. */
@@ -304,7 +556,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   if (!input.carried) {
     await record('rollout.started', { ...(input.startedBy ? { actor: input.startedBy } : {}), detail: { planDigest: input.planDigest } });
   }
-  const runners: Promise<void>[] = [];
   // Stages under way when the previous run continued as new pick up where they were.
   for (const s of status.stages) if (ACTIVE_STATES.has(s.state)) runners.push(runStage(s.id));
   const startable = () => readyStages(plan.stages, passedIds(), started);
@@ -324,6 +575,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   status.endedAt = now();
   if (isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') setStage({ ...s, state: 'aborted' });
+    await compensate([...started]);
     notify('rollout.aborted', { detail: { by: abortedBy?.by, reason: abortedBy?.reason } });
     await record('rollout.aborted', operatorFields(abortedBy ?? {}));
   } else {

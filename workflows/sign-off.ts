@@ -1,5 +1,6 @@
+import { upstreamStages, type GraphStage } from '../definitions/graph';
 import type { Approval, Plan } from '../definitions/schema';
-import type { Actor, RolloutState, SignOff, StageDecision, StageStatus } from './rollout-types';
+import type { Actor, FailureResolution, PrerequisiteSignOff, PrerequisiteStatus, RolloutState, SignOff, StageDecision, StageStatus } from './rollout-types';
 
 /**
  * Sign-off rules, pure and deterministic: the workflow's update validators and handlers use
@@ -22,8 +23,17 @@ export const SignOffRejection = {
   alreadySignedOff: 'AlreadySignedOff',
   roleAlreadySatisfied: 'RoleAlreadySatisfied',
   reasonRequired: 'ReasonRequired',
+  unknownPrerequisite: 'UnknownPrerequisite',
+  alreadySigned: 'AlreadySigned',
+  stageNotHeld: 'StageNotHeld',
+  invalidRollbackTarget: 'InvalidRollbackTarget',
 } as const;
 export type SignOffRejection = (typeof SignOffRejection)[keyof typeof SignOffRejection];
+
+/** The plan role that pauses, resumes and aborts rollouts and resolves held stages (admins may too). */
+export const ROLLOUT_OPERATOR_ROLE = 'deployment-lead';
+/** The token role that may do every rollout action except sign-off. */
+export const ADMIN_TOKEN_ROLE = 'admin';
 
 /** Refusals that mean "not you" (HTTP 403) rather than "not now" (409). */
 export const AUTHORIZATION_REFUSALS: ReadonlySet<string> = new Set([SignOffRejection.notAuthorized, SignOffRejection.selfApproval]);
@@ -110,6 +120,12 @@ export function checkDecision(context: SignOffContext, stage: StageStatus | unde
   if (context.rolloutState !== 'running') {
     return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}; sign-off is possible only while it runs` };
   }
+  if (stage.state === 'held' && stage.hold && stage.hold.cause !== 'rejected') {
+    return {
+      type: SignOffRejection.notAwaitingSignOff,
+      message: `stage ${stage.id} is held (${stage.hold.reason}); resolve it first: retry-window, rollback or abort`,
+    };
+  }
   if (stage.state !== 'awaiting-approval' && stage.state !== 'held') {
     const when = stage.state === 'running' && stage.endsNoEarlierThan ? ` until ${stage.endsNoEarlierThan}` : '';
     return { type: SignOffRejection.notAwaitingSignOff, message: `stage ${stage.id} is ${stage.state}${when}, not awaiting sign-off` };
@@ -149,10 +165,14 @@ export function applyDecision(context: SignOffContext, stage: StageStatus, decis
     ...(decision.requestId ? { requestId: decision.requestId } : {}),
   };
   const history = [...stage.history, signOff];
-  if (decision.decision === 'reject') return { ...stage, state: 'held', approvals: [], history };
+  if (decision.decision === 'reject') {
+    return { ...stage, state: 'held', approvals: [], history, hold: { cause: 'rejected', reason: decision.comment ?? '', at } };
+  }
   const approvals = [...stage.approvals, signOff];
   const passed = stage.escalatedTo.includes(role) || missingApprovals(stage.required, approvals).length === 0;
-  return passed ? { ...stage, state: 'passed', passedAt: at, approvals, history } : { ...stage, approvals, history };
+  if (!passed) return { ...stage, approvals, history };
+  const { hold: _cleared, ...rest } = stage;
+  return { ...rest, state: 'passed', passedAt: at, approvals, history };
 }
 
 /** checkOverride returns why actor may not record an override on stage, or undefined. */
@@ -169,6 +189,56 @@ export function checkOverride(context: SignOffContext, stage: StageStatus | unde
   }
   if (stage.state !== 'running' && stage.state !== 'awaiting-approval' && stage.state !== 'held') {
     return { type: SignOffRejection.notAwaitingSignOff, message: `stage ${stage.id} is ${stage.state}, not under way` };
+  }
+  return undefined;
+}
+
+/** checkPrerequisite returns why a prerequisite sign-off cannot apply, or undefined. */
+export function checkPrerequisite(
+  context: SignOffContext,
+  prerequisites: readonly PrerequisiteStatus[],
+  request: PrerequisiteSignOff,
+): Refusal | undefined {
+  const prerequisite = prerequisites.find((p) => p.id === request.prerequisiteId);
+  if (!prerequisite) return { type: SignOffRejection.unknownPrerequisite, message: `the plan has no prerequisite ${request.prerequisiteId}` };
+  if (!holdsRole(context.roles, request.actor, prerequisite.signedBy)) {
+    return { type: SignOffRejection.notAuthorized, message: `${request.actor.name} does not hold ${prerequisite.signedBy}, who signs off ${prerequisite.id}` };
+  }
+  if (prerequisite.signed) {
+    return { type: SignOffRejection.alreadySigned, message: `${prerequisite.id} was signed off by ${prerequisite.signed.by} at ${prerequisite.signed.at}` };
+  }
+  if (context.rolloutState === 'completed' || context.rolloutState === 'aborted') {
+    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}` };
+  }
+  return undefined;
+}
+
+/** checkResolution returns why a resolution of a held stage cannot apply, or undefined. */
+export function checkResolution(
+  context: SignOffContext,
+  stage: StageStatus | undefined,
+  resolution: FailureResolution,
+  stages: readonly GraphStage[],
+  planRollbackTarget: string | undefined,
+): Refusal | undefined {
+  if (!stage) return { type: SignOffRejection.unknownStage, message: `the plan has no stage ${resolution.stageId}` };
+  if (!resolution.actor.roles.includes(ADMIN_TOKEN_ROLE) && !holdsRole(context.roles, resolution.actor, ROLLOUT_OPERATOR_ROLE)) {
+    return { type: SignOffRejection.notAuthorized, message: `${resolution.actor.name} does not hold ${ROLLOUT_OPERATOR_ROLE}, who resolves held stages` };
+  }
+  if (stage.state !== 'held' || !stage.hold || stage.hold.cause === 'rejected') {
+    return { type: SignOffRejection.stageNotHeld, message: `stage ${stage.id} is ${stage.state}${stage.hold ? ` after a rejection` : ''}, not held after its criteria` };
+  }
+  if (context.rolloutState === 'completed' || context.rolloutState === 'aborted') {
+    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}` };
+  }
+  if (resolution.choice === 'rollback') {
+    const target = resolution.to ?? planRollbackTarget;
+    if (target === undefined) {
+      return { type: SignOffRejection.invalidRollbackTarget, message: `say which upstream stage to roll back to: stage ${stage.id} names none in onFailure` };
+    }
+    if (target !== stage.id && !upstreamStages(stages, stage.id).includes(target)) {
+      return { type: SignOffRejection.invalidRollbackTarget, message: `${target} is not upstream of stage ${stage.id}` };
+    }
   }
   return undefined;
 }

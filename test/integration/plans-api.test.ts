@@ -44,13 +44,13 @@ describe('plan storage through the REST API', () => {
 
   it('rejects a bad plan with 422, line and column, and stores nothing', async () => {
     const before = [await rowCount('plans'), await rowCount('plan_versions')];
-    const yaml = ['name: broken', 'owner: lead', 'stages:', '  - id: pilot', '    title: Pilot', '    minDuration: six weeks', '    approvals: [{ role: lead }]', ''].join('\n');
+    const yaml = ['name: broken', 'owner: lead', 'stages:', '  - id: pilot', '    title: Pilot', '    mode: pilot', '    minDuration: six weeks', '    approvals: [{ role: lead }]', ''].join('\n');
     const response = await h.http('POST', '/v1/plans', yaml);
     expect(response.status).toBe(422);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(response.body).toMatchObject({ type: 'urn:rollgate:problem:invalid-plan', status: 422 });
     expect(response.body.errors).toEqual([
-      { line: 6, column: 18, path: 'stages[0].minDuration', message: expect.stringContaining('"six weeks" is not a duration') },
+      { line: 7, column: 18, path: 'stages[0].minDuration', message: expect.stringContaining('"six weeks" is not a duration') },
     ]);
 
     const malformed = await h.http('POST', '/v1/plans', 'name: x\nstages: [\n');

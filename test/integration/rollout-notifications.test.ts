@@ -54,7 +54,8 @@ it('delivers signed, actionable events, and a failing receiver never blocks the 
   expect((await approve(h, id, 'full-shift')).body.stage.state).toBe('passed');
   await waitForRollout(h, id, 'completed');
   await waitFor(() => cmms().length >= 3);
-  expect(cmms().map((r) => r.body.type)).toEqual(['stage.awaiting-approval', 'stage.passed', 'rollout.completed']);
+  const bySequence = [...cmms()].sort((a, b) => a.body.sequence - b.body.sequence);
+  expect(bySequence.map((r) => r.body.type)).toEqual(['stage.awaiting-approval', 'stage.passed', 'rollout.completed']);
 
   const status = (await h.http('GET', `/v1/rollouts/${id}`)).body;
   expect(status.notifications.delivered).toBeGreaterThanOrEqual(3);

@@ -31,6 +31,8 @@ function stage(overrides: Partial<StageStatus> = {}): StageStatus {
     history: [],
     escalatedTo: [],
     escalationsApplied: 0,
+    evaluations: 0,
+    attempt: 1,
     overrides: [],
     ...overrides,
   };

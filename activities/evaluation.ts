@@ -1,0 +1,122 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { Criterion, Plan } from '../definitions/schema';
+import { getEvaluation, storeEvaluation, windowObservations, type EvidenceScope } from '../db/evidence';
+import {
+  criterionWindows,
+  judgeStage,
+  metricDirection,
+  type CriterionObservation,
+  type EvidenceWindow,
+  type StageEvaluation,
+  type TimeWindow,
+} from '../workflows/criteria';
+
+export { latestEvaluations } from '../db/evidence';
+
+/** The ApplicationFailure type of an evaluation request that can never succeed; not retried. */
+export const INVALID_EVALUATION_INPUT = 'InvalidEvaluationInput';
+
+/** ObserveStageInput says which stage's evidence to read, and when. Times are ISO 8601. */
+export interface ObserveStageInput {
+  rolloutId: string;
+  stageId: string;
+  /** criteria are the stage's criteria from the pinned plan version, in plan order. */
+  criteria: Criterion[];
+  /** catalog is the plan's `metrics`. */
+  catalog?: Plan['metrics'];
+  /** stageStartedAt is when the stage started running: windows never reach before it, baselines end at it. */
+  stageStartedAt: string;
+  /** now is the evaluation time, from the workflow's clock: every window ends at it. */
+  now: string;
+  /** scope, when given, keeps only evidence observed there (e.g. one site of a forEach stage). */
+  scope?: EvidenceScope;
+}
+
+export interface EvaluateStageInput extends ObserveStageInput {
+  /** evaluationId is the idempotency key: a retry returns the evaluation first stored under it. */
+  evaluationId: string;
+  planVersion: number;
+  /** previousConsecutive[i] is criterion i's consecutivePasses from the stage's previous evaluation; default 0. */
+  previousConsecutive?: number[];
+}
+
+/**
+ * createEvaluationActivities binds the criteria activities to a pool. The caller (the workflow)
+ * sets timeouts and retries; input that can never work fails with INVALID_EVALUATION_INPUT,
+ * non-retryable.
+ */
+export function createEvaluationActivities(pool: Pool) {
+  /** observeStage reads each criterion's window (and baseline window) from the evidence store. Read-only. */
+  async function observeStage(input: ObserveStageInput): Promise<CriterionObservation[]> {
+    const stageStartedAt = instant(input.stageStartedAt, 'stageStartedAt');
+    const now = instant(input.now, 'now');
+    if (now < stageStartedAt) invalid(`now (${input.now}) is before stageStartedAt (${input.stageStartedAt})`);
+    const planned = input.criteria.map((criterion, index) => {
+      if (metricDirection(criterion.metric, input.catalog) === undefined) invalid(`criteria[${index}].metric: unknown metric ${criterion.metric}`);
+      const windows = criterionWindows(criterion, stageStartedAt, now) ?? invalid(`criteria[${index}]: a window does not parse as a duration`);
+      return { criterion, index, windows };
+    });
+    return Promise.all(
+      planned.map(async ({ criterion, index, windows }): Promise<CriterionObservation> => {
+        const read = (window: TimeWindow) =>
+          windowObservations(pool, input.rolloutId, criterion.metric, new Date(window.from), new Date(window.to), input.catalog, input.scope);
+        const observed: CriterionObservation = {
+          index,
+          metric: criterion.metric,
+          window: isoWindow(windows.window),
+          observation: await read(windows.window),
+        };
+        if (windows.baseline) {
+          observed.baselineWindow = isoWindow(windows.baseline);
+          observed.baseline = await read(windows.baseline);
+        }
+        return observed;
+      }),
+    );
+  }
+
+  /** recordEvaluation stores every criterion result of an evaluation; idempotent on evaluationId, returning the first stored answer. */
+  async function recordEvaluation(evaluation: StageEvaluation): Promise<StageEvaluation> {
+    if (!evaluation.evaluationId) invalid('evaluationId is empty');
+    instant(evaluation.evaluatedAt, 'evaluatedAt');
+    return storeEvaluation(pool, evaluation);
+  }
+
+  /**
+   * evaluateStage reads the stage's evidence, judges every criterion with the pure evaluator
+   * (workflows/criteria.ts), stores the results and returns them. A retry with the same
+   * evaluationId returns the stored evaluation without reading the evidence again, so late
+   * evidence never changes an answer already given.
+   */
+  async function evaluateStage(input: EvaluateStageInput): Promise<StageEvaluation> {
+    if (!input.evaluationId) invalid('evaluationId is empty');
+    const stored = await getEvaluation(pool, input.rolloutId, input.evaluationId);
+    if (stored) return stored;
+    const observations = await observeStage(input);
+    const judged = judgeStage(input.criteria, observations, input.catalog, input.previousConsecutive ?? []);
+    return recordEvaluation({
+      evaluationId: input.evaluationId,
+      rolloutId: input.rolloutId,
+      stageId: input.stageId,
+      planVersion: input.planVersion,
+      evaluatedAt: new Date(instant(input.now, 'now')).toISOString(),
+      ...judged,
+    });
+  }
+
+  return { observeStage, recordEvaluation, evaluateStage };
+}
+
+export type EvaluationActivities = ReturnType<typeof createEvaluationActivities>;
+
+function instant(text: string, field: string): number {
+  const ms = typeof text === 'string' ? Date.parse(text) : NaN;
+  return Number.isFinite(ms) ? ms : invalid(`${field} is not an ISO 8601 time: ${String(text)}`);
+}
+
+const isoWindow = (window: TimeWindow): EvidenceWindow => ({ from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() });
+
+function invalid(message: string): never {
+  throw ApplicationFailure.create({ message, type: INVALID_EVALUATION_INPUT, nonRetryable: true });
+}

@@ -1,0 +1,42 @@
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { DecisionActivities, DecisionSettlement } from '../activities/decisions';
+
+/** Database writes retry without limit: a deferred decision must end settled and audited. */
+const { announceDeferredDecision, settleDeferredDecision } = proxyActivities<DecisionActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export interface DeferredDecisionInput {
+  rolloutId: string;
+  decisionId: string;
+  /** decideBy is when the decision becomes moot and the safe default applies (ISO 8601). */
+  decideBy: string;
+}
+
+/**
+ * decisionResolvedSignal tells the workflow that a human resolved the decision. The API sends
+ * it after the resolution is committed, so the signal only ends the wait early.
+ */
+export const decisionResolvedSignal = defineSignal<[]>('decisionResolved');
+
+/** decisionWorkflowId is the one workflow per deferred decision; starting it again is idempotent. */
+export const decisionWorkflowId = (rolloutId: string, decisionId: string) => `decision-${rolloutId}-${decisionId}`;
+
+/**
+ * deferredDecisionWorkflow holds a deferred decision's deadline as a durable timer. It waits
+ * for decisionResolvedSignal or for decideBy, then settles the decision through an activity.
+ * The database settles a race between the two: whichever of the resolution and the timeout
+ * updates the still-pending row first wins, and the other changes nothing.
+ */
+export async function deferredDecisionWorkflow(input: DeferredDecisionInput): Promise<DecisionSettlement> {
+  let resolved = false;
+  setHandler(decisionResolvedSignal, () => {
+    resolved = true;
+  });
+  const announced = announceDeferredDecision({ decisionId: input.decisionId });
+  const remainingMs = Date.parse(input.decideBy) - Date.now();
+  const signalled = await condition(() => resolved, Math.max(1, remainingMs));
+  await announced;
+  return settleDeferredDecision({ decisionId: input.decisionId, timedOut: !signalled });
+}
