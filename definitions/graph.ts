@@ -99,6 +99,65 @@ export function readyStages(
     .map((stage) => stage.id);
 }
 
+/**
+ * StageReach answers which stages lie upstream (depended on, directly or through other
+ * stages) or downstream of a stage. Lists are in plan order. Unknown dependencies are skipped
+ * and cycles tolerated, so it works on unchecked graphs; a stage is listed as its own
+ * upstream or downstream only when it is on a cycle.
+ */
+export type StageReach = {
+  upstream(id: string): string[];
+  downstream(id: string): string[];
+  /** isUpstream tells whether `target` is upstream of `id`, stopping as soon as it is found. */
+  isUpstream(target: string, id: string): boolean;
+};
+
+/** stageReach indexes the stages once for any number of queries. */
+export function stageReach(stages: ReadonlyArray<GraphStage>): StageReach {
+  const indexOf = firstIndexById(stages);
+  const dependencies = stages.map((stage) => stage.dependsOn.flatMap((dep) => indexOf.get(dep) ?? []));
+  let dependents: number[][] | undefined;
+  const ids = (indices: number[]): string[] => indices.map((i) => stages[i]!.id);
+  return {
+    upstream: (id) => ids(reachable(dependencies, indexOf.get(id))),
+    downstream: (id) => ids(reachable((dependents ??= dependentsByIndex(stages, indexOf)), indexOf.get(id))),
+    isUpstream: (target, id) => {
+      const goal = indexOf.get(target);
+      return goal !== undefined && reachable(dependencies, indexOf.get(id), goal).includes(goal);
+    },
+  };
+}
+
+/** upstreamStages is stageReach(stages).upstream(id), for a single query. */
+export function upstreamStages(stages: ReadonlyArray<GraphStage>, id: string): string[] {
+  return stageReach(stages).upstream(id);
+}
+
+/** downstreamStages is stageReach(stages).downstream(id), for a single query. */
+export function downstreamStages(stages: ReadonlyArray<GraphStage>, id: string): string[] {
+  return stageReach(stages).downstream(id);
+}
+
+/**
+ * reachable lists, ascending, the indices reachable from `start` over at least one edge; with
+ * `goal`, it stops as soon as the goal is reached (the list is then partial but holds it).
+ * Breadth first, so that near stages, the usual rollback targets, are found quickly.
+ */
+function reachable(edges: ReadonlyArray<readonly number[]>, start: number | undefined, goal?: number): number[] {
+  if (start === undefined) return [];
+  const seen = new Set<number>();
+  const queue = [start];
+  search: for (let head = 0; head < queue.length; head++) {
+    for (const next of edges[queue[head]!] ?? []) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      if (next === goal) break search;
+      queue.push(next);
+    }
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
 function firstIndexById(stages: ReadonlyArray<GraphStage>): Map<string, number> {
   const indexOf = new Map<string, number>();
   stages.forEach((stage, i) => {

@@ -1,9 +1,14 @@
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit, type Alias, type Document, type Node, type YAMLError } from 'yaml';
 import { checkGraph, type GraphStage } from './graph';
+import { lintPlan, type LintRuleId } from './lint';
+import type { PlanProblem } from './problem';
 import { Plan } from './schema';
+import { checkSemantics } from './semantics';
 import { closestMatch } from './suggest';
 import { findInvalidUtf8, utf8Length, utf8Position } from './utf8';
-import { formatPath, locate, locateKey, pathAtOffset, startOf, valueAt, type PlanPath } from './paths';
+import type { Locator } from './locator';
+import { documentLocator, formatPath, locate, pathAtOffset, startOf, valueAt, type PlanPath } from './paths';
+import { readSimpleYaml } from './simple-yaml';
 import { describeIssue, describeValue, plainErrorMap, requiredKeys } from './zod-issues';
 
 /** MAX_PLAN_BYTES is the largest plan accepted, in UTF-8 bytes: 1 MiB, far more than any real plan needs. */
@@ -27,9 +32,16 @@ export type PlanIssue = {
   severity: 'error' | 'warning';
   /** file is the file name given to loadPlan, if any. */
   file?: string;
+  /** rule is the lint rule behind a warning, the id a stage's `lint.ignore` names to switch it off. */
+  rule?: LintRuleId;
 };
 
-export type LoadResult = { ok: true; plan: Plan; warnings: PlanIssue[] } | { ok: false; errors: PlanIssue[] };
+/**
+ * LoadResult: `errors` holds only errors, `warnings` only warnings (YAML warnings and lint
+ * findings), both sorted by position. A rejected plan carries its warnings too, so that a
+ * tool can show everything at once; lint needs a plan that passed the schema, though.
+ */
+export type LoadResult = { ok: true; plan: Plan; warnings: PlanIssue[] } | { ok: false; errors: PlanIssue[]; warnings: PlanIssue[] };
 
 export type LoadOptions = {
   /** file names the source in the issues (for formatIssue); it is not read. */
@@ -38,17 +50,20 @@ export type LoadOptions = {
 
 /**
  * loadPlan reads a plan from YAML text or UTF-8 bytes and validates it completely: YAML syntax,
- * the Plan schema and the stage graph. It reports every problem it can find at once, sorted by
+ * the Plan schema, the stage graph, the cross-field rules (definitions/semantics.ts) and the
+ * lint rules (definitions/lint.ts). It reports every problem it can find at once, sorted by
  * position; only YAML syntax errors (other than duplicate keys) stop it early, because what
- * follows them would be guesswork.
+ * follows them would be guesswork. The cross-field and lint rules need a plan that passed the
+ * schema, so they report only once it does; the graph checks always run.
  */
 export function loadPlan(source: string | Uint8Array, options: LoadOptions = {}): LoadResult {
   const { plan, issues } = readPlan(source);
   const located = options.file === undefined ? issues : issues.map((issue) => ({ ...issue, file: options.file }));
   const sorted = sortIssues(located);
   const errors = sorted.filter((issue) => issue.severity === 'error');
-  if (plan === undefined || errors.length > 0) return { ok: false, errors };
-  return { ok: true, plan, warnings: sorted.filter((issue) => issue.severity === 'warning') };
+  const warnings = sorted.filter((issue) => issue.severity === 'warning');
+  if (plan === undefined || errors.length > 0) return { ok: false, errors, warnings };
+  return { ok: true, plan, warnings };
 }
 
 /** formatIssue renders an issue as compilers do: `plans/line.yaml:12:5: error: message`. */
@@ -61,8 +76,17 @@ type Read = { plan?: Plan; issues: PlanIssue[] };
 function readPlan(source: string | Uint8Array): Read {
   const decoded = decode(source);
   if ('issue' in decoded) return { issues: [decoded.issue] };
-  const text = decoded.text;
+  // Most plans are plain enough for the fast reader; the rest, and every broken one, go to the yaml package.
+  const fast = readSimpleYaml(decoded.text);
+  if (fast) return validate(fast.data, fast.locator, []);
+  const read = readYaml(decoded.text);
+  return 'data' in read ? validate(read.data, read.locator, read.issues) : { issues: read.issues };
+}
 
+type YamlRead = { data: unknown; locator: Locator; issues: PlanIssue[] } | { issues: PlanIssue[] };
+
+/** readYaml reads the text with the yaml package; it returns no data when the YAML is unusable. */
+function readYaml(text: string): YamlRead {
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -96,9 +120,8 @@ function readPlan(source: string | Uint8Array): Read {
     issues.push(issueAtNode(dangling, pathAtOffset(doc, startOf(dangling)), `alias *${dangling.source} refers to no anchor &${dangling.source} defined before it`));
     return { issues };
   }
-  let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), locator: documentLocator(doc, lineCounter), issues };
   } catch (error) {
     // The yaml package signals too much alias expansion with a ReferenceError.
     const alias = error instanceof ReferenceError ? firstAlias(doc) : undefined;
@@ -110,18 +133,30 @@ function readPlan(source: string | Uint8Array): Read {
     issues.push(issueAtNode(alias, alias ? pathAtOffset(doc, startOf(alias)) : [], message));
     return { issues };
   }
+}
 
+/** validate checks the data read from the YAML: schema, stage graph, cross-field rules and lint. */
+function validate(data: unknown, locator: Locator, issues: PlanIssue[]): Read {
+  const issueAt = (offset: number, path: PlanPath, message: string, severity: PlanIssue['severity']): PlanIssue => {
+    const { line, column } = locator.position(offset);
+    return { line, column, path: formatPath(path), message, severity };
+  };
   const parsed = Plan.safeParse(data, { error: plainErrorMap });
   for (const issue of parsed.error?.issues ?? []) {
     for (const described of describeIssue(Plan, data, issue)) {
-      const node = described.atKey ? locateKey(doc, described.at) : locate(doc, described.at);
-      issues.push(issueAtNode(node, described.path, described.message));
+      const offset = described.atKey ? locator.keyOffsetOf(described.at) : locator.offsetOf(described.at);
+      issues.push(issueAt(offset, described.path, described.message, 'error'));
     }
   }
-  for (const problem of graphProblems(data)) {
-    issues.push(issueAtNode(locate(doc, problem.path), problem.path, problem.message));
-  }
-  return { plan: parsed.success ? parsed.data : undefined, issues };
+  const problemIssue = (problem: PlanProblem, severity: PlanIssue['severity']): PlanIssue => {
+    const at = problem.at ?? problem.path;
+    return issueAt(problem.atKey ? locator.keyOffsetOf(at) : locator.offsetOf(at), problem.path, problem.message, severity);
+  };
+  for (const problem of graphProblems(data)) issues.push(problemIssue(problem, 'error'));
+  if (!parsed.success) return { issues };
+  for (const problem of checkSemantics(parsed.data)) issues.push(problemIssue(problem, 'error'));
+  for (const warning of lintPlan(parsed.data)) issues.push({ ...problemIssue(warning, 'warning'), rule: warning.rule });
+  return { plan: parsed.data, issues };
 }
 
 function decode(source: string | Uint8Array): { text: string } | { issue: PlanIssue } {
@@ -187,7 +222,7 @@ function graphStages(data: unknown): GraphStage[] {
 /** At most this many unknown dependencies get a "did you mean", to keep huge broken plans cheap. */
 const MAX_SUGGESTIONS = 20;
 
-function graphProblems(data: unknown): Array<{ path: PlanPath; message: string }> {
+function graphProblems(data: unknown): PlanProblem[] {
   const stages = graphStages(data);
   const ids = stages.map((stage) => stage.id);
   let suggestions = 0;

@@ -1,18 +1,9 @@
-import { isAlias, isMap, isNode, isScalar, isSeq, visit, type Alias, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, visit, type Alias, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 
-/** A path into the plan as zod reports it: object keys and array indices. */
-export type PlanPath = readonly PropertyKey[];
+import type { PlanPath } from './format-path';
+import type { Locator } from './locator';
 
-/** formatPath renders a path as `stages[2].minDuration`; the root is ''. */
-export function formatPath(path: PlanPath): string {
-  let out = '';
-  for (const step of path) {
-    if (typeof step === 'number') out += `[${step}]`;
-    else if (typeof step === 'string' && /^[A-Za-z_$][\w$-]*$/.test(step)) out += out === '' ? step : `.${step}`;
-    else out += `[${JSON.stringify(String(step))}]`;
-  }
-  return out;
-}
+export { formatPath, type PlanPath } from './format-path';
 
 /** keyText is the text of a scalar map key, as it appears among the keys of the parsed object. */
 export function keyText(key: unknown): string | undefined {
@@ -59,6 +50,18 @@ export function locateKey(doc: Document, path: PlanPath): Node | undefined {
   const key = path[path.length - 1];
   const pair = isMap(parent) && typeof key === 'string' ? pairFor(parent, key) : undefined;
   return isScalar(pair?.key) ? pair.key : locate(doc, path);
+}
+
+/** documentLocator answers a Locator's questions with locate and locateKey on the yaml package's document. */
+export function documentLocator(doc: Document, lineCounter: LineCounter): Locator {
+  return {
+    offsetOf: (path) => startOf(locate(doc, path)),
+    keyOffsetOf: (path) => startOf(locateKey(doc, path)),
+    position: (offset) => {
+      const { line, col } = lineCounter.linePos(offset);
+      return { line, column: col };
+    },
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * closestMatch returns the candidate nearest to `word` by edit distance (ignoring case), or
- * undefined when none is close enough to be a plausible typo. Ties go to the earlier candidate.
+ * undefined when none is close enough to be a plausible typo. Among equally near candidates,
+ * one as long as `word` wins (`=>` suggests `>=`, not `>`), then the earlier one.
  */
 export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
   const limit = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
@@ -9,7 +10,8 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
   for (const candidate of candidates) {
     if (Math.abs(candidate.length - word.length) > limit) continue;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
+    const sameLength = candidate.length === word.length;
+    if (distance < bestDistance || (distance === bestDistance && sameLength && best?.length !== word.length)) {
       best = candidate;
       bestDistance = distance;
     }

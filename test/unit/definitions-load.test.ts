@@ -11,7 +11,9 @@ owner: test-lead
 stages:
   - id: only
     title: Only stage
+    mode: pilot
     minDuration: 1s
+    criteria: [{ metric: precision, threshold: 0.9, window: 1s }]
     approvals: [{ role: approver }]
 `;
 
@@ -38,7 +40,9 @@ describe('loadPlan on valid plans', () => {
       'multi-line-shadow',
       'site-by-site-deployment',
     ]);
+    expect(result.plan.stages.map((stage) => stage.mode)).toEqual(['pilot', 'shadow', 'supervised', 'shadow', 'supervised']);
     expect(result.plan.stages[1]?.minDuration).toBe('6w');
+    expect(result.plan.stages[4]?.forEach).toMatchObject({ over: 'sites', waves: [1, 2, 'rest'] });
   });
 
   it('loads the logistics example, whose supervised stages run in parallel', () => {
@@ -53,22 +57,47 @@ describe('loadPlan on valid plans', () => {
       'autonomous-core-lanes',
     ]);
     expect(stages[4]?.dependsOn).toEqual(['supervised-ftl', 'supervised-ltl']);
+    expect(result.warnings).toEqual([]);
+    // The anchored criteria and deferral of the FTL desk are the LTL desk's too.
+    expect(stages[3]?.criteria).toEqual(stages[2]?.criteria);
+    expect(stages[3]?.deferral).toMatchObject({ confidenceThreshold: 0.8, irreversible: true, safeDefault: 'hold' });
+  });
+
+  it('keeps the valid fixtures of the examples identical to them, apart from the schema comment', () => {
+    for (const file of ['factory-line.yaml', 'logistics-carrier-selection.yaml']) {
+      const [exampleHead, ...example] = readFileSync(join(examples, file), 'utf8').split('\n');
+      const [fixtureHead, ...fixture] = readFileSync(join(valid, file), 'utf8').split('\n');
+      expect(exampleHead).toBe('# yaml-language-server: $schema=../plan.schema.json');
+      expect(fixtureHead).toBe('# yaml-language-server: $schema=../../../../definitions/plan.schema.json');
+      expect({ file, lines: fixture }).toEqual({ file, lines: example });
+    }
   });
 
   it('fills in defaults', () => {
-    const result = loadPlan(readFileSync(join(valid, 'diamond.yaml')));
-    expect(result).toEqual({
+    const lint = { ignore: [{ rule: 'no-exit-criterion', reason: 'workflow test plan; stages pass on time and sign-off' }] };
+    const stage = (id: string, dependsOn: string[], count = 1) => ({
+      id,
+      title: `Stage ${id.toUpperCase()}`,
+      dependsOn,
+      mode: 'pilot',
+      minDuration: '1s',
+      evaluationInterval: '1h',
+      criteria: [],
+      approvals: [{ role: 'approver', count }],
+      escalation: [],
+      onFailure: 'hold',
+      lint,
+    });
+    expect(loadPlan(readFileSync(join(valid, 'diamond.yaml')))).toEqual({
       ok: true,
       warnings: [],
       plan: {
         name: 'diamond',
         owner: 'test-lead',
-        stages: [
-          { id: 'a', title: 'Stage A', dependsOn: [], minDuration: '1s', approvals: [{ role: 'approver', count: 1 }] },
-          { id: 'b', title: 'Stage B', dependsOn: ['a'], minDuration: '1s', approvals: [{ role: 'approver', count: 1 }] },
-          { id: 'c', title: 'Stage C', dependsOn: ['a'], minDuration: '1s', approvals: [{ role: 'approver', count: 1 }] },
-          { id: 'd', title: 'Stage D', dependsOn: ['b', 'c'], minDuration: '1s', approvals: [{ role: 'approver', count: 2 }] },
-        ],
+        allowSelfApproval: false,
+        prerequisites: [],
+        notifications: [],
+        stages: [stage('a', []), stage('b', ['a']), stage('c', ['a']), stage('d', ['b', 'c'], 2)],
       },
     });
   });
@@ -101,6 +130,48 @@ describe('loadPlan on valid plans', () => {
     expect(result.ok && result.warnings).toEqual([
       { line: 2, column: 8, path: 'owner', message: 'unresolved tag: tag:yaml.org,2002:custom', severity: 'warning' },
     ]);
+  });
+});
+
+describe('loadPlan warnings', () => {
+  const shadow = minimal.replace('mode: pilot', 'mode: shadow').replace('minDuration: 1s', 'minDuration: 2w');
+  const shadowWarning = {
+    line: 7,
+    column: 18,
+    path: 'stages[0].minDuration',
+    message:
+      'stages[0].minDuration: shadow stage "only" runs at least 2w; give operators 4 to 6 weeks of visible recommendations before they are asked to act on them [shadow-too-short]',
+    severity: 'warning',
+    rule: 'shadow-too-short',
+  };
+
+  it('come with an accepted plan, naming their rule', () => {
+    expect(loadPlan(shadow)).toMatchObject({ ok: true, warnings: [shadowWarning] });
+  });
+
+  it('come with the errors of a rejected plan too, each list sorted by position', () => {
+    const text = shadow.replace('owner: test-lead', 'owner: test-lead\nroles: { approver: { members: [ann] } }').replace('role: approver', 'role: aprover');
+    const result = loadPlan(text, { file: 'p.yaml' });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          line: 10,
+          column: 25,
+          path: 'stages[0].approvals[0].role',
+          message: 'stages[0].approvals[0].role: unknown role "aprover" (did you mean "approver"?)',
+          severity: 'error',
+          file: 'p.yaml',
+        },
+      ],
+      warnings: [{ ...shadowWarning, line: 8, file: 'p.yaml' }],
+    });
+  });
+
+  it('leave out lint findings while the plan does not match the schema', () => {
+    const result = loadPlan(shadow.replace('owner: test-lead', 'owner: !!custom test-lead\nlabels: [x]'));
+    expect(result).toMatchObject({ ok: false, errors: [{ path: 'labels', message: 'labels: expected a mapping, got a list' }] });
+    expect(result.warnings.map((warning) => warning.message)).toEqual(['unresolved tag: tag:yaml.org,2002:custom']);
   });
 });
 
@@ -150,13 +221,13 @@ describe('loadPlan limits', () => {
 
   it('reports an alias without an anchor', () => {
     expect(errorsOf(loadPlan(minimal.replace('approvals: [{ role: approver }]', 'approvals: *standard')))).toEqual([
-      { line: 7, column: 16, path: 'stages[0].approvals', message: 'alias *standard refers to no anchor &standard defined before it' },
+      { line: 9, column: 16, path: 'stages[0].approvals', message: 'alias *standard refers to no anchor &standard defined before it' },
     ]);
   });
 
   it('reports nesting too deep to read', () => {
     expect(errorsOf(loadPlan(`${minimal}extra: ${'['.repeat(200_000)}${']'.repeat(200_000)}\n`))).toEqual([
-      { line: 8, column: 8, path: 'extra', message: 'the YAML nests too deeply to be read' },
+      { line: 10, column: 8, path: 'extra', message: 'the YAML nests too deeply to be read' },
     ]);
   });
 });
@@ -183,7 +254,13 @@ describe('loadPlan errors', () => {
     const text = minimal.replace('owner: test-lead', 'owner:\nowners: test-lead');
     expect(errorsOf(loadPlan(text))).toEqual([
       { line: 2, column: 7, path: 'owner', message: 'owner: expected text, got an empty value' },
-      { line: 3, column: 1, path: 'owners', message: 'unknown key "owners"; allowed here: name, owner, description, stages' },
+      {
+        line: 3,
+        column: 1,
+        path: 'owners',
+        message:
+          'unknown key "owners"; allowed here: name, description, labels, environment, owner, roles, metrics, allowSelfApproval, prerequisites, notifications, stages',
+      },
     ]);
   });
 
@@ -196,11 +273,11 @@ describe('loadPlan errors', () => {
 
   it('reports problems inside an aliased node where the anchor is', () => {
     const text = minimal.replace('approvals: [{ role: approver }]', 'approvals: &bad [{ role: Approver }]') +
-      '  - id: next\n    title: Next\n    dependsOn: [only]\n    minDuration: 1s\n    approvals: *bad\n';
-    const message = '"Approver" must be lower-case letters, digits and dashes (at most 63), starting with a letter or digit';
+      '  - id: next\n    title: Next\n    mode: pilot\n    dependsOn: [only]\n    minDuration: 1s\n    approvals: *bad\n';
+    const message = '"Approver" must be a role id such as line-supervisor, optionally scoped to a site as plant-manager@plant-b';
     expect(errorsOf(loadPlan(text))).toEqual([
-      { line: 7, column: 30, path: 'stages[0].approvals[0].role', message: `stages[0].approvals[0].role: ${message}` },
-      { line: 7, column: 30, path: 'stages[1].approvals[0].role', message: `stages[1].approvals[0].role: ${message}` },
+      { line: 9, column: 30, path: 'stages[0].approvals[0].role', message: `stages[0].approvals[0].role: ${message}` },
+      { line: 9, column: 30, path: 'stages[1].approvals[0].role', message: `stages[1].approvals[0].role: ${message}` },
     ]);
   });
 
@@ -208,7 +285,7 @@ describe('loadPlan errors', () => {
     const result = loadPlan(minimal.replace('minDuration: 1s', 'minDuration: 6 weeks'), { file: 'plans/line.yaml' });
     if (result.ok) throw new Error('expected the plan to be rejected');
     expect(result.errors.map((issue) => formatIssue(issue))).toEqual([
-      'plans/line.yaml:6:18: error: stages[0].minDuration: "6 weeks" is not a duration: use e.g. 6w, 14d, 36h, 90m, 30s, or ISO 8601 such as P6W or PT36H',
+      'plans/line.yaml:7:18: error: stages[0].minDuration: "6 weeks" is not a duration: use e.g. 6w, 14d, 36h, 90m, 30s, or ISO 8601 such as P6W or PT36H',
     ]);
     expect(formatIssue({ line: 3, column: 4, path: 'owner', message: 'owner: must not be empty', severity: 'error' }, 'p.yaml')).toBe(
       'p.yaml:3:4: error: owner: must not be empty',

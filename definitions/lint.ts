@@ -1,0 +1,176 @@
+import { parseDuration } from './duration';
+import { prefix } from './format-path';
+import { stageReach } from './graph';
+import type { PlanProblem } from './problem';
+import type { Plan, Stage } from './schema';
+
+/**
+ * Lint rules: known mistakes in rollout plans that are not wrong enough to reject the plan.
+ * Each finding is a warning; a stage switches a rule off with `lint.ignore: [{ rule, reason }]`.
+ *
+ * Most rules point at one stage and are switched off on that stage. Two look at the plan as a
+ * whole and are reported once: `production-without-integration-debt-assessment` points at the
+ * first supervised or autonomous stage (in plan order) that no assessment precedes, and is
+ * switched off on that stage; `unwatched-guardrail` points at the metric in the catalog and is
+ * switched off on the plan's first stage, stages[0].
+ *
+ * The rule ids are a contract: plans name them in suppressions. Pure: no I/O.
+ */
+export const LINT_RULES = {
+  'shadow-too-short': 'A shadow stage runs for less than 4 weeks; operators need 4 to 6 weeks of visible recommendations before they trust them.',
+  'skipped-sequence': 'A phased or multi-site stage follows a pilot stage directly, skipping the shadow and supervised stages.',
+  'no-exit-criterion': 'A stage has no exit criteria, so only its duration and the sign-off decide when it passes.',
+  'lagging-window-too-short': 'A criterion judges a lagging metric over a window shorter than 12 months (365d).',
+  'irreversible-without-threshold':
+    'Irreversible decisions without a confidence threshold, or a supervised or autonomous logistics stage without a deferral policy.',
+  'production-without-integration-debt-assessment': 'A supervised or autonomous stage is not preceded by an integration-debt-assessment prerequisite.',
+  'unwatched-guardrail': "A guardrail metric of the catalog is not referenced by any stage's criteria.",
+} as const;
+
+export type LintRuleId = keyof typeof LINT_RULES;
+
+/** LintWarning is a lint finding; its message ends with the rule id in brackets. */
+export type LintWarning = PlanProblem & { rule: LintRuleId };
+
+/** Operators need four to six weeks of shadow operation; four is the least. */
+const MIN_SHADOW_MS = 28 * 86_400_000;
+/** Lagging indicators take twelve to eighteen months to move; twelve is the least. */
+const MIN_LAGGING_WINDOW_MS = 365 * 86_400_000;
+
+/** isLintRule tells whether `id` names a lint rule. */
+export function isLintRule(id: string): id is LintRuleId {
+  return Object.prototype.hasOwnProperty.call(LINT_RULES, id);
+}
+
+/**
+ * lintPlan returns the warnings for a plan that passed the schema, in plan order of the rules'
+ * findings (the loader sorts them by position). Rules switched off where they point are left out.
+ */
+export function lintPlan(plan: Plan): LintWarning[] {
+  const warnings: LintWarning[] = [];
+  const stageById = new Map<string, Stage>();
+  for (const stage of plan.stages) if (!stageById.has(stage.id)) stageById.set(stage.id, stage);
+
+  plan.stages.forEach((stage, i) => {
+    const at: Array<string | number> = ['stages', i];
+    const add = (rule: LintRuleId, path: Array<string | number>, text: string): void => {
+      if (!ignores(stage, rule)) warnings.push(warning(rule, path, text));
+    };
+
+    const minDuration = parseDuration(stage.minDuration) ?? 0;
+    if (stage.mode === 'shadow' && minDuration < MIN_SHADOW_MS) {
+      add(
+        'shadow-too-short',
+        [...at, 'minDuration'],
+        `shadow stage "${stage.id}" runs at least ${stage.minDuration}; give operators 4 to 6 weeks of visible recommendations before they are asked to act on them`,
+      );
+    }
+
+    if (isWide(stage)) {
+      const j = stage.dependsOn.findIndex((dep) => stageById.get(dep)?.mode === 'pilot');
+      const pilot = stage.dependsOn[j];
+      if (pilot !== undefined) {
+        add(
+          'skipped-sequence',
+          [...at, 'dependsOn', j],
+          `stage "${stage.id}" reaches several sites or lines straight after pilot stage "${pilot}"; run shadow and supervised stages in between`,
+        );
+      }
+    }
+
+    if (stage.criteria.length === 0) {
+      add('no-exit-criterion', at, `stage "${stage.id}" has no exit criteria, so only its duration and the sign-off decide when it passes`);
+    }
+
+    stage.criteria.forEach((criterion, j) => {
+      const metric = plan.metrics?.[criterion.metric];
+      const window = parseDuration(criterion.window) ?? 0;
+      if (metric?.kind === 'lagging' && window < MIN_LAGGING_WINDOW_MS) {
+        add(
+          'lagging-window-too-short',
+          [...at, 'criteria', j, 'window'],
+          `"${criterion.metric}" is a lagging metric and ${criterion.window} is too short to show an effect on it; judge it over 12 months (365d) or more`,
+        );
+      }
+    });
+
+    if (stage.deferral?.irreversible && stage.deferral.confidenceThreshold === undefined) {
+      add(
+        'irreversible-without-threshold',
+        [...at, 'deferral'],
+        'irreversible decisions need a confidenceThreshold below which the model defers to a human',
+      );
+    } else if (plan.environment === 'logistics' && isProduction(stage) && stage.deferral === undefined) {
+      add(
+        'irreversible-without-threshold',
+        at,
+        `${stage.mode} logistics stage "${stage.id}" has no deferral: a decision cannot be undone once the truck has left, so set a confidenceThreshold below which the model defers to a human`,
+      );
+    }
+  });
+
+  const unassessed = firstUnassessed(plan);
+  if (unassessed !== undefined) {
+    const stage = plan.stages[unassessed]!;
+    if (!ignores(stage, 'production-without-integration-debt-assessment')) {
+      warnings.push(
+        warning(
+          'production-without-integration-debt-assessment',
+          ['stages', unassessed],
+          `${stage.mode} stage "${stage.id}" is not preceded by an integration-debt-assessment prerequisite; assess the integration debt of the target environment before production use`,
+        ),
+      );
+    }
+  }
+
+  const watched = new Set(plan.stages.flatMap((stage) => stage.criteria.map((criterion) => criterion.metric)));
+  const first = plan.stages[0];
+  for (const [name, metric] of Object.entries(plan.metrics ?? {})) {
+    if (!metric.guardrail || watched.has(name) || (first && ignores(first, 'unwatched-guardrail'))) continue;
+    warnings.push({
+      ...warning(
+        'unwatched-guardrail',
+        ['metrics', name],
+        `guardrail metric "${name}" is not watched by any stage; add a criterion on it so that it cannot get worse unnoticed`,
+      ),
+      atKey: true,
+    });
+  }
+  return warnings;
+}
+
+function warning(rule: LintRuleId, path: Array<string | number>, text: string): LintWarning {
+  return { rule, path, message: `${prefix(path)}${text} [${rule}]` };
+}
+
+function ignores(stage: Stage, rule: LintRuleId): boolean {
+  return stage.lint?.ignore.some((suppression) => suppression.rule === rule) ?? false;
+}
+
+/** isWide: a stage run per site or line, or over several sites or lines at once. */
+function isWide(stage: Stage): boolean {
+  return stage.forEach !== undefined || (stage.scope?.sites?.length ?? 0) > 1 || (stage.scope?.lines?.length ?? 0) > 1;
+}
+
+function isProduction(stage: Stage): boolean {
+  return stage.mode === 'supervised' || stage.mode === 'autonomous';
+}
+
+/**
+ * firstUnassessed is the index of the first supervised or autonomous stage that no
+ * integration-debt-assessment prerequisite precedes: one without `before` precedes every
+ * stage, one with `before` that stage and everything downstream of it.
+ */
+function firstUnassessed(plan: Plan): number | undefined {
+  const assessments = plan.prerequisites.filter((prerequisite) => prerequisite.kind === 'integration-debt-assessment');
+  if (assessments.some((assessment) => assessment.before === undefined)) return undefined;
+  const covered = new Set<string>();
+  const reach = stageReach(plan.stages);
+  for (const { before } of assessments) {
+    if (before === undefined || covered.has(before)) continue;
+    covered.add(before);
+    for (const id of reach.downstream(before)) covered.add(id);
+  }
+  const index = plan.stages.findIndex((stage) => isProduction(stage) && !covered.has(stage.id));
+  return index < 0 ? undefined : index;
+}

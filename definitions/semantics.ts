@@ -1,0 +1,190 @@
+import { BUILT_IN_METRICS } from './built-in-metrics';
+import { parseDuration } from './duration';
+import { prefix } from './format-path';
+import { stageReach, type StageReach } from './graph';
+import { LINT_RULES, isLintRule } from './lint';
+import type { PlanProblem } from './problem';
+import type { Plan, Stage } from './schema';
+import { closestMatch } from './suggest';
+
+/**
+ * Cross-field rules of the plan format that the schema cannot state: every role, metric,
+ * stage and lint rule a plan names must exist, and related fields must agree. The stage graph
+ * itself (ids, dependsOn, cycles) is checked by definitions/graph.ts.
+ *
+ * checkSemantics takes a plan that passed the schema and returns every problem at once, in
+ * plan order. Pure: no I/O.
+ */
+export function checkSemantics(plan: Plan): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  const report = (path: Path, text: string, at?: Path): void => {
+    problems.push(at === undefined ? { path, message: `${prefix(path)}${text}` } : { path, at, message: `${prefix(at)}${text}` });
+  };
+  const suggest = suggester();
+  const hint: Hint = (word, candidates) => didYouMean(suggest(word, candidates));
+  const stageIds = plan.stages.map((stage) => stage.id);
+  const knownStages = new Set(stageIds);
+  const checkRole = roleChecker(plan, report, suggest);
+  const reach = stageReach(plan.stages);
+
+  const prerequisiteIds = new Map<string, number>();
+  plan.prerequisites.forEach((prerequisite, k) => {
+    const at: Path = ['prerequisites', k];
+    const first = prerequisiteIds.get(prerequisite.id);
+    if (first === undefined) prerequisiteIds.set(prerequisite.id, k);
+    else report([...at, 'id'], `duplicate prerequisite id "${prerequisite.id}": prerequisites[${first}] already uses it`);
+    if (prerequisite.before !== undefined && !knownStages.has(prerequisite.before)) {
+      report([...at, 'before'], `unknown stage "${prerequisite.before}"${hint(prerequisite.before, stageIds)}`);
+    }
+    checkRole([...at, 'signedBy'], prerequisite.signedBy);
+  });
+
+  const metricNames = [...Object.keys(plan.metrics ?? {}), ...Object.keys(BUILT_IN_METRICS)];
+  const knownMetrics = new Set(metricNames);
+  plan.stages.forEach((stage, i) => {
+    const at: Path = ['stages', i];
+    stage.approvals.forEach((approval, k) => checkRole([...at, 'approvals', k, 'role'], approval.role));
+    stage.escalation.forEach((step, k) => {
+      if (step.action === 'escalate') checkRole([...at, 'escalation', k, 'to'], step.to);
+    });
+    if (stage.overrideAuthority !== undefined) checkRole([...at, 'overrideAuthority'], stage.overrideAuthority);
+    if (stage.deferral?.deferTo !== undefined) checkRole([...at, 'deferral', 'deferTo'], stage.deferral.deferTo);
+
+    if (stage.mode === 'supervised' && stage.overrideAuthority === undefined) {
+      report([...at, 'overrideAuthority'], 'a supervised stage needs overrideAuthority: the role that may override the model', at);
+    }
+
+    stage.criteria.forEach((criterion, k) => {
+      const path: Path = [...at, 'criteria', k];
+      if (!knownMetrics.has(criterion.metric)) {
+        const suggestion = hint(criterion.metric, metricNames);
+        report([...path, 'metric'], `unknown metric "${criterion.metric}"${suggestion || ': declare it under metrics, or use a built-in metric such as precision'}`);
+      }
+      if (criterion.threshold !== undefined && criterion.baseline !== undefined) report(path, 'give a threshold or a baseline, not both');
+      if (criterion.threshold === undefined && criterion.baseline === undefined) report(path, 'needs a threshold or a baseline to compare the metric with');
+    });
+
+    checkDurations(stage, at, report);
+    checkEscalationOrder(stage, at, report);
+    checkRollback(stage, at, { stageIds, knownStages, reach, hint, report });
+    checkForEach(stage, at, report);
+
+    if (stage.deferral?.irreversible && stage.deferral.safeDefault === 'execute') {
+      report([...at, 'deferral', 'safeDefault'], 'never execute an irreversible decision by default: use hold or escalate');
+    }
+
+    stage.lint?.ignore.forEach((suppression, k) => {
+      const path: Path = [...at, 'lint', 'ignore', k];
+      if (!isLintRule(suppression.rule)) {
+        const rules = Object.keys(LINT_RULES);
+        report([...path, 'rule'], `unknown lint rule "${suppression.rule}"${hint(suppression.rule, rules) || `; the rules are ${rules.join(', ')}`}`);
+      }
+      if (suppression.reason.trim() === '') report([...path, 'reason'], 'must not be blank: give the reason the warning does not apply here');
+    });
+  });
+  return problems;
+}
+
+type Path = Array<string | number>;
+type Report = (path: Path, text: string, at?: Path) => void;
+type Hint = (word: string, candidates: readonly string[]) => string;
+type Suggest = (word: string, candidates: readonly string[]) => string | undefined;
+
+/** At most this many "did you mean" suggestions per plan, to keep huge broken plans cheap. */
+const MAX_SUGGESTIONS = 20;
+/** A message lists at most this many stages. */
+const MAX_LISTED = 12;
+
+/** suggester is closestMatch with the plan's budget of suggestions. */
+function suggester(): Suggest {
+  let left = MAX_SUGGESTIONS;
+  return (word, candidates) => (left-- > 0 ? closestMatch(word, candidates) : undefined);
+}
+
+function didYouMean(suggestion: string | undefined): string {
+  return suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
+}
+
+/**
+ * roleChecker checks role names against the plan's `roles` map, when it has one. A name
+ * scoped to a site (`plant-manager@plant-b`) is declared when either it or its base role is.
+ */
+function roleChecker(plan: Plan, report: Report, suggest: Suggest): (path: Path, role: string) => void {
+  if (plan.roles === undefined) return () => undefined;
+  const declared = Object.keys(plan.roles);
+  const known = new Set(declared);
+  return (path, role) => {
+    const at = role.indexOf('@');
+    const base = at < 0 ? role : role.slice(0, at);
+    if (known.has(role) || known.has(base)) return;
+    const near = suggest(role, declared);
+    // For a scoped name, a near miss of its base role keeps the site.
+    const nearBase = near === undefined && at >= 0 ? suggest(base, declared.filter((name) => !name.includes('@'))) : undefined;
+    const suggestion = near ?? (nearBase === undefined ? undefined : `${nearBase}${role.slice(at)}`);
+    const scoped = at < 0 ? declared.filter((name) => name.startsWith(`${role}@`)) : [];
+    const text =
+      didYouMean(suggestion) || (scoped.length > 0 ? `: roles declares it only per site, as ${scoped.join(', ')}` : ': declare it under roles');
+    report(path, `unknown role "${role}"${text}`);
+  };
+}
+
+function checkDurations(stage: Stage, at: Path, report: Report): void {
+  if (stage.maxDuration === undefined) return;
+  const min = parseDuration(stage.minDuration);
+  const max = parseDuration(stage.maxDuration);
+  if (min !== undefined && max !== undefined && max < min) {
+    report([...at, 'maxDuration'], `${stage.maxDuration} is shorter than minDuration ${stage.minDuration}`);
+  }
+}
+
+/** Each escalation step must come later than every step before it. */
+function checkEscalationOrder(stage: Stage, at: Path, report: Report): void {
+  let latest: { k: number; after: string; ms: number } | undefined;
+  stage.escalation.forEach((step, k) => {
+    const ms = parseDuration(step.after);
+    if (ms === undefined) return;
+    if (latest !== undefined && ms <= latest.ms) {
+      report(
+        [...at, 'escalation', k, 'after'],
+        `${step.after} is not later than escalation[${latest.k}].after (${latest.after}); list escalation steps in increasing order of after`,
+      );
+    } else {
+      latest = { k, after: step.after, ms };
+    }
+  });
+}
+
+type RollbackContext = { stageIds: string[]; knownStages: ReadonlySet<string>; reach: StageReach; hint: Hint; report: Report };
+
+/** A stage rolls back to a stage it depends on, directly or through others: that stage ran before it. */
+function checkRollback(stage: Stage, at: Path, { stageIds, knownStages, reach, hint, report }: RollbackContext): void {
+  if (typeof stage.onFailure !== 'object') return;
+  const target = stage.onFailure.rollback;
+  const path: Path = [...at, 'onFailure', 'rollback'];
+  if (!knownStages.has(target)) {
+    report(path, `unknown stage "${target}"${hint(target, stageIds)}`);
+    return;
+  }
+  if (target !== stage.id && reach.isUpstream(target, stage.id)) return;
+  const upstream = reach.upstream(stage.id).filter((id) => id !== stage.id);
+  const shown = upstream.length > MAX_LISTED ? [...upstream.slice(0, MAX_LISTED), `and ${upstream.length - MAX_LISTED} more`] : upstream;
+  const known = upstream.length === 0 ? `stage "${stage.id}" has no upstream stages` : `its upstream stages are ${shown.join(', ')}`;
+  report(path, `stage "${stage.id}" can only roll back to a stage upstream of it, and "${target}" is not; ${known}`);
+}
+
+function checkForEach(stage: Stage, at: Path, report: Report): void {
+  const forEach = stage.forEach;
+  if (forEach === undefined) return;
+  const path: Path = [...at, 'forEach'];
+  const entries = stage.scope?.[forEach.over];
+  if (entries === undefined || entries.length === 0) {
+    report([...path, 'over'], `forEach over ${forEach.over} needs the ${forEach.over} listed in scope.${forEach.over}`);
+  }
+  forEach.waves.forEach((wave, k) => {
+    if (wave === 'rest' && k < forEach.waves.length - 1) report([...path, 'waves', k], 'rest must be the last wave');
+  });
+  const fixed = forEach.waves.reduce<number>((sum, wave) => sum + (wave === 'rest' ? 0 : wave), 0);
+  if (entries !== undefined && entries.length > 0 && fixed > entries.length) {
+    report([...path, 'waves'], `the waves take ${fixed} ${forEach.over} but scope.${forEach.over} lists ${entries.length}`);
+  }
+}
