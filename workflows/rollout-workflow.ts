@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
-import { downstreamStages, readyStages, topologicalOrder } from '../definitions/graph';
+import { readyStages, topologicalOrder } from '../definitions/graph';
 import type { EscalationStep, NotificationEvent } from '../definitions/schema';
 import type { Verdict } from './criteria';
 import { escalationAction, signOffAction } from './interventions';
@@ -27,6 +27,7 @@ import {
 } from './messages';
 import type { HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
+import { evaluationDue, failingReason, rollbackScope, StageStep, stageStep, stageWakeAt } from './stage-policy';
 import { applyDecision, checkDecision, checkOverride, checkPrerequisite, checkResolution, type Refusal, type SignOffContext } from './sign-off';
 import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
 
@@ -406,7 +407,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   /** rollback compensates the stages from target on, then re-enters target: they all return to pending. */
   async function rollback(from: string, target: string, reason: string): Promise<void> {
-    const affected = [target, ...downstreamStages(plan.stages, target)].filter((id) => started.has(id));
+    const affected = rollbackScope(plan.stages, target, started);
     await record('stage.rolling-back', { stageId: from, reason, detail: { to: target, stages: affected } });
     await compensate(affected);
     for (const id of affected) {
@@ -503,44 +504,50 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         await condition(() => !current() || stage(id).state !== 'held');
         continue;
       }
+      const hasCriteria = def.criteria.length > 0;
       let verdict: Verdict = 'pass';
-      if (def.criteria.length > 0) {
+      if (hasCriteria) {
         const last = stage(id).evaluation;
-        const due = !last || Date.now() >= Date.parse(last.evaluatedAt) + intervalMs;
-        verdict = due ? await evaluate(id) : last.verdict;
+        const lastAt = last ? Date.parse(last.evaluatedAt) : undefined;
+        verdict = last && !evaluationDue(lastAt, intervalMs, Date.now()) ? last.verdict : await evaluate(id);
         if (!current() || stage(id).state !== observed) continue;
       }
-      if (verdict === 'fail') {
-        const failing = stage(id).evaluation?.criteria.filter((c) => c.verdict === 'fail').map((c) => `${c.metric}: ${c.reason}`) ?? [];
-        await failStage(id, failing.join('; ') || 'criteria failed');
-        continue;
-      }
       const nowMs = Date.now();
-      const minOver = nowMs >= Date.parse(stage(id).endsNoEarlierThan!);
+      const minEndsAt = Date.parse(stage(id).endsNoEarlierThan!);
       const maxAt = def.maxDuration ? Date.parse(stage(id).windowStartedAt!) + parseDuration(def.maxDuration)! : undefined;
-      if (verdict === 'inconclusive' && maxAt !== undefined && nowMs >= maxAt) {
-        await holdStage(id, 'inconclusive', `criteria are still inconclusive after maxDuration ${def.maxDuration}`);
-        continue;
+      const state = observed as 'running' | 'awaiting-approval';
+      switch (stageStep({ verdict, state, minOver: nowMs >= minEndsAt, maxReached: maxAt !== undefined && nowMs >= maxAt })) {
+        case StageStep.fail:
+          await failStage(id, failingReason(stage(id).evaluation?.criteria ?? []));
+          continue;
+        case StageStep.holdInconclusive:
+          await holdStage(id, 'inconclusive', `criteria are still inconclusive after maxDuration ${def.maxDuration}`);
+          continue;
+        case StageStep.awaitApproval:
+          setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
+          await record('stage.awaiting-approval', { stageId: id, detail: { required: def.approvals } });
+          void escalate(id, def.escalation, attempt);
+          continue;
+        case StageStep.regress:
+          setStage({ ...stage(id), state: 'running' });
+          await record('stage.criteria-regressed', { stageId: id, detail: { verdict } });
+          continue;
+        case StageStep.wait: {
+          const evaluatedAt = stage(id).evaluation?.evaluatedAt;
+          const wakeAt = stageWakeAt({
+            now: nowMs,
+            hasCriteria,
+            ...(evaluatedAt ? { lastEvaluatedAt: Date.parse(evaluatedAt) } : {}),
+            intervalMs,
+            minEndsAt,
+            ...(maxAt !== undefined ? { maxAt } : {}),
+            verdict,
+          });
+          const changed = () => !current() || stage(id).state !== observed;
+          if (wakeAt === Infinity) await condition(changed);
+          else await condition(changed, Math.max(1, wakeAt - Date.now()));
+        }
       }
-      if (verdict === 'pass' && minOver && observed === 'running') {
-        setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
-        await record('stage.awaiting-approval', { stageId: id, detail: { required: def.approvals } });
-        void escalate(id, def.escalation, attempt);
-        continue;
-      }
-      if (verdict !== 'pass' && observed === 'awaiting-approval') {
-        setStage({ ...stage(id), state: 'running' });
-        await record('stage.criteria-regressed', { stageId: id, detail: { verdict } });
-        continue;
-      }
-      const wakeAt = Math.min(
-        def.criteria.length > 0 ? Date.parse(stage(id).evaluation?.evaluatedAt ?? now()) + intervalMs : Infinity,
-        minOver ? Infinity : Date.parse(stage(id).endsNoEarlierThan!),
-        verdict === 'inconclusive' && maxAt !== undefined ? maxAt : Infinity,
-      );
-      const changed = () => !current() || stage(id).state !== observed;
-      if (wakeAt === Infinity) await condition(changed);
-      else await condition(changed, Math.max(1, wakeAt - Date.now()));
     }
   }
 
