@@ -1,9 +1,10 @@
 import express, { Router } from 'express';
 import type { Pool } from 'pg';
-import { loadPlan, MAX_PLAN_BYTES, planDigest } from '../definitions';
+import { loadPlan, MAX_PLAN_BYTES, Plan, planDigest } from '../definitions';
+import { diffPlans } from '../definitions/diff';
 import { getPlanVersion, listPlans, listPlanVersions, storePlanVersion } from '../db/plans';
 import { requireTokenRole } from './auth';
-import { notFound, Problem, ProblemType } from './problem';
+import { notFound, Problem, ProblemType, type ProblemDetail } from './problem';
 
 /** Plans are uploaded by deployment leads (or admins). */
 export const PLAN_AUTHOR_ROLE = 'deployment-lead';
@@ -40,7 +41,12 @@ export function plansRouter(pool: Pool): Router {
     res
       .status(stored.created ? 201 : 200)
       .location(`/v1/plans/${stored.name}/versions/${stored.version}`)
-      .json({ name: stored.name, version: stored.version, digest: stored.digest, warnings: result.warnings });
+      .json({
+        name: stored.name,
+        version: stored.version,
+        digest: stored.digest,
+        warnings: result.warnings.map(({ line, column, path, message, rule }) => ({ line, column, path, message, ...(rule ? { rule } : {}) })),
+      });
   });
 
   router.get('/', async (_req, res) => {
@@ -59,6 +65,21 @@ export function plansRouter(pool: Pool): Router {
     res.json({ name: req.params.name, versions });
   });
 
+  router.get('/:name/diff', async (req, res) => {
+    const from = versionQuery(req.query.from, 'from');
+    const to = versionQuery(req.query.to, 'to');
+    const invalid = [from, to].filter((v): v is ProblemDetail => typeof v === 'object');
+    if (invalid.length > 0) {
+      throw new Problem(422, ProblemType.invalidRequest, 'Invalid query', 'from and to must be version numbers: positive integers', invalid);
+    }
+    const [before, after] = await Promise.all([getPlanVersion(pool, req.params.name, from as number), getPlanVersion(pool, req.params.name, to as number)]);
+    if ((!before || !after) && !(await getPlanVersion(pool, req.params.name))) throw notFound(`no plan named ${req.params.name}`);
+    for (const [number, version] of [[from, before], [to, after]] as const) {
+      if (!version) throw notFound(`plan ${req.params.name} has no version ${number}`);
+    }
+    res.json({ name: req.params.name, from, to, changes: diffPlans(normalised(before!.plan), normalised(after!.plan)) });
+  });
+
   router.get('/:name/versions/:version', async (req, res) => {
     const number = Number(req.params.version);
     if (!Number.isSafeInteger(number) || number < 1) throw notFound(`plan versions are positive integers, not ${req.params.version}`);
@@ -68,4 +89,20 @@ export function plansRouter(pool: Pool): Router {
   });
 
   return router;
+}
+
+/** versionQuery reads a version number from the query string, or says what is wrong with it. */
+function versionQuery(value: unknown, name: string): number | ProblemDetail {
+  if (typeof value === 'string' && /^[1-9]\d*$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+  const got = value === undefined ? 'it is missing' : `got ${JSON.stringify(value)}`;
+  return { path: name, message: `must be a version number, a positive integer such as 1; ${got}` };
+}
+
+/**
+ * normalised re-parses a stored plan so that its keys come in schema order (jsonb reorders
+ * them) and defaults added since it was stored are filled in on both sides of a diff alike.
+ */
+function normalised(plan: unknown): unknown {
+  const parsed = Plan.safeParse(plan);
+  return parsed.success ? parsed.data : plan;
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_NAME, DEFAULT_LOCAL_POSTGRES, type Env } from '../../config/env';
 import { createPool, redactUrl } from '../../db/pool';
 import { createToken, listTokens, PrincipalKind, revokeToken } from '../../db/tokens';
+import type { CommandIo } from '../command-io';
 
 export const TOKEN_USAGE = `usage:
   rollgate token create --principal <name> --roles <role,role…> [--service]
@@ -12,14 +13,13 @@ Tokens are stored hashed in the database (DATABASE_URL, else ${DEFAULT_LOCAL_POS
 create prints the token once. --service makes a service principal: it may start rollouts and
 report evidence, and signs off only where a plan's roles map lists it.`;
 
-export interface CommandIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
 /** tokenCommand runs `rollgate token …` and returns the exit code: 0 done, 1 failed, 2 usage. */
 export async function tokenCommand(args: string[], env: Env, io: CommandIo): Promise<number> {
   const [action, ...rest] = args;
+  if (action === '--help' || action === '-h') {
+    io.out(TOKEN_USAGE);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({

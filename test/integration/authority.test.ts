@@ -141,6 +141,7 @@ async function waitForEscalation(id: string): Promise<void> {
 describe('authentication on every endpoint but /healthz', () => {
   const endpoints: Array<[string, string]> = [
     ['GET', '/v1/plans'],
+    ['GET', '/v1/schema/plan.json'],
     ['POST', '/v1/plans'],
     ['GET', '/v1/plans/authority'],
     ['GET', '/v1/rollouts'],

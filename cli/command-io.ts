@@ -1,0 +1,16 @@
+/** CommandIo is where a CLI command writes: out for its result (stdout), err for diagnostics (stderr). */
+export interface CommandIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/**
+ * Exit statuses shared by every rollgate command: 0 done, 1 the input (a plan) or the action
+ * failed, 2 the command was used wrongly or a file could not be read.
+ */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

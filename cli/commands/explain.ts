@@ -1,0 +1,47 @@
+import { parseCommandArgs, usageError } from '../args';
+import { ExitCode, type CommandIo } from '../command-io';
+import { explainPlan } from '../plan-explain';
+import { loadOnePlan } from '../plan-files';
+
+export const EXPLAIN_USAGE = `usage: rollgate explain [--start <date>] <file>
+
+Describes a plan in words on stdout: its prerequisites and who signs them; each stage in the
+order it can run, with its mode, scope, durations, criteria, sign-offs (with the members of
+each role), escalation and failure policy; and the earliest date the rollout can finish, from
+the longest chain of minimum durations (the critical path).
+
+options:
+  -s, --start <date>   when the rollout starts: YYYY-MM-DD (midnight UTC) or an ISO 8601
+                       time with its zone, e.g. 2026-12-01T06:00+01:00 (default: today)
+
+exit status: 0 printed, 1 the plan has errors, 2 usage error or the file could not be read`;
+
+/** explainCommand runs `rollgate explain`; `today` is the default start. */
+export function explainCommand(args: string[], io: CommandIo, today: Date = new Date()): ExitCode {
+  const parsed = parseCommandArgs('explain', args, { start: { type: 'string', short: 's' } }, EXPLAIN_USAGE, io);
+  if (typeof parsed === 'number') return parsed;
+  const start = parsed.values.start === undefined ? startOfDay(today) : parseStart(parsed.values.start);
+  if (start === undefined) return usageError('explain', `--start must be a date such as 2026-12-01, not "${parsed.values.start}"`, io);
+  if (parsed.positionals.length !== 1) return usageError('explain', 'give exactly one plan file', io);
+
+  const plan = loadOnePlan(parsed.positionals[0]!, io);
+  if (typeof plan === 'number') return plan;
+  io.out(explainPlan(plan, start).trimEnd());
+  return ExitCode.ok;
+}
+
+/** parseStart reads `2026-12-01` as midnight UTC, or an ISO 8601 time with its zone (`2026-12-01T06:00+01:00`). */
+function parseStart(text: string): Date | undefined {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const date = new Date(`${text}T00:00:00Z`);
+    // Date rolls 2026-02-30 over into March; a real date survives the round trip.
+    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text ? date : undefined;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function startOfDay(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+}

@@ -1,0 +1,72 @@
+import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metrics';
+import type { Approval, Criterion, ForEach, Plan, Prerequisite, Stage } from '../definitions/schema';
+
+/**
+ * Plan parts in words, shared by `rollgate graph` and `rollgate explain`. Pure: no I/O, and
+ * everything in plan order.
+ */
+
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}
+
+/** approvalsText: `deployment-lead, line-supervisor ×2`; a count of 1 is not written. */
+export function approvalsText(approvals: readonly Approval[]): string {
+  return approvals.map(({ role, count }) => (count === 1 ? role : `${role} ×${count}`)).join(', ');
+}
+
+/** wavesText: `per site, waves 1 → 2 → rest, 4w apart`. */
+export function wavesText(forEach: ForEach): string {
+  const apart = forEach.feedbackCycle === undefined ? '' : `, ${forEach.feedbackCycle} apart`;
+  return `per ${forEach.over === 'sites' ? 'site' : 'line'}, waves ${forEach.waves.join(' → ')}${apart}`;
+}
+
+/**
+ * prerequisitesBefore lists the prerequisites that gate a stage: those naming it in `before`,
+ * and, for a stage that depends on nothing, those without `before` (they gate the whole rollout).
+ */
+export function prerequisitesBefore(plan: Plan, stage: Stage): Prerequisite[] {
+  return plan.prerequisites.filter((p) => p.before === stage.id || (p.before === undefined && stage.dependsOn.length === 0));
+}
+
+/** stageLabelLines are the lines of a stage's node in the graph: title, mode and duration, then its gates. */
+export function stageLabelLines(plan: Plan, stage: Stage): string[] {
+  const lines = [oneLine(stage.title), `${stage.mode} · min ${stage.minDuration}`, `sign-off: ${approvalsText(stage.approvals)}`];
+  const prerequisites = prerequisitesBefore(plan, stage);
+  if (prerequisites.length > 0) lines.push(`prerequisites: ${prerequisites.map((p) => p.id).join(', ')}`);
+  lines.push(stage.criteria.length === 0 ? 'no criteria' : plural(stage.criteria.length, 'criterion', 'criteria'));
+  if (stage.forEach !== undefined) lines.push(wavesText(stage.forEach));
+  return lines;
+}
+
+const OPERATOR_TEXT = { '<': '<', '<=': '≤', '>': '>', '>=': '≥' } as const;
+
+/** Units that read better left out: `precision ≥ 0.95`, not `≥ 0.95 ratio`. */
+const SILENT_UNITS = new Set(['ratio', 'count']);
+
+/**
+ * criterionText puts a criterion in words:
+ * `weld-defect-escape-rate ≤ 50 ppm over 14d, ≥200 samples, 3 evaluations in a row`, or for a
+ * baseline `line-throughput at most 2% worse than in the 4w before the stage, over 14d`.
+ */
+export function criterionText(plan: Plan, criterion: Criterion): string {
+  const metric = plan.metrics?.[criterion.metric] ?? (isBuiltInMetric(criterion.metric) ? BUILT_IN_METRICS[criterion.metric] : undefined);
+  let condition: string;
+  if (criterion.baseline !== undefined) {
+    const { window, maxRegression } = criterion.baseline;
+    condition = `at most ${maxRegression} worse than in the ${window} before the stage`;
+  } else {
+    const op = criterion.op ?? (metric?.direction === 'lower-is-better' ? '<=' : '>=');
+    const unit = metric === undefined || SILENT_UNITS.has(metric.unit) ? '' : metric.unit === '%' ? '%' : ` ${metric.unit}`;
+    condition = `${OPERATOR_TEXT[op]} ${criterion.threshold ?? '?'}${unit}`;
+  }
+  const parts = [`${criterion.metric} ${condition}${criterion.baseline === undefined ? '' : ','} over ${criterion.window}`];
+  if (criterion.minSamples > 1) parts.push(`≥${criterion.minSamples} samples`);
+  if (criterion.consecutive > 1) parts.push(`${criterion.consecutive} evaluations in a row`);
+  return parts.join(', ');
+}
+
+/** oneLine folds a text's line breaks and runs of spaces, as a label needs. */
+export function oneLine(text: string): string {
+  return text.trim().replace(/\s+/g, ' ');
+}
