@@ -29,13 +29,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(requestIds);
   app.use(healthRouter(deps.pool, deps.temporal));
-  app.use('/v1/schema', schemaRouter()); // open, like /healthz: editors fetch the plan schema without a token
-  // Everything else under /v1 needs a bearer token.
+  // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
+  // schema from the committed definitions/plan.schema.json through the modeline instead.
   app.use('/v1', requireToken(deps.pool));
+  app.use('/v1/schema', schemaRouter());
+  app.use('/v1', decisionsRouter(deps));
   app.use('/v1/plans', plansRouter(deps.pool));
   app.use('/v1/rollouts', evidenceRouter(deps));
   app.use('/v1/rollouts', express.json({ limit: JSON_BODY_LIMIT }), rolloutsRouter(deps));
-  app.use('/v1', express.json({ limit: JSON_BODY_LIMIT }), decisionsRouter(deps));
   app.use(unknownRoute);
   app.use(problemHandler);
   return app;

@@ -35,8 +35,11 @@ export async function deferredDecisionWorkflow(input: DeferredDecisionInput): Pr
     resolved = true;
   });
   const announced = announceDeferredDecision({ decisionId: input.decisionId });
-  const remainingMs = Date.parse(input.decideBy) - Date.now();
-  const signalled = await condition(() => resolved, Math.max(1, remainingMs));
-  await announced;
-  return settleDeferredDecision({ decisionId: input.decisionId, timedOut: !signalled });
+  for (;;) {
+    const signalled = await condition(() => resolved, Math.max(1, Date.parse(input.decideBy) - Date.now()));
+    await announced;
+    const settlement = await settleDeferredDecision({ decisionId: input.decisionId, timedOut: !signalled });
+    if (settlement.state !== 'pending') return settlement;
+    resolved = false; // a signal the database does not back: keep waiting for the deadline
+  }
 }

@@ -1,0 +1,235 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ensureSearchAttributes, ROLLOUT_SEARCH_ATTRIBUTES } from '../cli/search-attributes';
+import { resolveTemporalCli } from '../cli/temporal-cli';
+import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../config/env';
+import { dropDatabase, ensureDatabase } from '../db/admin';
+import { migrateDatabase } from '../db/migrate';
+import { createPool, redactUrl } from '../db/pool';
+import { createToken } from '../db/tokens';
+import { installRuntimeLogger, startWorker, type RunningWorker } from '../workers/main';
+import { runLoad, summarize, type LoadPhase, type LoadResult } from './support/load';
+
+/**
+ * Benchmark of the decision hot path: POST /v1/rollouts/:id/decisions on the automatic path,
+ * against a bare express endpoint that INSERTs the same request's fields in one statement, in
+ * the same run, on the same PostgreSQL. A third endpoint does the API's token lookup before
+ * that INSERT, to show how much of the difference is authentication. Everything is real and
+ * throwaway: a new database, a Temporal dev server, a worker, the API in a process of its own.
+ *
+ *   npm run bench -- decisions [--duration=10] [--clients=200] [--warmup=2] [--slices=5]
+ *   npx tsx bench/decisions.ts [same options]
+ *
+ * Each endpoint gets `duration` seconds of load in all, in `slices` slices taken in turns
+ * (A B C, then C B A, …), so a machine whose load drifts during the run affects all alike.
+ *
+ * Goals: at least 0.8× the bare endpoint's throughput, p99 at most 25 ms, no lost records
+ * (every acknowledged request has its row). Exits 1 when a record is lost or a request failed.
+ */
+
+const GOALS = { ratio: 0.8, p99Ms: 25 } as const;
+
+const PLAN = `
+name: bench-carrier-selection
+owner: bench
+stages:
+  - id: supervised
+    title: Supervised tendering
+    mode: supervised
+    overrideAuthority: transport-planner
+    minDuration: 1d
+    approvals: [{ role: transport-team-lead }]
+    deferral: { confidenceThreshold: 0.8, deferTo: transport-planner }
+`;
+const RECOMMENDATION = { carrier: 'nordfracht', route: ['DC-1', 'HUB-4', 'STORE-112'], rate: { eur: 812.5 }, loadId: 'L-4711' };
+
+interface Options {
+  duration: number;
+  clients: number;
+  warmup: number;
+  slices: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { duration: 10, clients: 200, warmup: 2, slices: 5 };
+  for (const arg of argv) {
+    const match = /^--(duration|clients|warmup|slices)=(\d+(?:\.\d+)?)$/.exec(arg);
+    if (!match) throw new Error(`unknown option ${arg}: use --duration=<s>, --clients=<n>, --warmup=<s>, --slices=<n>`);
+    options[match[1] as keyof Options] = Number(match[2]);
+  }
+  return options;
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  const env = loadEnv();
+  const server = new URL(env.DATABASE_URL ?? DEFAULT_LOCAL_POSTGRES);
+  server.pathname = `/rollgate_bench_${randomBytes(6).toString('hex')}`;
+  const databaseUrl = server.toString();
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+  try {
+    log(`database ${redactUrl(databaseUrl)}`);
+    await ensureDatabase(databaseUrl);
+    cleanup.push(() => dropDatabase(databaseUrl));
+    await migrateDatabase(databaseUrl);
+    const pool = createPool(databaseUrl, 2);
+    cleanup.push(() => pool.end());
+    await pool.query(
+      `CREATE TABLE bench_bare (decision_id text PRIMARY KEY, rollout_id text NOT NULL, kind text NOT NULL, confidence double precision NOT NULL,
+         irreversible boolean NOT NULL, decide_by timestamptz NOT NULL, recommendation jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+    );
+
+    log('starting a Temporal dev server');
+    installRuntimeLogger('WARN');
+    const cliPath = await resolveTemporalCli({ cliPath: env.TEMPORAL_CLI_PATH, log });
+    const temporal = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: cliPath === undefined ? undefined : { type: 'existing-path', path: cliPath },
+        searchAttributes: [...ROLLOUT_SEARCH_ATTRIBUTES],
+        log: { format: 'pretty', level: 'error' },
+      },
+    });
+    cleanup.push(() => temporal.teardown());
+    await ensureSearchAttributes(temporal.connection, 'default');
+    const taskQueue = `rollgate-bench-${randomBytes(4).toString('hex')}`;
+
+    log('starting the worker and the servers under test');
+    const worker: RunningWorker = await startWorker({ temporalAddress: temporal.address, namespace: 'default', taskQueue, databaseUrl, logLevel: 'warn' });
+    cleanup.push(() => worker.stop());
+    const servers = await startServers({ BENCH_TEMPORAL_ADDRESS: temporal.address, BENCH_DATABASE_URL: databaseUrl, BENCH_TASK_QUEUE: taskQueue });
+    cleanup.push(() => servers.stop());
+
+    const admin = { authorization: `Bearer ${(await createToken(pool, { name: 'bench-admin', kind: 'person', roles: ['admin'] })).token}` };
+    const service = { authorization: `Bearer ${(await createToken(pool, { name: 'bench-service', kind: 'service', roles: [] })).token}` };
+    const rolloutId = await startBenchRollout(servers.api, admin, pool);
+
+    const decideBy = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const decision = (phase: string) => (client: number, n: number) => ({
+      decisionId: `${phase}-${client}-${n}`,
+      kind: 'carrier-selection',
+      confidence: 0.9,
+      decideBy,
+      recommendation: RECOMMENDATION,
+    });
+    const endpoints = [
+      { name: 'bare express, one INSERT', url: `${servers.bare}/bare/${rolloutId}/decisions`, headers: {}, prefix: 'bare' },
+      { name: 'bare + token lookup + INSERT', url: `${servers.bare}/bare-auth/${rolloutId}/decisions`, headers: service, prefix: 'auth' },
+      { name: 'POST /v1/rollouts/:id/decisions', url: `${servers.api}/v1/rollouts/${rolloutId}/decisions`, headers: service, prefix: 'api' },
+    ];
+    const phases = endpoints.map(() => [] as LoadPhase[]);
+    const cpu = async () => {
+      const usage = (await (await fetch(`${servers.bare}/cpu`)).json()) as { user: number; system: number };
+      return (usage.user + usage.system) / 1000;
+    };
+    const load = async (index: number, seconds: number, label: string) => {
+      const endpoint = endpoints[index]!;
+      const before = await cpu();
+      const phase = await runLoad({ url: endpoint.url, clients: options.clients, seconds, headers: endpoint.headers, body: decision(`${endpoint.prefix}-${label}`) });
+      return { ...phase, cpuMs: (await cpu()) - before };
+    };
+
+    log(`warming up: ${options.warmup} s per endpoint`);
+    const warm: LoadPhase[] = [];
+    for (const index of endpoints.keys()) warm.push(await load(index, options.warmup, 'warm'));
+    log(`measuring: ${options.duration} s per endpoint in ${options.slices} slices, ${options.clients} clients`);
+    for (let slice = 0; slice < options.slices; slice += 1) {
+      const order = slice % 2 === 0 ? [...endpoints.keys()] : [...endpoints.keys()].reverse();
+      for (const index of order) phases[index]!.push(await load(index, options.duration / options.slices, `s${slice}`));
+    }
+    const [bare, auth, api] = phases.map(summarize) as [LoadResult, LoadResult, LoadResult];
+
+    const count = async (sql: string, values: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, values)).rows[0]!.n);
+    const acknowledged = (index: number) => warm[index]!.acknowledged + phases[index]!.reduce((sum, phase) => sum + phase.acknowledged, 0);
+    const storedDecisions = await count('SELECT count(*) AS n FROM decisions WHERE rollout_id = $1', [rolloutId]);
+    const autoDecisions = await count("SELECT count(*) AS n FROM decisions WHERE rollout_id = $1 AND disposition = 'auto'", [rolloutId]);
+    const storedBare = await count('SELECT count(*) AS n FROM bench_bare');
+    const ackDecisions = acknowledged(2);
+    const ackBare = acknowledged(0) + acknowledged(1);
+    const lost = ackDecisions - storedDecisions;
+    const lostBare = ackBare - storedBare;
+    const ratio = api.throughput / bare.throughput;
+
+    const lines = [
+      '',
+      `rollgate decision hot path: ${options.clients} concurrent clients, ${options.duration} s per endpoint (${options.slices} slices, in turns) after ${options.warmup} s warm-up each`,
+      '',
+      row('endpoint', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'failed'),
+      ...endpoints.map((endpoint, index) => {
+        const result = [bare, auth, api][index]!;
+        return row(endpoint.name, result.requests, result.throughput.toFixed(0), result.p50.toFixed(2), result.p99.toFixed(2), result.cpuPerRequestMs.toFixed(3), result.failed);
+      }),
+      '',
+      `throughput ratio  ${ratio.toFixed(2)}× the bare endpoint (goal ≥ ${GOALS.ratio}×: ${verdict(ratio >= GOALS.ratio)}); ` +
+        `${(api.throughput / auth.throughput).toFixed(2)}× bare + token lookup`,
+      `decisions p99     ${api.p99.toFixed(2)} ms (goal ≤ ${GOALS.p99Ms} ms: ${verdict(api.p99 <= GOALS.p99Ms)}); ` +
+        `by Little's law ${options.clients} clients at ${api.throughput.toFixed(0)} req/s wait ${((options.clients / api.throughput) * 1000).toFixed(0)} ms on average`,
+      `records           decisions: ${ackDecisions} acknowledged, ${storedDecisions} stored (${autoDecisions} auto), ${lost} lost; ` +
+        `bare: ${ackBare} acknowledged, ${storedBare} stored, ${lostBare} lost (${verdict(lost === 0 && lostBare === 0)})`,
+      ...[bare, auth, api].filter((result) => result.firstFailure).map((result) => `first failure: ${result.firstFailure}`),
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+    return lost === 0 && lostBare === 0 && api.failed + auth.failed + bare.failed === 0 ? 0 : 1;
+  } finally {
+    for (const step of cleanup.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
+  }
+}
+
+const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
+function row(...cells: Array<string | number>): string {
+  const [name, ...rest] = cells.map(String);
+  return `${name!.padEnd(34)}${rest.map((cell) => cell.padStart(12)).join('')}`;
+}
+
+/** startServers runs bench/support/servers.ts in a child process and waits for its READY line. */
+async function startServers(env: Record<string, string>): Promise<{ api: string; bare: string; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'support', 'servers.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const urls = await new Promise<{ api: string; bare: string }>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)) as { api: string; bare: string });
+    });
+    child.once('exit', (code) => reject(new Error(`the servers under test exited with code ${code}`)));
+  });
+  return {
+    ...urls,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** startBenchRollout uploads the plan, starts a rollout and waits until its stage takes decisions. */
+async function startBenchRollout(api: string, admin: Record<string, string>, pool: ReturnType<typeof createPool>): Promise<string> {
+  const call = async (method: string, url: string, body: string, type: string) => {
+    const response = await fetch(`${api}${url}`, { method, headers: { ...admin, 'content-type': type }, body });
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+  };
+  await call('POST', '/v1/plans', PLAN, 'application/yaml');
+  await call('POST', '/v1/rollouts', JSON.stringify({ plan: 'bench-carrier-selection', rolloutId: 'bench' }), 'application/json');
+  for (let i = 0; i < 100; i += 1) {
+    const { rows } = await pool.query<{ active: string[] }>("SELECT active_stages AS active FROM rollouts WHERE rollout_id = 'bench'");
+    if (rows[0]?.active.includes('supervised')) return 'bench';
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the bench rollout did not start its stage within 10 s');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`bench: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);

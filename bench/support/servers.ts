@@ -1,0 +1,65 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { startApiServer } from '../../api/server';
+import { createPool } from '../../db/pool';
+import { authenticate } from '../../db/tokens';
+
+/**
+ * The servers under test, in a process of their own so the load generator does not share their
+ * event loop: the real REST API, and bare express endpoints with a pool of the same size that
+ * take the same request body as POST /v1/rollouts/:id/decisions:
+ *   POST /bare/:id/decisions       one INSERT of the request's fields, nothing else;
+ *   POST /bare-auth/:id/decisions  the API's token lookup (db/tokens authenticate), then that INSERT.
+ *   GET  /cpu                      this process's CPU time so far (process.cpuUsage), to cost requests.
+ * Prints `READY {"api": url, "bare": url}` once all listen; SIGTERM stops them.
+ *
+ * Environment: BENCH_TEMPORAL_ADDRESS, BENCH_DATABASE_URL, BENCH_TASK_QUEUE.
+ */
+async function main(): Promise<void> {
+  const { BENCH_TEMPORAL_ADDRESS: temporalAddress, BENCH_DATABASE_URL: databaseUrl, BENCH_TASK_QUEUE: taskQueue } = process.env;
+  if (!temporalAddress || !databaseUrl || !taskQueue) throw new Error('set BENCH_TEMPORAL_ADDRESS, BENCH_DATABASE_URL and BENCH_TASK_QUEUE');
+
+  const api = await startApiServer({ temporalAddress, namespace: 'default', taskQueue, databaseUrl, port: 0 });
+
+  const pool = createPool(databaseUrl);
+  const app = express();
+  const insert = async (rolloutId: string, body: { decisionId: string; kind: string; confidence: number; irreversible?: boolean; decideBy: string; recommendation: unknown }) => {
+    await pool.query(
+      `INSERT INTO bench_bare (decision_id, rollout_id, kind, confidence, irreversible, decide_by, recommendation)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [body.decisionId, rolloutId, body.kind, body.confidence, body.irreversible ?? false, body.decideBy, JSON.stringify(body.recommendation)],
+    );
+  };
+  app.post('/bare/:id/decisions', express.json(), async (req, res) => {
+    await insert(req.params.id, req.body);
+    res.status(201).json({ decisionId: req.body.decisionId });
+  });
+  app.post('/bare-auth/:id/decisions', express.json(), async (req, res) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
+    if (!token || !(await authenticate(pool, token))) {
+      res.status(401).end();
+      return;
+    }
+    await insert(req.params.id, req.body);
+    res.status(201).json({ decisionId: req.body.decisionId });
+  });
+  app.get('/cpu', (_req, res) => {
+    res.json(process.cpuUsage());
+  });
+  const bare = http.createServer(app);
+  await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  const { port } = bare.address() as AddressInfo;
+
+  process.stdout.write(`READY ${JSON.stringify({ api: api.url, bare: `http://127.0.0.1:${port}` })}\n`);
+  process.once('SIGTERM', () => {
+    bare.closeAllConnections();
+    bare.close();
+    void Promise.allSettled([api.stop(), pool.end()]).then(() => process.exit(0));
+  });
+}
+
+main().catch((error: Error) => {
+  console.error(`bench servers: ${error.message}`);
+  process.exit(1);
+});
