@@ -72,7 +72,8 @@ export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-function readErrorText(error: unknown): string {
+/** readErrorText says in plain words why a file could not be read. */
+export function readErrorText(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
   switch (code) {
     case 'ENOENT':

@@ -2,6 +2,7 @@ import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
 import { explainPlan } from '../plan-explain';
 import { loadOnePlan } from '../plan-files';
+import { parseInstant } from '../scenario';
 
 export const EXPLAIN_USAGE = `usage: rollgate explain [--start <date>] <file>
 
@@ -32,14 +33,8 @@ export function explainCommand(args: string[], io: CommandIo, today: Date = new 
 
 /** parseStart reads `2026-12-01` as midnight UTC, or an ISO 8601 time with its zone (`2026-12-01T06:00+01:00`). */
 function parseStart(text: string): Date | undefined {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const date = new Date(`${text}T00:00:00Z`);
-    // Date rolls 2026-02-30 over into March; a real date survives the round trip.
-    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text ? date : undefined;
-  }
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  const ms = parseInstant(text);
+  return ms === undefined ? undefined : new Date(ms);
 }
 
 function startOfDay(date: Date): Date {

@@ -6,7 +6,7 @@ import { didYouMean } from '../../definitions/zod-issues';
 import { DEFAULT_HORIZON_MS, DEFAULT_SIGN_OFF_AFTER_MS, simulate, type SimulationResult } from '../../workflows/simulation';
 import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
-import { loadOnePlan, plural } from '../plan-files';
+import { loadOnePlan, plural, readErrorText } from '../plan-files';
 import { loadScenario, parseInstant, scenarioFormat, type Position } from '../scenario';
 
 export const SIMULATE_USAGE = `usage: rollgate simulate <plan.yaml> --metrics <scenario.yaml|csv> [options]
@@ -172,17 +172,3 @@ export function instantText(ms: number): string {
   return iso.endsWith(':00.000Z') ? `${iso.slice(0, 16)}Z` : iso;
 }
 
-function readErrorText(error: unknown): string {
-  const { code, message } = error as NodeJS.ErrnoException;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return message;
-  }
-}
