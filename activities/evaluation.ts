@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { Criterion, Plan } from '../definitions/schema';
+import { decisionMetrics, type DecisionMetrics } from '../db/decisions';
 import { getEvaluation, storeEvaluation, windowObservations, type EvidenceScope } from '../db/evidence';
 import {
   criterionWindows,
@@ -13,6 +14,12 @@ import {
 } from '../workflows/criteria';
 
 export { latestEvaluations } from '../db/evidence';
+
+/** The decision built-ins come from the stage's own decisions, unless the catalog declares the name as a reported metric. */
+const DECISION_METRICS: ReadonlySet<string> = new Set<keyof DecisionMetrics>(['deferral-rate', 'human-override-rate', 'auto-decision-accuracy', 'decision-timeout-count']);
+function isDecisionMetric(metric: string, catalog: Plan['metrics']): metric is keyof DecisionMetrics {
+  return DECISION_METRICS.has(metric) && !(catalog !== undefined && Object.prototype.hasOwnProperty.call(catalog, metric));
+}
 
 /** The ApplicationFailure type of an evaluation request that can never succeed; not retried. */
 export const INVALID_EVALUATION_INPUT = 'InvalidEvaluationInput';
@@ -59,8 +66,11 @@ export function createEvaluationActivities(pool: Pool) {
     });
     return Promise.all(
       planned.map(async ({ criterion, index, windows }): Promise<CriterionObservation> => {
+        const metric = criterion.metric;
         const read = (window: TimeWindow) =>
-          windowObservations(pool, input.rolloutId, criterion.metric, new Date(window.from), new Date(window.to), input.catalog, input.scope);
+          isDecisionMetric(metric, input.catalog)
+            ? decisionMetrics(pool, input.rolloutId, input.stageId, new Date(window.from), new Date(window.to)).then((m) => m[metric])
+            : windowObservations(pool, input.rolloutId, metric, new Date(window.from), new Date(window.to), input.catalog, input.scope);
         const observed: CriterionObservation = {
           index,
           metric: criterion.metric,
