@@ -6,6 +6,10 @@ import { loadEnv } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createPool } from '../db/pool';
 import { createApp } from './app';
+import { reconcileDecisionTimers } from './decisions-routes';
+
+/** How often the API restarts missing timers of deferred decisions. */
+const DECISION_TIMER_SWEEP_MS = 60_000;
 
 export interface ApiServerOptions {
   temporalAddress: string;
@@ -41,9 +45,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     throw error;
   });
   const { port } = server.address() as AddressInfo;
+  // Deferred decisions whose timer failed to start get it from this sweep (and from reads).
+  const sweep = setInterval(() => {
+    reconcileDecisionTimers({ pool, temporal, taskQueue: options.taskQueue }).catch((error: Error) =>
+      console.error(`api: decision timer sweep failed: ${error.message}`),
+    );
+  }, DECISION_TIMER_SWEEP_MS);
+  sweep.unref();
   return {
     url: `http://127.0.0.1:${port}`,
     async stop() {
+      clearInterval(sweep);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.allSettled([connection.close(), pool.end()]);
