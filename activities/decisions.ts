@@ -1,7 +1,20 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
-import { DecisionEvent, decisionAuditEvent, getDecision, markTimerStarted, settlementEvent, timeOutDecision, type DecisionState, type SafeDefault } from '../db/decisions';
+import {
+  DecisionEvent,
+  decisionAuditEvent,
+  decisionPath,
+  getDecision,
+  markTimerStarted,
+  settlementEvent,
+  timeOutDecision,
+  type DecisionRow,
+  type DecisionState,
+  type SafeDefault,
+} from '../db/decisions';
+import { getPlanVersion } from '../db/plans';
+import type { WebhookEvent, WebhookTarget } from './webhooks';
 
 export interface DecisionRef {
   decisionId: string;
@@ -12,6 +25,14 @@ export interface DecisionSettlement {
   state: DecisionState;
   /** timeoutAction is the safe default applied when nobody decided in time. */
   timeoutAction?: SafeDefault;
+  /** notice is what to tell the plan's notification targets about how the decision ended. */
+  notice?: DecisionNotice;
+}
+
+/** DecisionNotice is a decision event and the notification targets that asked for it. */
+export interface DecisionNotice {
+  targets: WebhookTarget[];
+  event: WebhookEvent;
 }
 
 /** The decision is not stored: retrying cannot help, so the workflow fails and reconciliation starts it again. */
@@ -21,11 +42,12 @@ const unknownDecision = (decisionId: string) =>
 /** createDecisionActivities binds the deferred-decision workflow's side effects to a pool. Each is idempotent. */
 export function createDecisionActivities(pool: Pool) {
   return {
-    /** announceDeferredDecision notes that the decision's timer runs and records decision.deferred. */
-    async announceDeferredDecision({ decisionId }: DecisionRef): Promise<void> {
+    /** announceDeferredDecision notes that the decision's timer runs, records decision.deferred and returns the notice to send. */
+    async announceDeferredDecision({ decisionId }: DecisionRef): Promise<DecisionNotice> {
       const row = await markTimerStarted(pool, decisionId);
       if (!row) throw unknownDecision(decisionId);
       await recordAuditEvent(pool, decisionAuditEvent(row, DecisionEvent.deferred));
+      return notice(row, DecisionEvent.deferred);
     },
 
     /**
@@ -39,9 +61,35 @@ export function createDecisionActivities(pool: Pool) {
       if (!row) throw unknownDecision(decisionId);
       const event = settlementEvent(row);
       if (event) await recordAuditEvent(pool, event);
-      return { state: row.state, ...(row.timeoutAction ? { timeoutAction: row.timeoutAction } : {}) };
+      return {
+        state: row.state,
+        ...(row.timeoutAction ? { timeoutAction: row.timeoutAction } : {}),
+        ...(event ? { notice: await notice(row, event.type as DecisionEvent) } : {}),
+      };
     },
   };
+
+  /** notice words a decision event as an intervention: what to decide, by whom, by when. */
+  async function notice(row: DecisionRow, type: DecisionEvent): Promise<DecisionNotice> {
+    const plan = (await getPlanVersion(pool, row.planName, row.planVersion))?.plan;
+    const targets = (plan?.notifications ?? []).filter((target) => !target.events || target.events.includes(type));
+    const action =
+      type === DecisionEvent.deferred
+        ? `Decide ${row.kind} ${row.decisionId} (model confidence ${row.confidence} below ${row.threshold}): ${row.deferTo ?? 'a person'} accepts, modifies or rejects it before ${row.decideBy.toISOString()}`
+        : type === DecisionEvent.timedOut
+          ? `Nobody decided ${row.kind} ${row.decisionId} in time: the safe default (${row.timeoutAction ?? row.safeDefault}) applies`
+          : `${row.kind} ${row.decisionId} was resolved (${row.resolution}) by ${row.resolvedBy}`;
+    const event: WebhookEvent = {
+      type,
+      occurredAt: new Date().toISOString(),
+      rolloutId: row.rolloutId,
+      stageId: row.stageId,
+      decisionId: row.decisionId,
+      action,
+      ...(type === DecisionEvent.deferred ? { dueBy: row.decideBy.toISOString(), role: row.deferTo, taskUrl: decisionPath(row.decisionId) } : {}),
+    };
+    return { targets, event };
+  }
 }
 
 export type DecisionActivities = ReturnType<typeof createDecisionActivities>;

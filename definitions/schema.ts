@@ -234,6 +234,9 @@ export const NotificationEvent = z
     'rollout.held',
     'rollout.completed',
     'rollout.aborted',
+    'decision.deferred',
+    'decision.resolved',
+    'decision.timed-out',
   ])
   .describe('An event a notification target can receive.');
 export type NotificationEvent = z.infer<typeof NotificationEvent>;

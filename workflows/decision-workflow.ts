@@ -1,11 +1,16 @@
 import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { DecisionActivities, DecisionSettlement } from '../activities/decisions';
+import type { DecisionActivities, DecisionNotice, DecisionSettlement } from '../activities/decisions';
+import type { WebhookActivities } from '../activities/webhooks';
+import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
 
 /** Database writes retry without limit: a deferred decision must end settled and audited. */
 const { announceDeferredDecision, settleDeferredDecision } = proxyActivities<DecisionActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/** Webhook deliveries retry on their own schedule; a failing receiver never delays the settlement. */
+const { deliverWebhook } = proxyActivities<WebhookActivities>({ ...WEBHOOK_TIMEOUTS, retry: WEBHOOK_RETRY });
 
 export interface DeferredDecisionInput {
   rolloutId: string;
@@ -34,12 +39,24 @@ export async function deferredDecisionWorkflow(input: DeferredDecisionInput): Pr
   setHandler(decisionResolvedSignal, () => {
     resolved = true;
   });
-  const announced = announceDeferredDecision({ decisionId: input.decisionId });
+  const deliveries: Promise<unknown>[] = [];
+  const send = (notice: DecisionNotice | undefined): void => {
+    notice?.targets.forEach((target, index) => {
+      const deliveryId = `${input.decisionId}:${notice.event.type}:${index}`;
+      deliveries.push(deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event: notice.event }).catch(() => undefined));
+    });
+  };
+  const announced = announceDeferredDecision({ decisionId: input.decisionId }).then(send);
   for (;;) {
     const signalled = await condition(() => resolved, Math.max(1, Date.parse(input.decideBy) - Date.now()));
     await announced;
     const settlement = await settleDeferredDecision({ decisionId: input.decisionId, timedOut: !signalled });
-    if (settlement.state !== 'pending') return settlement;
+    if (settlement.state !== 'pending') {
+      send(settlement.notice);
+      await Promise.all(deliveries);
+      const { notice: _notice, ...result } = settlement;
+      return result;
+    }
     resolved = false; // a signal the database does not back: keep waiting for the deadline
   }
 }

@@ -68,3 +68,52 @@ async function waitFor(predicate: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !predicate(); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
   if (!predicate()) throw new Error('condition not met within 10 s');
 }
+
+it('tells the operators\' systems about deferred decisions and how they end', async () => {
+  const yaml = `
+name: notified-decisions
+owner: lena
+roles:
+  deployment-lead: { members: [lena] }
+  transport-planner: { members: [pat] }
+  transport-team-lead: { members: [tess] }
+notifications:
+  - url: ${receiver.url}/wms
+    secretEnv: ROLLGATE_WEBHOOK_SECRET_CMMS
+    events: [decision.deferred, decision.resolved]
+stages:
+  - id: supervised
+    title: Supervised tendering
+    mode: supervised
+    overrideAuthority: transport-planner
+    minDuration: 1h
+    approvals: [{ role: transport-team-lead }]
+    deferral: { confidenceThreshold: 0.8, irreversible: true, safeDefault: hold, deferTo: transport-planner }
+`;
+  const id = await startRollout(h, yaml, 'notified-2');
+  await waitForStage(h, id, 'supervised', 'running');
+  const decideBy = new Date(Date.now() + 3_600_000).toISOString();
+  const deferred = await h.http(
+    'POST',
+    `/v1/rollouts/${id}/decisions`,
+    { decisionId: 'load-4711', kind: 'carrier-selection', confidence: 0.55, irreversible: true, decideBy, recommendation: { carrier: 'nordfracht' } },
+    await h.as('tms', [], 'service'),
+  );
+  expect(deferred.body.disposition).toBe('deferred');
+  const wms = () => receiver.received.filter((r) => r.path === '/wms');
+  await waitFor(() => wms().length >= 1);
+  expect(wms()[0]!.check.valid).toBe(true);
+  expect(wms()[0]!.body).toMatchObject({
+    type: 'decision.deferred',
+    decisionId: 'load-4711',
+    dueBy: decideBy,
+    role: 'transport-planner',
+    taskUrl: '/v1/decisions/load-4711',
+    action: `Decide carrier-selection load-4711 (model confidence 0.55 below 0.8): transport-planner accepts, modifies or rejects it before ${decideBy}`,
+  });
+
+  const resolved = await h.http('POST', '/v1/decisions/load-4711/resolution', { resolution: 'accept', reason: 'carrier confirmed capacity' }, await h.as('pat', []));
+  expect(resolved.status).toBe(200);
+  await waitFor(() => wms().length >= 2);
+  expect(wms()[1]!.body).toMatchObject({ type: 'decision.resolved', action: 'carrier-selection load-4711 was resolved (accept) by pat' });
+});
