@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,25 +5,12 @@ import { loadPlan } from '../../definitions/load';
 import { LINT_RULES } from '../../definitions/lint';
 import { explainPlan } from '../../cli/plan-explain';
 import { renderDot, renderMermaid } from '../../cli/plan-graph';
+import { REPO as repo, rollgate } from '../support/rollgate-cli';
 
 /** The rollgate command end to end: `node cli/bin.js …` as `npx rollgate …` runs it. */
 
-const repo = join(__dirname, '../..');
 const example = 'definitions/examples/factory-line.yaml';
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function rollgate(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/bin.js', ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { MAX_PLAN_BYTES } from '../../definitions/load';
 import { isLintRule } from '../../definitions/lint';
 import { planFixtures, type ExpectedIssue, type FixtureSet, type PlanFixture } from '../fixtures/plans/plan-fixtures';
 import { startHarness, type Harness } from '../support/harness';
+import { rollgate, type Run } from '../support/rollgate-cli';
 
 /**
  * Every plan fixture (test/fixtures/plans/{valid,invalid,lint}) goes through the two ways a
@@ -15,10 +15,8 @@ import { startHarness, type Harness } from '../support/harness';
  * as they are added.
  */
 
-const repo = join(__dirname, '../..');
 const SETS: FixtureSet[] = ['valid', 'invalid', 'lint'];
 
-type Run = { code: number | null; stdout: string; stderr: string };
 type Case = { fixture: PlanFixture; file: string };
 
 let h: Harness;
@@ -59,15 +57,7 @@ const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ?
 const positioned = (issues: Array<ExpectedIssue & Record<string, unknown>>) => issues.map(({ line, column, path, message }) => ({ line, column, path, message }));
 
 function validate(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/bin.js', 'validate', ...args], { cwd: repo });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return rollgate('validate', ...args);
 }
 
 function caseOf(set: FixtureSet, fixture: PlanFixture): Case {

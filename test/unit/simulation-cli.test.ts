@@ -1,31 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metricWarnings, offsetText, simulateCommand } from '../../cli/commands/simulate';
 import { loadPlan } from '../../definitions/load';
 import type { SimulationResult } from '../../workflows/simulation';
+import { REPO as repo, rollgate, type Run } from '../support/rollgate-cli';
 
 /** `rollgate simulate` end to end (`node cli/bin.js …`, as `npx rollgate …` runs it), and its options in-process. */
 
-const repo = join(__dirname, '../..');
 const example = 'definitions/examples/factory-line.yaml';
 const good = 'test/fixtures/scenarios/factory-good.yaml';
 const guardrail = 'test/fixtures/scenarios/factory-guardrail.yaml';
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function rollgate(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/bin.js', ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** inProcess runs the command with captured output; the files are relative to the repository. */
 function inProcess(...args: string[]): Run {
