@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_NAME, DEFAULT_LOCAL_POSTGRES, type Env } from '../../config/env';
+import { ensureDatabase } from '../../db/admin';
+import { migrateDatabase } from '../../db/migrate';
 import { createPool, redactUrl } from '../../db/pool';
 import { createToken, listTokens, PrincipalKind, revokeToken } from '../../db/tokens';
 import type { CommandIo } from '../command-io';
@@ -48,6 +50,9 @@ export async function tokenCommand(args: string[], env: Env, io: CommandIo): Pro
   const databaseUrl = env.DATABASE_URL ?? `${DEFAULT_LOCAL_POSTGRES}/${DEFAULT_DATABASE_NAME}`;
   const pool = createPool(databaseUrl, 1);
   try {
+    // Tokens may be made before the first `npm start`: bring the database up to date first.
+    await ensureDatabase(databaseUrl);
+    await migrateDatabase(databaseUrl);
     if (action === 'create') {
       const roles = (values.roles ?? '').split(',').map((role) => role.trim()).filter(Boolean);
       const kind = values.service ? PrincipalKind.service : PrincipalKind.person;
