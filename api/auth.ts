@@ -17,9 +17,6 @@ declare global {
   }
 }
 
-/** The token role that may do every action but sign-off, whatever a plan's role map says. */
-export const ADMIN_ROLE = ADMIN_TOKEN_ROLE;
-
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** requestIds takes a well-formed incoming X-Request-Id or makes one, and echoes it. */
@@ -56,7 +53,7 @@ export function principalOf(req: Express.Request): Principal {
 export function requireTokenRole(...roles: string[]): RequestHandler {
   return (req, _res, next) => {
     const principal = principalOf(req);
-    if (principal.roles.includes(ADMIN_ROLE) || roles.some((role) => principal.roles.includes(role))) return next();
+    if (principal.roles.includes(ADMIN_TOKEN_ROLE) || roles.some((role) => principal.roles.includes(role))) return next();
     next(forbidden(`${principal.name} needs the role ${roles.join(' or ')} for this`));
   };
 }

@@ -6,8 +6,8 @@ import { getPlanVersion } from '../db/plans';
 import type { Principal } from '../db/tokens';
 import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resolveStageUpdate, resumeSignal, signPrerequisiteUpdate } from '../workflows/messages';
 import type { Actor, RolloutState } from '../workflows/rollout-types';
-import { AUTHORIZATION_REFUSALS, holdsRole, ROLLOUT_OPERATOR_ROLE } from '../workflows/sign-off';
-import { ADMIN_ROLE, forbidden, principalOf } from './auth';
+import { ADMIN_TOKEN_ROLE, AUTHORIZATION_REFUSALS, holdsRole, ROLLOUT_OPERATOR_ROLE } from '../workflows/sign-off';
+import { forbidden, principalOf } from './auth';
 import { conflict, parseBody } from './problem';
 import { IdempotencyKey, OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
 import { auditDenied, currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
@@ -98,7 +98,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
       const action = parseBody(OperatorActionRequest, req.body);
       const principal = principalOf(req);
       const plan = (await getPlanVersion(pool, row.plan, row.version))!.plan;
-      if (!principal.roles.includes(ADMIN_ROLE) && !holdsRole(plan.roles, actorOf(principal), ROLLOUT_OPERATOR_ROLE)) {
+      if (!principal.roles.includes(ADMIN_TOKEN_ROLE) && !holdsRole(plan.roles, actorOf(principal), ROLLOUT_OPERATOR_ROLE)) {
         const reason = `${principal.name} does not hold ${ROLLOUT_OPERATOR_ROLE} for this plan, which may ${name} rollouts`;
         await auditDenied(pool, row, req, principal, { action: `rollout.${name}`, reason });
         throw forbidden(reason, { reason: 'NotAuthorized' });

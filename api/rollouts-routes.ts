@@ -9,7 +9,8 @@ import { listDeliveries } from '../db/webhooks';
 import type { RolloutInput } from '../workflows/rollout-types';
 import type { rolloutWorkflow } from '../workflows/rollout-workflow';
 import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
-import { ADMIN_ROLE, forbidden, principalOf } from './auth';
+import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
+import { forbidden, principalOf } from './auth';
 import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
@@ -32,7 +33,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
 
   router.post('/', async (req, res) => {
     const principal = principalOf(req);
-    if (principal.kind === 'person' && !principal.roles.includes(ADMIN_ROLE) && !principal.roles.includes(ROLLOUT_STARTER_ROLE)) {
+    if (principal.kind === 'person' && !principal.roles.includes(ADMIN_TOKEN_ROLE) && !principal.roles.includes(ROLLOUT_STARTER_ROLE)) {
       throw forbidden(`${principal.name} needs the role ${ROLLOUT_STARTER_ROLE} to start rollouts`);
     }
     const body = parseBody(StartRolloutRequest, req.body);

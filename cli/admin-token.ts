@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ADMIN_ROLE } from '../api/auth';
+import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { createPool } from '../db/pool';
 import { authenticate, createToken } from '../db/tokens';
 
@@ -18,7 +18,7 @@ export async function ensureLocalAdminToken(databaseUrl: string, dataDir: string
   try {
     const saved = await fs.readFile(file, 'utf8').then((text) => text.trim(), () => undefined);
     if (saved && (await authenticate(pool, saved))) return { file, created: false };
-    const { token } = await createToken(pool, { name: 'admin', kind: 'person', roles: [ADMIN_ROLE] });
+    const { token } = await createToken(pool, { name: 'admin', kind: 'person', roles: [ADMIN_TOKEN_ROLE] });
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, `${token}\n`, { mode: 0o600 });
     return { file, created: true };

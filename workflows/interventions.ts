@@ -24,3 +24,8 @@ export function signOffAction(stage: StageStatus, scope: Scope | undefined, dueB
 export function escalationAction(stage: StageStatus, scope: Scope | undefined, role: string, dueBy: string | undefined): string {
   return `Sign-off of stage "${stage.title}"${where(scope)} is overdue: ${role} may now sign it off${dueBy ? ` before ${dueBy}` : ''}`;
 }
+
+/** compensationAction asks the receiving system to undo what a stage switched on, where it did. */
+export function compensationAction(title: string, scope: Scope | undefined): string {
+  return `Turn the model off for stage "${title}"${where(scope)}`;
+}

@@ -14,7 +14,7 @@ import { parseDuration } from '../definitions/duration';
 import { readyStages, topologicalOrder } from '../definitions/graph';
 import type { EscalationStep, NotificationEvent } from '../definitions/schema';
 import type { Verdict } from './criteria';
-import { escalationAction, signOffAction } from './interventions';
+import { compensationAction, escalationAction, signOffAction } from './interventions';
 import {
   abortSignal,
   approveStageUpdate,
@@ -390,7 +390,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   async function compensate(ids: readonly string[]): Promise<void> {
     const order = topologicalOrder(plan.stages).filter((id) => ids.includes(id)).reverse();
     for (const id of order) {
-      const sent = sendNotifications('stage.compensate', { stageId: id, action: `Turn the model off for stage "${definition(id).title}"${scopeText(id)}` });
+      const sent = sendNotifications('stage.compensate', { stageId: id, action: compensationAction(definition(id).title, scopeOf(id)) });
       const results = await Promise.allSettled(sent);
       const failed = results.filter((result) => result.status === 'rejected').length;
       await record(failed ? 'stage.compensation-failed' : 'stage.compensated', {
@@ -399,11 +399,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       });
     }
   }
-  const scopeText = (id: string): string => {
-    const scope = scopeOf(id);
-    const parts = [...(scope?.lines ?? []), ...(scope?.sites ?? []), ...(scope?.lanes ?? [])];
-    return parts.length ? ` on ${parts.join(', ')}` : '';
-  };
 
   /** rollback compensates the stages from target on, then re-enters target: they all return to pending. */
   async function rollback(from: string, target: string, reason: string): Promise<void> {
