@@ -95,6 +95,12 @@ export const Prerequisite = z
     title: z.string().min(1).describe('title: what must be in place.'),
     before: Identifier.optional().describe('before: the stage that cannot start until this is signed off. Default: the first stages, i.e. the whole rollout.'),
     signedBy: RoleName.describe('signedBy: the role whose member signs the prerequisite off.'),
+    perSite: z
+      .boolean()
+      .default(false)
+      .describe(
+        'perSite: true asks for one sign-off per site of the `before` stage (a forEach stage), each by `signedBy@<site>`; that site cannot start without it. Default false.',
+      ),
     evidence: z.url().optional().describe('evidence: a link to the document or record, e.g. the data contract.'),
   })
   .describe('A readiness prerequisite, signed off like an approval before a stage can start.');
@@ -187,6 +193,12 @@ export const ForEach = z
     over: z.enum(['sites', 'lines']).describe("over: run the stage once per entry of the stage's scope.sites or scope.lines."),
     waves: z.array(Wave).min(1).describe('waves: how many run in each wave, e.g. [1, 2, rest].'),
     feedbackCycle: Duration.optional().describe('feedbackCycle: the minimum time between a wave passing and the next one starting.'),
+    waveApprovals: z
+      .array(Approval)
+      .optional()
+      .describe(
+        "waveApprovals: sign-offs needed before each wave after the first starts (after the feedback cycle). Default the stage's approvals. Each site is signed off by the stage's approvals scoped to it (plant-manager → plant-manager@<site>).",
+      ),
     onSiteFailure: z
       .enum(['halt', 'rollback-site', 'abort-all'])
       .default('halt')
@@ -194,6 +206,47 @@ export const ForEach = z
   })
   .describe('forEach: run the stage per site (or line), in waves with a feedback cycle between them.');
 export type ForEach = z.infer<typeof ForEach>;
+
+export const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']).describe('A day of the week: mon … sun.');
+export type Weekday = z.infer<typeof Weekday>;
+
+/** TimeOfDay: `HH:MM` on a 24-hour clock, local to the site. */
+export const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as 06:00 or 22:30');
+
+export const ExecutionWindow = z
+  .strictObject({
+    days: z.array(Weekday).min(1).describe('days: the days the window opens on, e.g. [mon, tue, wed, thu, fri].'),
+    from: TimeOfDay.describe("from: when the window opens, HH:MM in the site's time zone."),
+    to: TimeOfDay.describe("to: when it closes, HH:MM in the site's time zone; earlier than from means the next day (a night shift)."),
+    description: z.string().optional().describe('description: e.g. early shift, or outside the maintenance calendar.'),
+  })
+  .describe('An execution window: when work at a site may start, e.g. a shift, in the site’s own time zone.');
+export type ExecutionWindow = z.infer<typeof ExecutionWindow>;
+
+export const Site = z
+  .strictObject({
+    title: z.string().optional().describe('title: the human-readable name, e.g. Plant B (Győr).'),
+    timeZone: z.string().min(1).describe('timeZone: the IANA time zone of the site, e.g. Europe/Berlin; execution windows are local to it.'),
+    executionWindows: z
+      .array(ExecutionWindow)
+      .default([])
+      .describe('executionWindows: when a per-site stage may start there. Default none, i.e. at any time.'),
+  })
+  .describe('A site (or line) of a per-site stage: its time zone and execution windows.');
+export type Site = z.infer<typeof Site>;
+
+export const SteadyState = z
+  .strictObject({
+    reviewEvery: Duration.describe('reviewEvery: the review calendar, e.g. 4w; each review is a sign-off task with the latest KPI verdicts.'),
+    reviewBy: z.array(Approval).optional().describe("reviewBy: who signs a periodic review off. Default the stage's approvals."),
+    retrainEvery: Duration.optional().describe('retrainEvery: how often a retraining reminder is sent, with a due date.'),
+    retrainingOwner: RoleName.optional().describe('retrainingOwner: the role a retraining reminder is addressed to.'),
+    horizon: Duration.describe(
+      'horizon: when the lagging KPIs can be judged, from the start of the stage, e.g. 52w or 78w (12 or 18 months). Before it their verdict is too-early.',
+    ),
+  })
+  .describe('steadyState: long-run governance after full deployment: periodic reviews, retraining reminders and the lagging-KPI verdict.');
+export type SteadyState = z.infer<typeof SteadyState>;
 
 export const Deferral = z
   .strictObject({
@@ -237,6 +290,10 @@ export const NotificationEvent = z
     'decision.deferred',
     'decision.resolved',
     'decision.timed-out',
+    'wave.awaiting-approval',
+    'site.failed',
+    'review.due',
+    'retraining.due',
   ])
   .describe('An event a notification target can receive.');
 export type NotificationEvent = z.infer<typeof NotificationEvent>;
@@ -275,6 +332,7 @@ export const Stage = z
     escalation: z.array(EscalationStep).default([]).describe('escalation: what happens when sign-off takes too long, in order of `after`.'),
     onFailure: FailurePolicy.default('hold'),
     forEach: ForEach.optional(),
+    steadyState: SteadyState.optional(),
     deferral: Deferral.optional(),
     lint: z
       .strictObject({ ignore: z.array(LintSuppression).default([]).describe('ignore: lint warnings switched off, each with a reason.') })
@@ -293,6 +351,10 @@ export const Plan = z
     owner: z.string().min(1).describe('owner: the accountable person or role.'),
     roles: z.record(RoleName, Role).optional().describe('roles: the decision-authority map, role → members. When present, every role the plan names must be in it.'),
     metrics: z.record(Identifier, Metric).optional().describe('metrics: the metric catalog, by name.'),
+    sites: z
+      .record(Identifier, Site)
+      .optional()
+      .describe('sites: the sites (or lines) of per-site stages, with their time zones and execution windows. A site not listed has no window.'),
     allowSelfApproval: z
       .boolean()
       .default(false)
