@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  ChildProgress,
   FailureResolution,
   OperatorAction,
   OverrideRequest,
@@ -46,3 +47,11 @@ export const abortSignal = defineSignal<[OperatorAction]>('abort');
 
 /** statusQuery returns the rollout's live status. */
 export const statusQuery = defineQuery<RolloutStatus>('status');
+
+/**
+ * childProgressSignal is how a stage's child workflow (one site of a forEach stage, or a
+ * steady-state stage) tells its parent rollout where it is. Children signal the parent by
+ * workflow id, never by run id, so the parent hears them across its continue-as-new runs;
+ * a `settled` progress (passed, failed or aborted) ends the child's part of the stage.
+ */
+export const childProgressSignal = defineSignal<[ChildProgress]>('childProgress');

@@ -44,6 +44,36 @@ export interface RolloutInput {
   startedBy?: string;
   /** carried is the state handed over by continue-as-new; absent on the first run. */
   carried?: CarriedState;
+  /** site, when given, makes this run one site of a parent's forEach stage (a child workflow). */
+  site?: SiteRun;
+}
+
+/** SiteRun ties a child workflow to the site of the parent's forEach stage it runs. */
+export interface SiteRun {
+  parentWorkflowId: string;
+  stageId: string;
+  site: string;
+  wave: number;
+  /** compensate: on failure, compensate this site alone (onSiteFailure rollback-site). */
+  compensate: boolean;
+}
+
+/** ChildOutcome is how a stage's child workflow ended. */
+export type ChildOutcome = 'passed' | 'failed' | 'aborted';
+
+/** ChildProgress is what a child workflow reports to its parent rollout (see childProgressSignal). */
+export interface ChildProgress {
+  stageId: string;
+  /** site is set for a site of a forEach stage; absent for a steady-state stage. */
+  site?: string;
+  /** state is the child's stage state, e.g. running, awaiting-approval, held. */
+  state: StageState;
+  /** settled, when set, is the child's final outcome; the child sends nothing after it. */
+  settled?: ChildOutcome;
+  reason?: string;
+  at: string;
+  /** detail is a small summary for the parent's status, e.g. the latest review or verdict. */
+  detail?: Record<string, unknown>;
 }
 
 /** CarriedState is everything a rollout needs to go on in a new run after continue-as-new. */
