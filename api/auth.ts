@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
-import { authenticate, type Principal } from '../db/tokens';
+import { isTokenShaped, principalByHash, tokenHash, type Principal } from '../db/tokens';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
+import { PrincipalCache } from './principal-cache';
 import { Problem, ProblemType } from './problem';
 
 declare global {
@@ -30,13 +31,30 @@ export const requestIds: RequestHandler = (req, res, next) => {
 const unauthorized = (detail: string) =>
   new Problem(401, ProblemType.unauthorized, 'Unauthorized', detail, undefined, undefined, { 'WWW-Authenticate': 'Bearer' });
 
+const caches = new WeakMap<Pool, PrincipalCache>();
+
+/**
+ * principalCache is the cache of principals requireToken uses with pool. It stays unused until
+ * something makes it listen for token changes (api/server.ts does).
+ */
+export function principalCache(pool: Pool): PrincipalCache {
+  let cache = caches.get(pool);
+  if (!cache) {
+    cache = new PrincipalCache((hash) => principalByHash(pool, hash));
+    caches.set(pool, cache);
+  }
+  return cache;
+}
+
 /** requireToken authenticates `Authorization: Bearer <token>`; 401 when missing, unknown or revoked. */
 export function requireToken(pool: Pool): RequestHandler {
+  const cache = principalCache(pool);
   return async (req, _res, next) => {
     const header = req.header('authorization');
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) return next(unauthorized('send an API token as Authorization: Bearer <token>'));
-    const principal = await authenticate(pool, match[1]!);
+    const token = match[1]!;
+    const principal = isTokenShaped(token) ? await cache.principal(tokenHash(token)) : undefined;
     if (!principal) return next(unauthorized('the API token is unknown or revoked'));
     req.principal = principal;
     next();

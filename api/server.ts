@@ -5,7 +5,9 @@ import type { TemporalConnectionSettings } from '../config/temporal';
 import { loadEnv } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createPool } from '../db/pool';
+import { listenForTokenChanges } from '../db/token-changes';
 import { createApp } from './app';
+import { principalCache } from './auth';
 import { reconcileDecisionTimers } from './decisions-routes';
 
 /** How often the API restarts missing timers of deferred decisions. */
@@ -31,6 +33,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const connection = await Connection.connect({ ...options.connection, address: options.temporalAddress });
   const temporal = new Client({ connection, namespace: options.namespace });
   const pool = createPool(options.databaseUrl);
+  // Principals are cached only while this listener hears token changes, so revocations apply at once.
+  const tokenChanges = await listenForTokenChanges(options.databaseUrl, principalCache(pool));
   const app = createApp({ pool, temporal, taskQueue: options.taskQueue });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -40,7 +44,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       resolve();
     });
   }).catch(async (error: NodeJS.ErrnoException) => {
-    await Promise.allSettled([connection.close(), pool.end()]);
+    await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop()]);
     if (error.code === 'EADDRINUSE') throw new Error(`port ${options.port} is in use: stop what holds it or set PORT`);
     throw error;
   });
@@ -58,7 +62,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       clearInterval(sweep);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await Promise.allSettled([connection.close(), pool.end()]);
+      await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop()]);
     },
   };
 }
