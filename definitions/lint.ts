@@ -21,6 +21,7 @@ export const LINT_RULES = {
   'skipped-sequence': 'A phased or multi-site stage follows a pilot stage directly, skipping the shadow and supervised stages.',
   'no-exit-criterion': 'A stage has no exit criteria, so only its duration and the sign-off decide when it passes.',
   'lagging-window-too-short': 'A criterion judges a lagging metric over a window shorter than 12 months (365d).',
+  'lagging-horizon-too-short': 'A steady-state stage judges a lagging metric but its horizon is shorter than 12 months (52w).',
   'irreversible-without-threshold':
     'Irreversible decisions without a confidence threshold, or a supervised or autonomous logistics stage without a deferral policy.',
   'production-without-integration-debt-assessment': 'A supervised or autonomous stage is not preceded by an integration-debt-assessment prerequisite.',
@@ -36,6 +37,8 @@ export type LintWarning = PlanProblem & { rule: LintRuleId };
 const MIN_SHADOW_MS = 28 * 86_400_000;
 /** Lagging indicators take twelve to eighteen months to move; twelve is the least. */
 const MIN_LAGGING_WINDOW_MS = 365 * 86_400_000;
+/** A steady-state horizon judges lagging metrics; it needs at least twelve months too, counted in weeks. */
+const MIN_LAGGING_HORIZON_MS = 52 * 7 * 86_400_000;
 
 /** isLintRule tells whether `id` names a lint rule. */
 export function isLintRule(id: string): id is LintRuleId {
@@ -93,6 +96,15 @@ export function lintPlan(plan: Plan): LintWarning[] {
         );
       }
     });
+
+    const lagging = stage.criteria.find((criterion) => plan.metrics?.[criterion.metric]?.kind === 'lagging');
+    if (stage.steadyState !== undefined && lagging !== undefined && (parseDuration(stage.steadyState.horizon) ?? 0) < MIN_LAGGING_HORIZON_MS) {
+      add(
+        'lagging-horizon-too-short',
+        [...at, 'steadyState', 'horizon'],
+        `"${lagging.metric}" is a lagging metric and a horizon of ${stage.steadyState.horizon} judges it too early; set a horizon of 12 to 18 months (52w to 78w)`,
+      );
+    }
 
     if (stage.deferral?.irreversible && stage.deferral.confidenceThreshold === undefined) {
       add(

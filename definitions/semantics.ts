@@ -5,6 +5,7 @@ import { stageReach, type StageReach } from './graph';
 import { LINT_RULES, isLintRule } from './lint';
 import type { PlanProblem } from './problem';
 import type { Plan, Stage } from './schema';
+import { checkForEach, checkPerSitePrerequisite, checkSteadyState, checkTimeZones, forEachUnits, type SiteRuleContext } from './site-semantics';
 import { closestMatch } from './suggest';
 
 /**
@@ -26,6 +27,8 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
   const knownStages = new Set(stageIds);
   const checkRole = roleChecker(plan, report, suggest);
   const reach = stageReach(plan.stages);
+  const sites: SiteRuleContext = { report, checkRole, suggest };
+  checkTimeZones(plan, sites);
 
   const prerequisiteIds = new Map<string, number>();
   plan.prerequisites.forEach((prerequisite, k) => {
@@ -36,14 +39,16 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
     if (prerequisite.before !== undefined && !knownStages.has(prerequisite.before)) {
       report([...at, 'before'], `unknown stage "${prerequisite.before}"${hint(prerequisite.before, stageIds)}`);
     }
-    checkRole([...at, 'signedBy'], prerequisite.signedBy);
+    if (prerequisite.perSite) checkPerSitePrerequisite(plan, k, sites);
+    else checkRole([...at, 'signedBy'], prerequisite.signedBy);
   });
 
   const metricNames = [...Object.keys(plan.metrics ?? {}), ...Object.keys(BUILT_IN_METRICS)];
   const knownMetrics = new Set(metricNames);
   plan.stages.forEach((stage, i) => {
     const at: Path = ['stages', i];
-    stage.approvals.forEach((approval, k) => checkRole([...at, 'approvals', k, 'role'], approval.role));
+    const units = forEachUnits(stage);
+    stage.approvals.forEach((approval, k) => checkRole([...at, 'approvals', k, 'role'], approval.role, units));
     stage.escalation.forEach((step, k) => {
       if (step.action === 'escalate') checkRole([...at, 'escalation', k, 'to'], step.to);
     });
@@ -67,7 +72,8 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
     checkDurations(stage, at, report);
     checkEscalationOrder(stage, at, report);
     checkRollback(stage, at, { stageIds, knownStages, reach, hint, report });
-    checkForEach(stage, at, report);
+    checkForEach(stage, at, sites);
+    checkSteadyState(stage, at, sites);
 
     if (stage.deferral?.irreversible && stage.deferral.safeDefault === 'execute') {
       report([...at, 'deferral', 'safeDefault'], 'never execute an irreversible decision by default: use hold or escalate');
@@ -108,20 +114,30 @@ function didYouMean(suggestion: string | undefined): string {
 /**
  * roleChecker checks role names against the plan's `roles` map, when it has one. A name
  * scoped to a site (`plant-manager@plant-b`) is declared when either it or its base role is.
+ * Given the sites of a per-site stage, an unscoped role stands for role@site at each of them,
+ * so it is declared when the base role is or every site's scoped role is.
  */
-function roleChecker(plan: Plan, report: Report, suggest: Suggest): (path: Path, role: string) => void {
+function roleChecker(plan: Plan, report: Report, suggest: Suggest): (path: Path, role: string, sites?: readonly string[]) => void {
   if (plan.roles === undefined) return () => undefined;
   const declared = Object.keys(plan.roles);
   const known = new Set(declared);
-  return (path, role) => {
+  return (path, role, sites) => {
     const at = role.indexOf('@');
     const base = at < 0 ? role : role.slice(0, at);
     if (known.has(role) || known.has(base)) return;
+    const scoped = at < 0 ? declared.filter((name) => name.startsWith(`${role}@`)) : [];
+    if (sites !== undefined && at < 0 && scoped.length > 0) {
+      const missing = sites.filter((site) => !known.has(`${role}@${site}`));
+      if (missing.length > 0) {
+        const names = missing.map((site) => `${role}@${site}`).join(', ');
+        report(path, `role "${role}" signs per site, as ${role}@<site>: declare ${role}, or ${names}, under roles`);
+      }
+      return;
+    }
     const near = suggest(role, declared);
     // For a scoped name, a near miss of its base role keeps the site.
     const nearBase = near === undefined && at >= 0 ? suggest(base, declared.filter((name) => !name.includes('@'))) : undefined;
     const suggestion = near ?? (nearBase === undefined ? undefined : `${nearBase}${role.slice(at)}`);
-    const scoped = at < 0 ? declared.filter((name) => name.startsWith(`${role}@`)) : [];
     const text =
       didYouMean(suggestion) || (scoped.length > 0 ? `: roles declares it only per site, as ${scoped.join(', ')}` : ': declare it under roles');
     report(path, `unknown role "${role}"${text}`);
@@ -170,21 +186,4 @@ function checkRollback(stage: Stage, at: Path, { stageIds, knownStages, reach, h
   const shown = upstream.length > MAX_LISTED ? [...upstream.slice(0, MAX_LISTED), `and ${upstream.length - MAX_LISTED} more`] : upstream;
   const known = upstream.length === 0 ? `stage "${stage.id}" has no upstream stages` : `its upstream stages are ${shown.join(', ')}`;
   report(path, `stage "${stage.id}" can only roll back to a stage upstream of it, and "${target}" is not; ${known}`);
-}
-
-function checkForEach(stage: Stage, at: Path, report: Report): void {
-  const forEach = stage.forEach;
-  if (forEach === undefined) return;
-  const path: Path = [...at, 'forEach'];
-  const entries = stage.scope?.[forEach.over];
-  if (entries === undefined || entries.length === 0) {
-    report([...path, 'over'], `forEach over ${forEach.over} needs the ${forEach.over} listed in scope.${forEach.over}`);
-  }
-  forEach.waves.forEach((wave, k) => {
-    if (wave === 'rest' && k < forEach.waves.length - 1) report([...path, 'waves', k], 'rest must be the last wave');
-  });
-  const fixed = forEach.waves.reduce<number>((sum, wave) => sum + (wave === 'rest' ? 0 : wave), 0);
-  if (entries !== undefined && entries.length > 0 && fixed > entries.length) {
-    report([...path, 'waves'], `the waves take ${fixed} ${forEach.over} but scope.${forEach.over} lists ${entries.length}`);
-  }
 }

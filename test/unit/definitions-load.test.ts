@@ -259,7 +259,7 @@ describe('loadPlan errors', () => {
         column: 1,
         path: 'owners',
         message:
-          'unknown key "owners"; allowed here: name, description, labels, environment, owner, roles, metrics, allowSelfApproval, prerequisites, notifications, stages',
+          'unknown key "owners"; allowed here: name, description, labels, environment, owner, roles, metrics, sites, allowSelfApproval, prerequisites, notifications, stages',
       },
     ]);
   });

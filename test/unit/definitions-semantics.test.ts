@@ -62,6 +62,42 @@ describe('checkSemantics', () => {
     expect(checkSemantics(plan([stage('a', { scope, forEach: { over: 'sites', waves: ['rest'] } })]))).toEqual([]);
   });
 
+  it('lets a last numbered wave take what remains, but leaves no wave empty', () => {
+    const scope = { sites: ['s1', 's2', 's3'] };
+    const waves = (list: Array<number | 'rest'>) => checkSemantics(plan([stage('a', { scope, forEach: { over: 'sites', waves: list } })]));
+    expect(waves([1, 5])).toEqual([]);
+    expect(waves([2, 1, 'rest'])).toEqual([]);
+    expect(waves([3, 1, 1]).map((problem) => problem.path)).toEqual([
+      ['stages', 0, 'forEach', 'waves', 1],
+      ['stages', 0, 'forEach', 'waves', 2],
+    ]);
+  });
+
+  it('takes an unscoped role of a per-site stage as role@site, declared by the base role or for every site', () => {
+    const scope = { sites: ['plant-a', 'plant-b'] };
+    const perSite = (roles: Record<string, { members: string[] }>) =>
+      checkSemantics(plan([stage('a', { scope, forEach: { over: 'sites', waves: [1, 'rest'] }, approvals: [{ role: 'plant-manager' }] })], { roles }));
+    expect(perSite({ 'plant-manager': { members: ['bo'] } })).toEqual([]);
+    expect(perSite({ 'plant-manager@plant-a': { members: ['bo'] }, 'plant-manager@plant-b': { members: ['cy'] } })).toEqual([]);
+    expect(perSite({ 'plant-manager@plant-a': { members: ['bo'] } }).map((problem) => problem.message)).toEqual([
+      'stages[0].approvals[0].role: role "plant-manager" signs per site, as plant-manager@<site>: declare plant-manager, or plant-manager@plant-b, under roles',
+    ]);
+  });
+
+  it('checks the time zone of every site of the catalog', () => {
+    const sites = { 'plant-a': { timeZone: 'Asia/Kolkata' }, 'plant-b': { timeZone: 'America/Chicgo' } };
+    expect(checkSemantics(plan([stage('a')], { sites }))).toEqual([
+      { path: ['sites', 'plant-b', 'timeZone'], message: 'sites.plant-b.timeZone: unknown time zone "America/Chicgo" (did you mean "America/Chicago"?)' },
+    ]);
+  });
+
+  it('accepts a steady-state horizon as long as one review cycle, and retraining with its owner', () => {
+    const steady = (horizon: string) =>
+      checkSemantics(plan([stage('a', { steadyState: { reviewEvery: '4w', horizon, retrainEvery: '13w', retrainingOwner: 'approver' } })]));
+    expect(steady('4w')).toEqual([]);
+    expect(steady('27d').map((problem) => problem.path)).toEqual([['stages', 0, 'steadyState', 'horizon']]);
+  });
+
   it('lets an irreversible decision default to hold or escalate, and a reversible one to execute', () => {
     const deferral = (irreversible: boolean, safeDefault: 'hold' | 'escalate' | 'execute') => plan([stage('a', { deferral: { confidenceThreshold: 0.8, irreversible, safeDefault } })]);
     expect(checkSemantics(deferral(true, 'hold'))).toEqual([]);

@@ -21,6 +21,7 @@ describe('LINT_RULES', () => {
       'skipped-sequence',
       'no-exit-criterion',
       'lagging-window-too-short',
+      'lagging-horizon-too-short',
       'irreversible-without-threshold',
       'production-without-integration-debt-assessment',
       'unwatched-guardrail',
@@ -42,6 +43,16 @@ describe('lintPlan', () => {
     const at = (window: string) => plan([stage('a', { criteria: [{ metric: 'claims', threshold: 1, window }] })], { metrics });
     expect(rules(at('52w'))).toEqual(['lagging-window-too-short @ ["stages",0,"criteria",0,"window"]']);
     expect(rules(at('365d'))).toEqual([]);
+  });
+
+  it('draws the line for a steady-state horizon over lagging metrics at 52 weeks', () => {
+    const metrics = { claims: { unit: 'ppm', direction: 'lower-is-better' as const, kind: 'lagging' as const } };
+    const criteria = [{ metric: 'claims', threshold: 1, window: '365d' }];
+    const at = (horizon: string, extra: Partial<StageInput> = { criteria }) => plan([stage('a', { steadyState: { reviewEvery: '4w', horizon }, ...extra })], { metrics });
+    expect(rules(at('51w6d'))).toEqual(['lagging-horizon-too-short @ ["stages",0,"steadyState","horizon"]']);
+    expect(rules(at('52w'))).toEqual([]);
+    expect(rules(at('8w', {}))).toEqual([]);
+    expect(rules(at('8w', { criteria, lint: ignore('lagging-horizon-too-short') }))).toEqual([]);
   });
 
   it('counts a stage as wide with several sites or lines, or forEach; one of each is not', () => {

@@ -78,7 +78,7 @@ describe('diffPlans', () => {
     const prerequisite = '  - { id: contract, kind: data-contract, title: Data contract, signedBy: lead }\n';
     const after = plan(`${head.replace('stages:\n', `prerequisites:\n${prerequisite}stages:\n`)}${stage('pilot', [])}${stage('shadow', ['pilot'])}${stage('supervised', ['shadow'])}`);
     expect(diffPlans(v1, after)).toEqual([
-      { path: 'prerequisites[contract]', change: 'added', to: { id: 'contract', kind: 'data-contract', title: 'Data contract', signedBy: 'lead' } },
+      { path: 'prerequisites[contract]', change: 'added', to: { id: 'contract', kind: 'data-contract', title: 'Data contract', signedBy: 'lead', perSite: false } },
     ]);
   });
 });

@@ -41,6 +41,9 @@ describe('the plan JSON Schema', () => {
       'stages.escalation.after',
       'stages.escalation.after',
       'stages.forEach.feedbackCycle',
+      'stages.steadyState.reviewEvery',
+      'stages.steadyState.retrainEvery',
+      'stages.steadyState.horizon',
       'stages.deferral.decisionDeadline',
     ]);
   });
