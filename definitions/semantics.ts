@@ -50,9 +50,9 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
     const units = forEachUnits(stage);
     stage.approvals.forEach((approval, k) => checkRole([...at, 'approvals', k, 'role'], approval.role, units));
     stage.escalation.forEach((step, k) => {
-      if (step.action === 'escalate') checkRole([...at, 'escalation', k, 'to'], step.to);
+      if (step.action === 'escalate') checkRole([...at, 'escalation', k, 'to'], step.to, units);
     });
-    if (stage.overrideAuthority !== undefined) checkRole([...at, 'overrideAuthority'], stage.overrideAuthority);
+    if (stage.overrideAuthority !== undefined) checkRole([...at, 'overrideAuthority'], stage.overrideAuthority, units);
     if (stage.deferral?.deferTo !== undefined) checkRole([...at, 'deferral', 'deferTo'], stage.deferral.deferTo);
 
     if (stage.mode === 'supervised' && stage.overrideAuthority === undefined) {

@@ -82,6 +82,9 @@ describe('checkSemantics', () => {
     expect(perSite({ 'plant-manager@plant-a': { members: ['bo'] } }).map((problem) => problem.message)).toEqual([
       'stages[0].approvals[0].role: role "plant-manager" signs per site, as plant-manager@<site>: declare plant-manager, or plant-manager@plant-b, under roles',
     ]);
+    const escalated = stage('a', { scope, forEach: { over: 'sites', waves: [1] }, escalation: [{ after: '1d', action: 'escalate', to: 'plant-manager' }] });
+    const roles = { approver: { members: ['ann'] }, 'plant-manager@plant-a': { members: ['bo'] }, 'plant-manager@plant-b': { members: ['cy'] } };
+    expect(checkSemantics(plan([escalated], { roles }))).toEqual([]);
   });
 
   it('checks the time zone of every site of the catalog', () => {
