@@ -242,3 +242,49 @@ export function checkResolution(
   }
   return undefined;
 }
+
+/** QuorumTask is a sign-off task other than a stage, e.g. a periodic review: the quorum it needs and the approvals it has. */
+export interface QuorumTask {
+  /** label names the task in refusals, e.g. `review 3 of stage steady-state`. */
+  label: string;
+  required: readonly Approval[];
+  approvals: readonly SignOff[];
+}
+
+/**
+ * quorumRole applies the stage sign-off rules to a quorum task. It returns the role a
+ * sign-off by actor counts toward (role when given, else the first still-missing role the
+ * actor holds), or why it cannot count: a role the task does not take or the actor does not
+ * hold, self-approval, a rollout not running, a task already complete, the same person twice,
+ * or a role that already has its count.
+ */
+export function quorumRole(context: SignOffContext, task: QuorumTask, actor: Actor, role?: string): string | Refusal {
+  const roles = [...new Set(task.required.map((requirement) => requirement.role))];
+  const missing = missingApprovals(task.required, task.approvals);
+  if (role !== undefined && !roles.includes(role)) {
+    return { type: SignOffRejection.notAuthorized, message: `${task.label} takes sign-off from ${roles.join(', ')}, not ${role}` };
+  }
+  const chosen = (role !== undefined ? [role] : [...missing.map((entry) => entry.role), ...roles]).find((r) => holdsRole(context.roles, actor, r));
+  if (chosen === undefined) {
+    const which = role !== undefined ? `the role ${role}` : `any of the roles that sign off ${task.label}: ${roles.join(', ')}`;
+    return { type: SignOffRejection.notAuthorized, message: `${actor.name} does not hold ${which}` };
+  }
+  if (actor.name === context.startedBy && !context.allowSelfApproval) {
+    return {
+      type: SignOffRejection.selfApproval,
+      message: `${actor.name} started this rollout and may not sign off ${task.label} (the plan does not allowSelfApproval)`,
+    };
+  }
+  if (context.rolloutState !== 'running') {
+    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}; sign-off is possible only while it runs` };
+  }
+  if (missing.length === 0) return { type: SignOffRejection.alreadySigned, message: `${task.label} is already signed off` };
+  if (task.approvals.some((approval) => approval.approver === actor.name)) {
+    return { type: SignOffRejection.alreadySignedOff, message: `${actor.name} has already signed ${task.label}` };
+  }
+  if (!missing.some((entry) => entry.role === chosen)) {
+    const still = missing.map((entry) => `${entry.role} ×${entry.needed}`).join(', ');
+    return { type: SignOffRejection.roleAlreadySatisfied, message: `${task.label} already has every ${chosen} sign-off it needs; still needed: ${still}` };
+  }
+  return chosen;
+}
