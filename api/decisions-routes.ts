@@ -16,7 +16,6 @@ import {
   getDecision,
   getDecisionAnswer,
   getProposal,
-  insertDecision,
   insertProposal,
   listDecisions,
   listProposals,
@@ -32,6 +31,7 @@ import {
   type RolloutContext,
   type SafeDefault,
 } from '../db/decisions';
+import { DecisionWriter } from '../db/decision-writer';
 import { getPlanVersion } from '../db/plans';
 import type { Principal } from '../db/tokens';
 import { calibrateThreshold } from '../workflows/calibration';
@@ -66,9 +66,11 @@ import { requireRollout } from './rollout-lookup';
  *
  * Mounted on /v1 ahead of the other routers, so the hot path is matched first; bodies are
  * parsed per route. The submit path never calls Temporal for automatic and shadow decisions,
- * and it stores the decision in one statement (db/decisions.ts insertDecision). A rollout's plan
- * version never changes, so its plan is cached for good; its active stages are cached too, and
- * the insert itself checks that they are still current, so the cache needs no expiry.
+ * and it stores the decision in one statement shared with the decisions submitted alongside
+ * it (db/decision-writer.ts, group commit), answering once that statement has committed. A
+ * rollout's plan version never changes, so its plan is cached for good; its active stages are
+ * cached too, and the insert itself checks that they are still current, so the cache needs no
+ * expiry.
  *
  * Rules:
  *  - confidence >= threshold is automatic; exactly at the threshold is automatic. A stage
@@ -189,6 +191,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
   const router = Router();
   const json = express.json({ limit: JSON_BODY_LIMIT });
   const contexts = new ContextCache(pool);
+  const writer = new DecisionWriter(pool);
 
   const startTimer = (decision: TimerInput) => startDecisionTimer(temporal, taskQueue, decision);
 
@@ -256,7 +259,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
         return refuse(invalid('decideBy', `is required: stage ${stage.id} sets no deferral.decisionDeadline`));
       }
       const irreversible = body.irreversible || (stage.deferral?.irreversible ?? false);
-      const result = await insertDecision(pool, {
+      const result = await writer.insert({
         decisionId: body.decisionId,
         rolloutId,
         expectedActiveStages: context.activeStages,

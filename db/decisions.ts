@@ -5,8 +5,9 @@ import type { AuditEvent } from './audit';
 
 /**
  * Decisions deferred to humans, their outcomes, and calibrated thresholds (migration
- * 004_decisions.sql). A decision row is written once, by one statement, before the service that
- * submitted it gets its answer; later changes only settle it (resolution or timeout, each
+ * 004_decisions.sql). A decision row is written once, by one statement (shared with the
+ * decisions submitted alongside it, db/decision-writer.ts), before the service that submitted it
+ * gets its answer; later changes only settle it (resolution or timeout, each
  * `WHERE state = 'pending'`, so the database decides a race between them).
  */
 
@@ -148,94 +149,13 @@ export interface DecisionAnswer {
 const ANSWER_COLUMNS = `decision_id AS "decisionId", rollout_id AS "rolloutId", stage_id AS "stageId", disposition, state,
   threshold, decide_by AS "decideBy", defer_to AS "deferTo", request_digest AS "requestDigest"`;
 
-/**
- * INSERT_DECISION stores a decision in one round trip. It reads the threshold in force (the
- * latest approved calibration effective now, else the plan's), decides the disposition
- * (confidence >= threshold is automatic), and inserts only while the rollout's active_stages
- * are still those the stage was chosen from. It returns the new row's answer, or nothing when
- * the decisionId is taken or the active stages have changed.
- */
-const INSERT_DECISION = `
-INSERT INTO decisions (decision_id, rollout_id, plan_version, stage_id, stage_mode, kind, confidence, irreversible, decide_by,
-                       recommendation, request_digest, threshold, threshold_proposal_id, confident, disposition, state,
-                       defer_to, safe_default, requested_by, request_id)
-SELECT $1, $2, $6, $4, $7::text, $8, $9, $10, $11, $12::jsonb, $13, t.threshold, t.proposal_id, t.confident,
-       CASE WHEN $7::text = 'shadow' THEN 'shadow' WHEN t.confident THEN 'auto' ELSE 'deferred' END,
-       CASE WHEN $7::text = 'shadow' THEN 'shadow' WHEN t.confident THEN 'auto' ELSE 'pending' END,
-       CASE WHEN $7::text <> 'shadow' AND NOT t.confident THEN $14::text END,
-       CASE WHEN $7::text <> 'shadow' AND NOT t.confident THEN $15::text END,
-       $16, $17
-  FROM rollouts r
- CROSS JOIN LATERAL (
-   SELECT c.threshold, c.proposal_id, (c.threshold IS NULL OR $9::float8 >= c.threshold) AS confident
-     FROM (SELECT COALESCE(calibrated.threshold, $5::float8) AS threshold, calibrated.proposal_id
-             FROM (SELECT 1) AS one
-             LEFT JOIN LATERAL (
-               SELECT threshold, proposal_id FROM stage_thresholds
-                WHERE rollout_id = $2 AND stage_id = $4 AND effective_from <= now()
-                ORDER BY effective_from DESC LIMIT 1) AS calibrated ON true) AS c
- ) AS t
- WHERE r.rollout_id = $2 AND r.active_stages = $3::text[]
-ON CONFLICT (decision_id) DO NOTHING
-RETURNING disposition, threshold`;
-
-export type InsertResult = { inserted: boolean; answer: DecisionAnswer } | { stale: true };
-
-/**
- * insertDecision stores a decision (see INSERT_DECISION). When nothing was inserted it reads
- * the stored decision of that id, a repeat; without one, `stale` asks the caller to re-read the
- * rollout's active stages.
- */
-export async function insertDecision(pool: Pool, decision: NewDecision): Promise<InsertResult> {
-  const result = await pool.query<{ disposition: Disposition; threshold: number | null }>({
-    name: 'rollgate-insert-decision',
-    text: INSERT_DECISION,
-    values: [
-      decision.decisionId,
-      decision.rolloutId,
-      decision.expectedActiveStages,
-      decision.stageId,
-      decision.planThreshold ?? null,
-      decision.planVersion,
-      decision.stageMode,
-      decision.kind,
-      decision.confidence,
-      decision.irreversible,
-      decision.decideBy,
-      decision.recommendation,
-      decision.requestDigest,
-      decision.deferTo,
-      decision.safeDefault,
-      decision.requestedBy,
-      decision.requestId,
-    ],
-  });
-  const row = result.rows[0];
-  if (row) {
-    // The rest of the answer is what was just written; reading it back would only cost time.
-    const state: DecisionState = row.disposition === Disposition.deferred ? DecisionState.pending : row.disposition;
-    return {
-      inserted: true,
-      answer: {
-        decisionId: decision.decisionId,
-        rolloutId: decision.rolloutId,
-        stageId: decision.stageId,
-        disposition: row.disposition,
-        state,
-        threshold: row.threshold,
-        decideBy: new Date(decision.decideBy),
-        deferTo: state === DecisionState.pending ? decision.deferTo : null,
-        requestDigest: decision.requestDigest,
-      },
-    };
-  }
-  const existing = await getDecisionAnswer(pool, decision.decisionId);
-  return existing ? { inserted: false, answer: existing } : { stale: true };
+export async function getDecisionAnswer(pool: Pool, decisionId: string): Promise<DecisionAnswer | undefined> {
+  return (await getDecisionAnswers(pool, [decisionId]))[0];
 }
 
-export async function getDecisionAnswer(pool: Pool, decisionId: string): Promise<DecisionAnswer | undefined> {
-  const result = await pool.query<DecisionAnswer>(`SELECT ${ANSWER_COLUMNS} FROM decisions WHERE decision_id = $1`, [decisionId]);
-  return result.rows[0];
+export async function getDecisionAnswers(pool: Pool, decisionIds: readonly string[]): Promise<DecisionAnswer[]> {
+  const result = await pool.query<DecisionAnswer>(`SELECT ${ANSWER_COLUMNS} FROM decisions WHERE decision_id = ANY ($1::text[])`, [decisionIds]);
+  return result.rows;
 }
 
 // ── Reading and settling ────────────────────────────────────────────────────────────────
