@@ -17,9 +17,13 @@ export const StartRolloutRequest = z.strictObject({
 export type StartRolloutRequest = z.infer<typeof StartRolloutRequest>;
 
 /** StageDecisionRequest is the body of POST /v1/rollouts/:id/stages/:stageId/approvals. */
+/** SiteName: the site (or line) of a forEach stage an action is for; the stage's sign-off of a wave otherwise. */
+const SiteName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a site id from the stage scope, e.g. plant-b');
+
 export const StageDecisionRequest = z
   .strictObject({
     decision: z.enum(['approve', 'reject']),
+    site: SiteName.optional(),
     /** role is the role the sign-off counts toward; default the first still-missing role the principal holds. */
     role: z.string().min(1).optional(),
     comment: z.string().trim().max(4000).optional(),
@@ -32,12 +36,14 @@ export type StageDecisionRequest = z.infer<typeof StageDecisionRequest>;
 
 /** OverrideBody is the body of POST /v1/rollouts/:id/stages/:stageId/overrides. */
 export const OverrideBody = z.strictObject({
+  site: SiteName.optional(),
   reason: z.string().trim().min(1, 'an override needs a reason').max(4000),
   recommendationId: z.string().min(1).max(200).optional(),
 });
 
 /** ResolutionBody is the body of POST /v1/rollouts/:id/stages/:stageId/resolution. */
 export const ResolutionBody = z.strictObject({
+  site: SiteName.optional(),
   choice: z.enum(['retry-window', 'rollback', 'abort']),
   /** to is the upstream stage a rollback re-enters; default the plan's onFailure rollback target. */
   to: z.string().min(1).optional(),

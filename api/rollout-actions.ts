@@ -8,7 +8,8 @@ import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, res
 import type { Actor, RolloutState } from '../workflows/rollout-types';
 import { ADMIN_TOKEN_ROLE, AUTHORIZATION_REFUSALS, holdsRole, ROLLOUT_OPERATOR_ROLE } from '../workflows/sign-off';
 import { forbidden, principalOf } from './auth';
-import { conflict, parseBody } from './problem';
+import type { RolloutRow } from '../db/rollouts';
+import { conflict, notFound, parseBody } from './problem';
 import { IdempotencyKey, OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
 import { auditDenied, currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
 
@@ -23,19 +24,25 @@ const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: 
 export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {
   const router = Router();
 
-  /** runUpdate executes a stage update; authorization refusals are audited and answered 403. */
+  /**
+   * runUpdate executes a stage update on the rollout's workflow, or on the child workflow of
+   * one site of a forEach stage when a site is named; authorization refusals are audited and
+   * answered 403.
+   */
   const runUpdate = async <T>(
     req: Parameters<typeof requireRollout>[1] & { params: { stageId?: string } },
     action: string,
     execute: (workflowId: string, updateId: string | undefined) => Promise<T>,
+    site?: string,
   ): Promise<T> => {
     const row = await requireRollout(pool, req);
     const principal = principalOf(req);
     const key = req.header('idempotency-key');
     // Temporal deduplicates updates by id: a retry with the same key returns the first answer.
     const updateId = key === undefined ? undefined : `${principal.name}:${parseBody(IdempotencyKey, key)}`;
+    const workflowId = site === undefined ? row.workflowId : await siteWorkflow(row, req.params.stageId!, site);
     try {
-      return await execute(row.workflowId, updateId);
+      return await execute(workflowId, updateId);
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
@@ -46,37 +53,59 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     }
   };
 
+  /** siteWorkflow finds the child workflow running one site of a forEach stage, or answers 404/409. */
+  const siteWorkflow = async (row: RolloutRow, stageId: string, site: string): Promise<string> => {
+    const stage = (await currentStatus(temporal, row)).status.stages.find((candidate) => candidate.id === stageId);
+    if (!stage) throw notFound(`rollout ${row.rolloutId} has no stage ${stageId}`);
+    const entry = stage.sites?.find((candidate) => candidate.site === site);
+    if (!entry) throw notFound(`stage ${stageId} has no site ${site}${stage.sites ? `; its sites are ${stage.sites.map((s) => s.site).join(', ')}` : ' (it does not run per site)'}`);
+    if (!entry.workflowId) throw conflict(`site ${site} of stage ${stageId} has not started yet (it is ${entry.state}, in wave ${entry.wave})`, { state: entry.state });
+    return entry.workflowId;
+  };
+
   router.post('/:id/stages/:stageId/approvals', async (req, res) => {
-    const body = parseBody(StageDecisionRequest, req.body);
-    const stage = await runUpdate(req, 'stage.sign-off', (workflowId, updateId) =>
-      temporal.workflow.getHandle(workflowId).executeUpdate(approveStageUpdate, {
-        args: [{ stageId: req.params.stageId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
-        ...(updateId ? { updateId } : {}),
-      }),
+    const { site, ...body } = parseBody(StageDecisionRequest, req.body);
+    const stage = await runUpdate(
+      req,
+      'stage.sign-off',
+      (workflowId, updateId) =>
+        temporal.workflow.getHandle(workflowId).executeUpdate(approveStageUpdate, {
+          args: [{ stageId: req.params.stageId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
+          ...(updateId ? { updateId } : {}),
+        }),
+      site,
     );
-    res.json({ rolloutId: req.params.id, stage });
+    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
   });
 
   router.post('/:id/stages/:stageId/overrides', async (req, res) => {
-    const body = parseBody(OverrideBody, req.body);
-    const stage = await runUpdate(req, 'stage.override', (workflowId, updateId) =>
-      temporal.workflow.getHandle(workflowId).executeUpdate(recordOverrideUpdate, {
-        args: [{ stageId: req.params.stageId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
-        ...(updateId ? { updateId } : {}),
-      }),
+    const { site, ...body } = parseBody(OverrideBody, req.body);
+    const stage = await runUpdate(
+      req,
+      'stage.override',
+      (workflowId, updateId) =>
+        temporal.workflow.getHandle(workflowId).executeUpdate(recordOverrideUpdate, {
+          args: [{ stageId: req.params.stageId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
+          ...(updateId ? { updateId } : {}),
+        }),
+      site,
     );
-    res.status(201).json({ rolloutId: req.params.id, stage });
+    res.status(201).json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
   });
 
   router.post('/:id/stages/:stageId/resolution', async (req, res) => {
-    const body = parseBody(ResolutionBody, req.body);
-    const stage = await runUpdate(req, 'stage.resolution', (workflowId, updateId) =>
-      temporal.workflow.getHandle(workflowId).executeUpdate(resolveStageUpdate, {
-        args: [{ stageId: req.params.stageId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
-        ...(updateId ? { updateId } : {}),
-      }),
+    const { site, ...body } = parseBody(ResolutionBody, req.body);
+    const stage = await runUpdate(
+      req,
+      'stage.resolution',
+      (workflowId, updateId) =>
+        temporal.workflow.getHandle(workflowId).executeUpdate(resolveStageUpdate, {
+          args: [{ stageId: req.params.stageId, ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
+          ...(updateId ? { updateId } : {}),
+        }),
+      site,
     );
-    res.json({ rolloutId: req.params.id, stage });
+    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
   });
 
   router.post('/:id/prerequisites/:prerequisiteId/sign-offs', async (req, res) => {

@@ -56,6 +56,8 @@ export interface SiteRun {
   wave: number;
   /** compensate: on failure, compensate this site alone (onSiteFailure rollback-site). */
   compensate: boolean;
+  /** over says which scope entry the site is: evidence is read for that site or line only. */
+  over: 'sites' | 'lines';
 }
 
 /** ChildOutcome is how a stage's child workflow ended. */
@@ -66,6 +68,8 @@ export interface ChildProgress {
   stageId: string;
   /** site is set for a site of a forEach stage; absent for a steady-state stage. */
   site?: string;
+  /** workflowId is the sending child's, so the parent can ignore a superseded run of the same site. */
+  workflowId?: string;
   /** state is the child's stage state, e.g. running, awaiting-approval, held. */
   state: StageState;
   /** settled, when set, is the child's final outcome; the child sends nothing after it. */
@@ -147,6 +151,51 @@ export interface StageStatus {
   /** overrideAuthority is the role that may override the model in a supervised stage. */
   overrideAuthority?: string;
   overrides: Override[];
+  /** sites and waves are set for a forEach stage: one child workflow per site, started wave by wave. */
+  sites?: SiteStatus[];
+  waves?: WaveStatus[];
+  /** notBefore is when a site run waits for its next execution window. */
+  notBefore?: string;
+}
+
+/**
+ * SiteState: pending (wave not open yet), waiting (prerequisites, a halt or a pause), starting
+ * (the child runs, its stage has not started: e.g. outside the site's execution windows), then
+ * the child's own stage states, and how the site settled: passed, failed, rolled-back or aborted.
+ */
+export type SiteState = 'pending' | 'waiting' | 'starting' | StageState | 'failed' | 'rolled-back';
+
+/** SiteStatus is one site (or line) of a forEach stage, as the parent knows it from its child's signals. */
+export interface SiteStatus {
+  site: string;
+  wave: number;
+  state: SiteState;
+  /** workflowId is the site's child workflow; set once it started. */
+  workflowId?: string;
+  /** attempt counts the site's runs: a retry after a halt starts a new child. */
+  attempt: number;
+  startedAt?: string;
+  /** notBefore is when the site's next execution window opens, while its child waits for it. */
+  notBefore?: string;
+  settledAt?: string;
+  reason?: string;
+}
+
+/** WaveState: pending → feedback (the feedback cycle) → awaiting-approval → running → passed. */
+export type WaveState = 'pending' | 'feedback' | 'awaiting-approval' | 'running' | 'passed';
+
+export interface WaveStatus {
+  number: number;
+  sites: string[];
+  state: WaveState;
+  /** expectedStart and expectedFinish are the earliest dates, ignoring sign-off time and execution windows. */
+  expectedStart: string;
+  expectedFinish: string;
+  /** opensAt is when the feedback cycle before this wave ends. */
+  opensAt?: string;
+  startedAt?: string;
+  passedAt?: string;
+  approvals: SignOff[];
 }
 
 /** RolloutStatus is what the status query and GET /v1/rollouts/:id return. */
@@ -166,7 +215,7 @@ export interface RolloutStatus {
 }
 
 /** HoldCause: a rejection (sign-off again), failing criteria, or criteria inconclusive at maxDuration. */
-export type HoldCause = 'rejected' | 'criteria-failed' | 'inconclusive';
+export type HoldCause = 'rejected' | 'criteria-failed' | 'inconclusive' | 'site-failed';
 
 export interface StageHold {
   cause: HoldCause;
@@ -176,6 +225,8 @@ export interface StageHold {
 
 /** PrerequisiteStatus is a readiness prerequisite and its sign-off, if given. */
 export interface PrerequisiteStatus extends Prerequisite {
+  /** site is set on the per-site instance of a perSite prerequisite (id `<id>@<site>`). */
+  site?: string;
   signed?: { by: string; at: string; evidence?: string; comment?: string };
 }
 

@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   sleep,
@@ -13,11 +14,13 @@ import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
 import { readyStages, topologicalOrder } from '../definitions/graph';
 import type { EscalationStep, NotificationEvent } from '../definitions/schema';
+import { nextWindowStart } from '../definitions/sites';
 import type { Verdict } from './criteria';
 import { compensationAction, escalationAction, signOffAction } from './interventions';
 import {
   abortSignal,
   approveStageUpdate,
+  childProgressSignal,
   pauseSignal,
   recordOverrideUpdate,
   resolveStageUpdate,
@@ -25,9 +28,11 @@ import {
   signPrerequisiteUpdate,
   statusQuery,
 } from './messages';
-import type { HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
+import type { ChildOutcome, HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
 import { evaluationDue, failingReason, rollbackScope, StageStep, stageStep, stageWakeAt } from './stage-policy';
+import { rolloutPrerequisites } from './site-plan';
+import { createSiteRunner } from './site-waves';
 import { applyDecision, checkDecision, checkOverride, checkPrerequisite, checkResolution, type Refusal, type SignOffContext } from './sign-off';
 import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
 
@@ -85,7 +90,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     state: 'running',
     ...(input.startedBy ? { startedBy: input.startedBy } : {}),
     startedAt: now(),
-    prerequisites: plan.prerequisites.map((prerequisite) => ({ ...prerequisite })),
+    prerequisites: rolloutPrerequisites(plan),
     stages: plan.stages.map((stage) => ({
       id: stage.id,
       title: stage.title,
@@ -108,6 +113,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   /** runners are the stage coroutines; a retry-window adds one from its update handler. */
   const runners: Promise<void>[] = [];
   let abortedBy: OperatorAction | undefined = input.carried?.abortedBy;
+  /** A site run (input.site) is one site of a parent's forEach stage: see SiteRun. */
+  const siteRun = input.site;
+  /** runKey prefixes event, delivery and evaluation ids: a site run shares its parent's rollout id. */
+  const runKey = siteRun ? workflowInfo().workflowId : input.rolloutId;
+  let abortedByParent = false;
 
   const stageAt = (id: string): number => status.stages.findIndex((stage) => stage.id === id);
   const stage = (id: string): StageStatus => status.stages[stageAt(id)]!;
@@ -128,9 +138,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const refuse = (refusal: Refusal | undefined): void => {
     if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
   };
-  /** Prerequisites without `before` gate every stage; the others gate the stage they name. */
+  /** Prerequisites without `before` gate every stage; the others gate the stage they name; per-site ones gate their site. */
   const prerequisitesSigned = (id: string): boolean =>
-    status.prerequisites.every((p) => p.signed || (p.before !== undefined && p.before !== id));
+    status.prerequisites.every((p) => p.site !== undefined || p.signed || (p.before !== undefined && p.before !== id));
+  const sitePrerequisitesSigned = (id: string, site: string): boolean =>
+    status.prerequisites.every((p) => p.site !== site || p.before !== id || p.signed !== undefined);
 
   // RolloutState and RolloutStage are upserted only when they change, to keep history small.
   let publishedAttributes = '';
@@ -153,18 +165,46 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     syncSearchAttributes();
     eventSeq += 1;
     const event = {
-      eventId: `${input.rolloutId}:${eventSeq}`,
+      eventId: `${runKey}:${eventSeq}`,
       rolloutId: input.rolloutId,
       planName: input.planName,
       planVersion: input.planVersion,
-      type,
+      // In the parent's trail, a site run's own start and end read site-run.started and so on.
+      type: siteRun ? type.replace(/^rollout\./, 'site-run.') : type,
       occurredAt: now(),
       ...fields,
+      ...(siteRun ? { detail: { ...fields.detail, site: siteRun.site } } : {}),
       actor: fields.actor ?? 'rollgate',
     };
+    // A site run reports to its parent instead of the registry, which holds the parent's status.
+    if (siteRun) {
+      void reportToParent();
+      recording = recording.then(() => recordEvent({ event }));
+      return recording;
+    }
     const progress = { state: status.state, activeStages: activeStageIds(status), status: JSON.parse(JSON.stringify(status)) as RolloutStatus };
     recording = recording.then(() => recordEvent({ event, progress }));
     return recording;
+  };
+
+  /** reportToParent tells a site run's parent its stage state when it changed, or how the run settled. */
+  let reportedState: StageState | undefined;
+  let reportedNotBefore: string | undefined;
+  const reportToParent = (settled?: ChildOutcome, reason?: string): Promise<void> => {
+    const { state, notBefore } = status.stages[0]!;
+    if (!siteRun || (settled === undefined && state === reportedState && notBefore === reportedNotBefore)) return Promise.resolve();
+    reportedState = state;
+    reportedNotBefore = notBefore;
+    return getExternalWorkflowHandle(siteRun.parentWorkflowId).signal(childProgressSignal, {
+      stageId: siteRun.stageId,
+      site: siteRun.site,
+      workflowId: workflowInfo().workflowId,
+      state,
+      at: now(),
+      ...(settled ? { settled } : {}),
+      ...(reason ? { reason } : {}),
+      ...(notBefore ? { detail: { notBefore } } : {}),
+    }).catch(() => undefined); // a parent that already ended has nothing left to learn
   };
 
   // Notifications go to every target that wants the event. Deliveries are not awaited where
@@ -186,11 +226,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       plan: input.planName,
       version: input.planVersion,
       state: status.state,
+      ...(siteRun ? { site: siteRun.site } : {}),
       ...fields,
     };
     const sent = plan.notifications.flatMap((target, index) => {
       if (target.events && !target.events.includes(type)) return [];
-      const deliveryId = `${input.rolloutId}:${notificationSeq}:${index}`;
+      const deliveryId = `${runKey}:${notificationSeq}:${index}`;
       return [deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event })];
     });
     deliveries.push(...sent.map((delivery) => delivery.catch(() => undefined)));
@@ -206,6 +247,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     abortedBy = action;
   };
 
+  const sites = createSiteRunner({
+    input,
+    stage,
+    setStage,
+    definition,
+    record,
+    notify,
+    isAborted,
+    mayStartWork: () => status.state === 'running',
+    sitePrerequisitesSigned,
+    abort,
+    holdStage: (id, cause, reason) => holdStage(id, cause, reason),
+    passStage,
+  });
+  setHandler(childProgressSignal, (progress) => sites.onProgress(progress));
+
   setHandler(statusQuery, () => status);
 
   setHandler(
@@ -213,6 +270,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     async (decision) => {
       const next = applyDecision(signOffContext(), stage(decision.stageId), decision, now());
       setStage(next);
+      // A forEach stage's sign-off opens its next wave; the stage passes when its sites have.
+      const waveOpened = next.state === 'passed' && definition(next.id).forEach !== undefined && sites.waveGateApproved(next.id);
       const signOff = next.history[next.history.length - 1]!;
       const onReject = definition(next.id).onFailure;
       // Events are queued before the first await, so they precede whatever the decision unblocks.
@@ -223,10 +282,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
           role: signOff.role,
           ...(decision.comment ? { reason: decision.comment } : {}),
           ...(decision.requestId ? { requestId: decision.requestId } : {}),
-          detail: { stageState: next.state },
+          detail: { stageState: stage(next.id).state },
         }),
       ];
-      if (next.state === 'passed') {
+      if (waveOpened) recorded.push(record('wave.approved', { stageId: next.id, detail: { wave: stage(next.id).waves?.find((w) => w.state === 'running' && !w.passedAt)?.number } }));
+      else if (next.state === 'passed') {
         recorded.push(record('stage.passed', { stageId: next.id }));
         notify('stage.passed', { stageId: next.id });
       }
@@ -301,6 +361,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       if (resolution.choice === 'abort') {
         abort({ by: resolution.actor.name, reason: resolution.reason, ...(resolution.requestId ? { requestId: resolution.requestId } : {}) });
         await record('stage.resolved', { ...fields, detail: { choice: 'abort' } });
+      } else if (resolution.choice === 'retry-window' && definition(resolution.stageId).forEach) {
+        const retried = sites.retryFailedSites(resolution.stageId);
+        await record('stage.resolved', { ...fields, detail: { choice: 'retry-window', sites: retried } });
       } else if (resolution.choice === 'retry-window') {
         enterStage(resolution.stageId);
         await record('stage.resolved', { ...fields, detail: { choice: 'retry-window', windowStartedAt: stage(resolution.stageId).windowStartedAt } });
@@ -336,6 +399,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   });
   setHandler(abortSignal, (action) => {
     if (status.state === 'completed' || status.state === 'aborted') return;
+    abortedByParent = siteRun !== undefined;
     abort(action);
   });
 
@@ -359,7 +423,16 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       approvals: [],
       escalatedTo: [],
       escalationsApplied: 0,
+      ...(definition(id).forEach ? sites.planSites(id, at) : {}),
     });
+  }
+
+  /** passStage passes a stage that needs no further sign-off here (a forEach stage whose sites all passed). */
+  async function passStage(id: string, detail: Record<string, unknown>): Promise<void> {
+    const { awaitingSince: _awaiting, ...rest } = stage(id);
+    setStage({ ...rest, state: 'passed', passedAt: now() });
+    notify('stage.passed', { stageId: id });
+    await record('stage.passed', { stageId: id, detail });
   }
 
   /** holdStage stops a stage for a person: after failing criteria, or criteria inconclusive at maxDuration. */
@@ -404,9 +477,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   async function rollback(from: string, target: string, reason: string): Promise<void> {
     const affected = rollbackScope(plan.stages, target, started);
     await record('stage.rolling-back', { stageId: from, reason, detail: { to: target, stages: affected } });
+    await sites.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
     await compensate(affected);
     for (const id of affected) {
-      const { hold: _h, evaluation: _e, awaitingSince: _a, endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, ...rest } = stage(id);
+      const { hold: _h, evaluation: _e, awaitingSince: _a, endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, sites: _s, waves: _v, ...rest } = stage(id);
       setStage({ ...rest, state: 'pending', approvals: [], escalatedTo: [], escalationsApplied: 0 });
       started.delete(id);
     }
@@ -421,7 +495,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const def = definition(id);
     try {
       const evaluation = await evaluateStage({
-        evaluationId: `${input.rolloutId}:${id}:${before.attempt}:${count}`,
+        evaluationId: `${runKey}:${id}:${before.attempt}:${count}`,
         rolloutId: input.rolloutId,
         stageId: id,
         planVersion: input.planVersion,
@@ -430,6 +504,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         stageStartedAt: before.windowStartedAt!,
         now: now(),
         previousConsecutive: before.evaluation?.criteria.map((criterion) => criterion.consecutivePasses) ?? [],
+        ...(siteRun ? { scope: siteRun.over === 'sites' ? { site: siteRun.site } : { line: siteRun.site } } : {}),
       });
       if (stage(id).attempt !== before.attempt) return 'inconclusive';
       setStage({ ...stage(id), evaluation });
@@ -476,6 +551,21 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   }
 
   /**
+   * waitForExecutionWindow holds a site run until one of its site's execution windows is open
+   * (at once when the site has none); false when the rollout was aborted meanwhile.
+   */
+  async function waitForExecutionWindow(id: string): Promise<boolean> {
+    const opensAt = nextWindowStart(plan.sites?.[siteRun!.site], Date.now());
+    if (opensAt <= Date.now()) return !isAborted();
+    setStage({ ...stage(id), notBefore: iso(opensAt) });
+    await record('site.waiting-for-window', { stageId: id, detail: { opensAt: iso(opensAt) } });
+    await condition(isAborted, Math.max(1, opensAt - Date.now()));
+    const { notBefore: _notBefore, ...rest } = stage(id);
+    setStage(rest);
+    return !isAborted();
+  }
+
+  /**
    * runStage drives one attempt at a stage from wherever it is, so a new run after
    * continue-as-new resumes it mid-way. It returns when the attempt ends: passed, aborted,
    * rolled back to pending, or superseded by a retry-window (which starts a new runner).
@@ -484,10 +574,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const def = definition(id);
     if (stage(id).state === 'pending') {
       await condition(() => isAborted() || (prerequisitesSigned(id) && status.state === 'running'));
+      if (siteRun && !(await waitForExecutionWindow(id))) return;
       if (isAborted()) return;
       enterStage(id);
       await record('stage.started', { stageId: id, detail: { attempt: stage(id).attempt } });
     }
+    if (def.forEach) return sites.run(id);
     const attempt = stage(id).attempt;
     const current = () => !isAborted() && stage(id).attempt === attempt && stage(id).state !== 'pending' && stage(id).state !== 'passed';
     const intervalMs = parseDuration(def.evaluationInterval)!;
@@ -548,7 +640,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   /** continueAsNewNow hands the rollout's state to a fresh run, keeping history bounded. */
   async function continueAsNewNow(): Promise<never> {
-    await condition(allHandlersFinished);
+    await condition(() => allHandlersFinished() && sites.idle());
     await recording;
     await Promise.race([Promise.all(deliveries), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
     const carried = { status, eventSeq, notificationSeq, ...(abortedBy ? { abortedBy } : {}) };
@@ -577,16 +669,19 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   status.endedAt = now();
   if (isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') setStage({ ...s, state: 'aborted' });
-    await compensate([...started]);
-    notify('rollout.aborted', { detail: { by: abortedBy?.by, reason: abortedBy?.reason } });
+    await sites.abortChildren(status.stages, `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
+    // A site run compensates only its own failure, and only under onSiteFailure rollback-site.
+    if (!siteRun || (siteRun.compensate && !abortedByParent)) await compensate([...started]);
+    if (!siteRun) notify('rollout.aborted', { detail: { by: abortedBy?.by, reason: abortedBy?.reason } });
     await record('rollout.aborted', operatorFields(abortedBy ?? {}));
   } else {
     status.state = 'completed';
-    notify('rollout.completed');
+    if (!siteRun) notify('rollout.completed');
     await record('rollout.completed');
   }
   await condition(allHandlersFinished);
   await Promise.all(deliveries);
+  await reportToParent(isAborted() ? (abortedByParent ? 'aborted' : 'failed') : 'passed', abortedBy?.reason);
   return status;
 }
 

@@ -1,0 +1,246 @@
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { startRollout, waitForRollout, waitForStage, type StatusBody } from '../support/rollouts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+const SECRET = 'site-waves-test-secret';
+let h: Harness;
+let receiver: WebhookReceiver;
+beforeAll(async () => {
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_SITES: SECRET } });
+  receiver = await startWebhookReceiver(SECRET);
+});
+afterAll(async () => {
+  await h?.close();
+  await receiver?.close();
+});
+
+/** phasedPlan is a one-stage plan that runs per site; `forEach` and the stage's extra lines are spliced in. */
+function phasedPlan(name: string, sites: string[], forEach: string, extra: string[] = [], head: string[] = []): string {
+  return [
+    `name: ${name}`,
+    'owner: test-lead',
+    'roles:',
+    '  deployment-lead: { members: [dana] }',
+    '  plant-manager: { members: [pat] }',
+    '  plant-manager@plant-a: { members: [alice] }',
+    '  plant-manager@plant-b: { members: [bob] }',
+    ...head,
+    'stages:',
+    '  - id: phased',
+    '    title: Phased deployment',
+    '    mode: supervised',
+    '    overrideAuthority: plant-manager',
+    `    scope: { sites: [${sites.join(', ')}] }`,
+    '    minDuration: 1s',
+    '    approvals: [{ role: plant-manager }]',
+    `    forEach: ${forEach}`,
+    ...extra.map((line) => `    ${line}`),
+    '',
+  ].join('\n');
+}
+
+const CRITERIA = [
+  'evaluationInterval: 1s',
+  'criteria: [{ metric: defect-escape-rate, op: "<=", threshold: 1, window: 10m }]',
+];
+const METRICS = ['metrics:', '  defect-escape-rate: { unit: ppm, direction: lower-is-better }'];
+
+const site = (status: StatusBody, name: string) => status.stages[0].sites.find((s: { site: string }) => s.site === name);
+
+function waitForSite(rolloutId: string, name: string, state: string, timeoutMs?: number): Promise<StatusBody> {
+  return eventually(
+    async () => {
+      const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
+      return site(body, name)?.state === state ? body : undefined;
+    },
+    `site ${name} of ${rolloutId} to be ${state}`,
+    timeoutMs,
+  );
+}
+
+async function approveSite(rolloutId: string, name: string, approver: string) {
+  return h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve', site: name }, await h.as(approver));
+}
+
+async function reportDefects(rolloutId: string, name: string, value: number) {
+  const sample = { metric: 'defect-escape-rate', value, observedAt: new Date().toISOString(), scope: { site: name } };
+  const response = await h.http('POST', `/v1/rollouts/${rolloutId}/metrics`, { samples: [sample] });
+  expect(response.status).toBe(201);
+}
+
+async function trail(rolloutId: string): Promise<Array<{ type: string; detail?: Record<string, unknown>; actor: string; occurredAt: string }>> {
+  return (await h.http('GET', `/v1/rollouts/${rolloutId}/events?limit=500`)).body.events;
+}
+
+describe('a forEach stage runs one child workflow per site, in waves', () => {
+  it('runs three sites in two waves, each signed by its own site role, after a feedback cycle and a wave sign-off', async () => {
+    const yaml = phasedPlan('phased-two-waves', ['plant-a', 'plant-b', 'plant-c'], '{ over: sites, waves: [1, rest], feedbackCycle: 2s, waveApprovals: [{ role: deployment-lead }] }', [], [
+      'prerequisites:',
+      '  - { id: training, kind: operator-training, title: Operators trained on site, before: phased, signedBy: plant-manager, perSite: true }',
+    ]);
+    const rolloutId = await startRollout(h, yaml, 'phased-1');
+
+    // The wave plan shows at once; plant-a waits for its own training sign-off.
+    let status = await waitForSite(rolloutId, 'plant-a', 'waiting');
+    expect(status.stages[0].waves.map((w: { sites: string[] }) => w.sites)).toEqual([['plant-a'], ['plant-b', 'plant-c']]);
+    expect(Date.parse(status.stages[0].waves[1].expectedStart) - Date.parse(status.stages[0].waves[0].expectedStart)).toBe(3000);
+    expect(status.prerequisites.map((p: { id: string; signedBy: string }) => `${p.id}:${p.signedBy}`)).toEqual([
+      'training@plant-a:plant-manager@plant-a',
+      'training@plant-b:plant-manager@plant-b',
+      'training@plant-c:plant-manager@plant-c',
+    ]);
+    const wrongSigner = await h.http('POST', `/v1/rollouts/${rolloutId}/prerequisites/training@plant-a/sign-offs`, {}, await h.as('bob'));
+    expect(wrongSigner.status).toBe(403);
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/prerequisites/training@plant-a/sign-offs`, {}, await h.as('alice'))).status).toBe(200);
+
+    status = await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    expect(site(status, 'plant-b').state).toBe('pending');
+    // Per-site authority: plant-b's manager cannot sign off plant-a; plant-a's can.
+    const denied = await approveSite(rolloutId, 'plant-a', 'bob');
+    expect(denied.status).toBe(403);
+    expect(denied.body.detail).toContain('plant-manager@plant-a');
+    const notStarted = await approveSite(rolloutId, 'plant-b', 'bob');
+    expect(notStarted.status).toBe(409);
+    expect((await approveSite(rolloutId, 'plant-a', 'alice')).body.stage.state).toBe('passed');
+
+    // Wave 2 waits for the feedback cycle, then for the wave sign-off.
+    status = await waitForStage(h, rolloutId, 'phased', 'awaiting-approval');
+    const [wave1, wave2] = status.stages[0].waves;
+    expect(wave1.state).toBe('passed');
+    expect(wave2.state).toBe('awaiting-approval');
+    expect(Date.parse(wave2.opensAt) - Date.parse(wave1.passedAt)).toBe(2000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(wave2.opensAt));
+    const byManager = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve' }, await h.as('alice'));
+    expect(byManager.status).toBe(403);
+    const byLead = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve' }, await h.as('dana'));
+    expect(byLead.status).toBe(200);
+    expect(byLead.body.stage.state).toBe('running');
+
+    for (const [name, signer] of [['plant-b', 'bob'], ['plant-c', 'pat']] as const) {
+      await waitForSite(rolloutId, name, 'waiting');
+      expect((await h.http('POST', `/v1/rollouts/${rolloutId}/prerequisites/training@${name}/sign-offs`, {}, await h.as(signer))).status).toBe(200);
+    }
+    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
+    await waitForSite(rolloutId, 'plant-c', 'awaiting-approval');
+    // plant-c has no role of its own in the plan: the base role's members sign it.
+    expect((await approveSite(rolloutId, 'plant-c', 'bob')).status).toBe(403);
+    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    expect((await approveSite(rolloutId, 'plant-c', 'pat')).status).toBe(200);
+
+    status = await waitForRollout(h, rolloutId, 'completed');
+    expect(status.stages[0].state).toBe('passed');
+    expect(status.stages[0].sites.map((s: { state: string }) => s.state)).toEqual(['passed', 'passed', 'passed']);
+    expect(status.stages[0].waves.map((w: { state: string }) => w.state)).toEqual(['passed', 'passed']);
+
+    const events = await eventually(async () => {
+      const all = await trail(rolloutId);
+      return all.at(-1)?.type === 'rollout.completed' ? all : undefined;
+    }, 'the rollout.completed event');
+    const types = events.map((e) => (e.detail?.site ? `${e.type}@${String(e.detail.site)}` : e.type));
+    expect(types.indexOf('wave.approved')).toBeGreaterThan(types.indexOf('wave.passed'));
+    expect(types.indexOf('site.started@plant-b')).toBeGreaterThan(types.indexOf('wave.approved'));
+    expect(types).toEqual(expect.arrayContaining(['stage.approved@plant-a', 'stage.approved@plant-b', 'stage.approved@plant-c', 'site.passed@plant-c']));
+    expect(events.find((e) => e.type === 'stage.approved' && e.detail?.site === 'plant-b')!.actor).toBe('bob');
+    expect(types.filter((t) => t === 'stage.passed')).toHaveLength(1);
+    expect(types.at(-1)).toBe('rollout.completed');
+  });
+
+  it('halt: a failing site stops new sites, running ones go on, and a retry-window reruns the failed site', async () => {
+    const yaml = phasedPlan('phased-halt', ['plant-a', 'plant-b', 'plant-c'], '{ over: sites, waves: [2, rest], onSiteFailure: halt }', CRITERIA, METRICS);
+    const rolloutId = await startRollout(h, yaml, 'phased-halt-1');
+    await waitForSite(rolloutId, 'plant-a', 'running');
+    await waitForSite(rolloutId, 'plant-b', 'running');
+    await reportDefects(rolloutId, 'plant-a', 0.2);
+    await reportDefects(rolloutId, 'plant-b', 7);
+
+    let status = await waitForSite(rolloutId, 'plant-b', 'failed');
+    expect(site(status, 'plant-b').reason).toContain('defect-escape-rate');
+    status = await waitForStage(h, rolloutId, 'phased', 'held');
+    expect(status.stages[0].hold.cause).toBe('site-failed');
+    // The running site goes on and can pass while the stage is held; plant-c does not start.
+    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    status = await waitForSite(rolloutId, 'plant-a', 'passed');
+    expect(site(status, 'plant-c').state).toBe('pending');
+    expect(status.stages[0].waves[0].state).toBe('running');
+
+    const retry = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/resolution`, { choice: 'retry-window', reason: 'sensor recalibrated' }, await h.as('dana'));
+    expect(retry.status).toBe(200);
+    status = await waitForSite(rolloutId, 'plant-b', 'running');
+    expect(site(status, 'plant-b').attempt).toBe(2);
+    expect(site(status, 'plant-b').workflowId).toMatch(/#2$/);
+    await reportDefects(rolloutId, 'plant-b', 0.1);
+    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
+    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+
+    await waitForStage(h, rolloutId, 'phased', 'awaiting-approval');
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve' }, await h.as('pat'))).status).toBe(200);
+    await waitForSite(rolloutId, 'plant-c', 'running');
+    await reportDefects(rolloutId, 'plant-c', 0.3);
+    await waitForSite(rolloutId, 'plant-c', 'awaiting-approval');
+    expect((await approveSite(rolloutId, 'plant-c', 'pat')).status).toBe(200);
+    await waitForRollout(h, rolloutId, 'completed');
+    const types = (await trail(rolloutId)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['site.failed', 'stage.held', 'stage.resolved']));
+    expect(types).not.toContain('stage.compensated');
+  });
+
+  it('rollback-site: only the failing site is compensated, and the other sites complete the stage', async () => {
+    const yaml = phasedPlan('phased-rollback-site', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest], onSiteFailure: rollback-site }', CRITERIA, [
+      ...METRICS,
+      'notifications:',
+      `  - { url: "${receiver.url}/cmms", secretEnv: ROLLGATE_WEBHOOK_SECRET_SITES, events: [stage.compensate, site.failed] }`,
+    ]);
+    const rolloutId = await startRollout(h, yaml, 'phased-rollback-1');
+    await waitForSite(rolloutId, 'plant-a', 'running');
+    await waitForSite(rolloutId, 'plant-b', 'running');
+    await reportDefects(rolloutId, 'plant-a', 9);
+    await reportDefects(rolloutId, 'plant-b', 0.4);
+    await waitForSite(rolloutId, 'plant-a', 'rolled-back');
+    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
+    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    const status = await waitForRollout(h, rolloutId, 'completed');
+    expect(status.stages[0].sites.map((s: { state: string }) => s.state)).toEqual(['rolled-back', 'passed']);
+
+    const compensations = await eventually(async () => {
+      const got = receiver.received.filter((r) => r.body?.type === 'stage.compensate');
+      return got.length > 0 ? got : undefined;
+    }, 'the compensation request');
+    expect(compensations).toHaveLength(1);
+    expect(compensations[0]!.body.site).toBe('plant-a');
+    expect(String(compensations[0]!.body.action)).toContain('plant-a');
+    const events = await trail(rolloutId);
+    expect(events.filter((e) => e.type === 'stage.compensated').map((e) => e.detail?.site)).toEqual(['plant-a']);
+    expect(events.find((e) => e.type === 'stage.passed' && !e.detail?.site)!.detail).toEqual(expect.objectContaining({ rolledBack: ['plant-a'] }));
+  });
+
+  it('starts a site only inside its execution window, in the site\'s time zone', async () => {
+    // A one-minute window opening at the next minute boundary (the one after, when that is too close).
+    const minute = 60_000;
+    let opensAt = Math.ceil(Date.now() / minute) * minute;
+    if (opensAt - Date.now() < 5_000) opensAt += minute;
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const yaml = phasedPlan('phased-window', ['plant-a'], '{ over: sites, waves: [rest] }', [], [
+      'sites:',
+      `  plant-a: { timeZone: UTC, executionWindows: [{ days: [mon, tue, wed, thu, fri, sat, sun], from: "${hhmm(opensAt)}", to: "${hhmm(opensAt + minute)}", description: early shift }] }`,
+    ]);
+    const rolloutId = await startRollout(h, yaml, 'phased-window-1');
+    const waiting = await waitForSite(rolloutId, 'plant-a', 'starting');
+    await eventually(async () => {
+      const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
+      return site(body, 'plant-a').notBefore === new Date(opensAt).toISOString() ? body : undefined;
+    }, 'the site to show when its window opens');
+    expect(site(waiting, 'plant-a').state).toBe('starting');
+
+    await waitForSite(rolloutId, 'plant-a', 'running', 90_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(opensAt);
+    const started = (await trail(rolloutId)).find((e) => e.type === 'stage.started' && e.detail?.site === 'plant-a')!;
+    expect(Date.parse(started.occurredAt)).toBeGreaterThanOrEqual(opensAt);
+    expect((await trail(rolloutId)).find((e) => e.type === 'site.waiting-for-window')!.detail).toEqual(
+      expect.objectContaining({ site: 'plant-a', opensAt: new Date(opensAt).toISOString() }),
+    );
+    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    await waitForRollout(h, rolloutId, 'completed');
+  }, 120_000);
+});

@@ -1,0 +1,62 @@
+import type { Plan, Stage } from '../definitions/schema';
+import { siteRole } from '../definitions/sites';
+import type { PrerequisiteStatus } from './rollout-types';
+
+/**
+ * Pure helpers that turn one site of a forEach stage into the one-stage plan its child
+ * workflow runs. Deterministic: used inside workflow code.
+ */
+
+/**
+ * siteWorkflowId names a site's child workflow. `/` and `@` cannot occur in rollout ids, so a
+ * child id never equals a rollout's workflow id. A retried site gets `#<attempt>`.
+ */
+export const siteWorkflowId = (parentWorkflowId: string, stageId: string, site: string, attempt: number): string =>
+  `${parentWorkflowId}/${stageId}@${site}${attempt > 1 ? `#${attempt}` : ''}`;
+
+/** sitePrerequisiteId names the per-site instance of a perSite prerequisite. */
+export const sitePrerequisiteId = (prerequisiteId: string, site: string): string => `${prerequisiteId}@${site}`;
+
+/** forEachUnits are the sites (or lines) a forEach stage runs over, in plan order. */
+export function forEachUnits(stage: Stage): string[] {
+  if (!stage.forEach) return [];
+  return (stage.forEach.over === 'sites' ? stage.scope?.sites : stage.scope?.lines) ?? [];
+}
+
+/**
+ * sitePlan is the plan a site's child runs: the forEach stage alone, scoped to the site, with
+ * its approvals, escalation roles and override authority scoped to the site's roles (which fall
+ * back to the base role when the plan does not map the site), and onFailure abort: a failing
+ * site ends its child, and the parent applies onSiteFailure. Prerequisites stay with the parent.
+ */
+export function sitePlan(plan: Plan, stageId: string, site: string): Plan {
+  const stage = plan.stages.find((candidate) => candidate.id === stageId)!;
+  const { forEach, ...rest } = stage;
+  const siteStage: Stage = {
+    ...rest,
+    dependsOn: [],
+    approvals: stage.approvals.map((approval) => ({ ...approval, role: siteRole(approval.role, site) })),
+    escalation: stage.escalation.map((step) => (step.action === 'escalate' ? { ...step, to: siteRole(step.to, site) } : step)),
+    ...(stage.overrideAuthority ? { overrideAuthority: siteRole(stage.overrideAuthority, site) } : {}),
+    onFailure: 'abort',
+    scope: { ...stage.scope, [forEach?.over ?? 'sites']: [site] },
+  };
+  return { ...plan, prerequisites: [], stages: [siteStage] };
+}
+
+/**
+ * rolloutPrerequisites are the prerequisites a rollout tracks: the plan's, with every perSite
+ * one replaced by one instance per site of its stage, signed by the site's role.
+ */
+export function rolloutPrerequisites(plan: Plan): PrerequisiteStatus[] {
+  return plan.prerequisites.flatMap((prerequisite): PrerequisiteStatus[] => {
+    const stage = prerequisite.perSite ? plan.stages.find((candidate) => candidate.id === prerequisite.before) : undefined;
+    if (!stage?.forEach) return [{ ...prerequisite }];
+    return forEachUnits(stage).map((site) => ({
+      ...prerequisite,
+      id: sitePrerequisiteId(prerequisite.id, site),
+      signedBy: siteRole(prerequisite.signedBy, site),
+      site,
+    }));
+  });
+}

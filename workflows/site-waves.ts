@@ -1,0 +1,275 @@
+import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { parseDuration } from '../definitions/duration';
+import type { NotificationEvent, Stage } from '../definitions/schema';
+import { expectedWaveDates, stageWaves } from '../definitions/sites';
+import { abortSignal } from './messages';
+import type { ChildProgress, HoldCause, OperatorAction, RolloutInput, SiteStatus, StageStatus, WaveStatus } from './rollout-types';
+import { sitePlan, siteWorkflowId } from './site-plan';
+
+/** What the site runner needs from the rollout workflow it runs in. */
+export interface SiteStageHost {
+  input: RolloutInput;
+  stage(id: string): StageStatus;
+  setStage(next: StageStatus): void;
+  definition(id: string): Stage;
+  record(type: string, fields: { stageId?: string; reason?: string; detail?: Record<string, unknown> }): Promise<void>;
+  notify(type: NotificationEvent, fields: { stageId?: string; action?: string; dueBy?: string; detail?: Record<string, unknown> }): void;
+  isAborted(): boolean;
+  /** mayStartWork: the rollout is running (not paused or held). */
+  mayStartWork(): boolean;
+  sitePrerequisitesSigned(stageId: string, site: string): boolean;
+  abort(action: OperatorAction): void;
+  holdStage(id: string, cause: HoldCause, reason: string): Promise<void>;
+  passStage(id: string, detail: Record<string, unknown>): Promise<void>;
+}
+
+/** Site states after which a site's child sends nothing more. */
+const SETTLED: ReadonlySet<SiteStatus['state']> = new Set(['passed', 'failed', 'rolled-back', 'aborted']);
+const isSettled = (site: SiteStatus) => SETTLED.has(site.state);
+const UNDER_WAY: ReadonlySet<SiteStatus['state']> = new Set(['running', 'awaiting-approval', 'held']);
+
+/**
+ * createSiteRunner runs forEach stages: one child workflow per site, wave by wave. A wave
+ * after the first opens once the previous wave passed, its feedback cycle is over and its wave
+ * approvals are signed (through the stage's ordinary sign-off, see waveGateApproved). Children
+ * report through childProgressSignal; all state lives in the stage's status, so a run after
+ * continue-as-new resumes where the last one was, with the children still running.
+ */
+export function createSiteRunner(host: SiteStageHost) {
+  const parentWorkflowId = workflowInfo().workflowId;
+  /** Child starts in flight: continue-as-new waits for them, so no start is lost between runs. */
+  let startsInFlight = 0;
+
+  const sitesOf = (id: string): SiteStatus[] => host.stage(id).sites ?? [];
+  const wavesOf = (id: string): WaveStatus[] => host.stage(id).waves ?? [];
+  const updateSite = (id: string, name: string, change: Partial<SiteStatus>): void => {
+    host.setStage({ ...host.stage(id), sites: sitesOf(id).map((site) => (site.site === name ? { ...site, ...change } : site)) });
+  };
+  const updateWave = (id: string, index: number, change: Partial<WaveStatus>): void => {
+    host.setStage({ ...host.stage(id), waves: wavesOf(id).map((wave, k) => (k === index ? { ...wave, ...change } : wave)) });
+  };
+  const siteOf = (id: string, name: string): SiteStatus | undefined => sitesOf(id).find((site) => site.site === name);
+
+  /** planSites lays out a forEach stage's sites and waves as it (re-)enters; called by enterStage. */
+  function planSites(id: string, startedAtMs: number): Pick<StageStatus, 'sites' | 'waves'> {
+    const def = host.definition(id);
+    const waves = stageWaves(def) ?? [];
+    const dates = expectedWaveDates({
+      waves,
+      startMs: startedAtMs,
+      minDurationMs: parseDuration(def.minDuration)!,
+      ...(def.forEach?.feedbackCycle ? { feedbackCycleMs: parseDuration(def.forEach.feedbackCycle)! } : {}),
+    });
+    return {
+      sites: waves.flatMap((sites, wave) => sites.map((site): SiteStatus => ({ site, wave: wave + 1, state: 'pending', attempt: 0 }))),
+      waves: dates.map((dated, k) => ({
+        number: k + 1,
+        sites: dated.sites,
+        state: 'pending',
+        expectedStart: new Date(dated.startMs).toISOString(),
+        expectedFinish: new Date(dated.finishMs).toISOString(),
+        approvals: [],
+      })),
+    };
+  }
+
+  /** startSite waits until the site may start (wave open, prerequisites, no halt, not paused), then starts its child. */
+  async function startSite(id: string, name: string, stageAttempt: number): Promise<void> {
+    const current = () => !host.isAborted() && host.stage(id).attempt === stageAttempt && siteOf(id, name)?.state === 'waiting';
+    await condition(() => !current() || (host.mayStartWork() && host.stage(id).state === 'running' && host.sitePrerequisitesSigned(id, name)));
+    if (!current()) return;
+    const site = siteOf(id, name)!;
+    const attempt = site.attempt + 1;
+    const workflowId = siteWorkflowId(parentWorkflowId, id, name, attempt);
+    const policy = host.definition(id).forEach!.onSiteFailure;
+    updateSite(id, name, { state: 'starting', attempt, workflowId, startedAt: new Date().toISOString() });
+    startsInFlight += 1;
+    try {
+      await startChild('rolloutWorkflow', {
+        workflowId,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            ...host.input,
+            plan: sitePlan(host.input.plan, id, name),
+            carried: undefined,
+            site: { parentWorkflowId, stageId: id, site: name, wave: site.wave, compensate: policy === 'rollback-site', over: host.definition(id).forEach!.over },
+          } satisfies RolloutInput,
+        ],
+      });
+    } finally {
+      startsInFlight -= 1;
+    }
+    await host.record('site.started', { stageId: id, detail: { site: name, wave: site.wave, attempt, workflowId } });
+  }
+
+  /** onProgress applies a child's report; reports from a superseded run of the site are ignored. */
+  async function onProgress(progress: ChildProgress): Promise<void> {
+    const id = progress.stageId;
+    const site = progress.site === undefined ? undefined : siteOf(id, progress.site);
+    if (!site || (progress.workflowId !== undefined && progress.workflowId !== site.workflowId) || isSettled(site)) return;
+    if (!progress.settled) {
+      // Only the settled report ends a site: a child's passed or aborted stage is not yet its outcome.
+      const notBefore = typeof progress.detail?.notBefore === 'string' ? progress.detail.notBefore : undefined;
+      if (UNDER_WAY.has(progress.state)) {
+        const { notBefore: _notBefore, ...rest } = site;
+        host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === site.site ? { ...rest, state: progress.state } : s)) });
+      } else if (notBefore) updateSite(id, site.site, { notBefore });
+      return;
+    }
+    const at = progress.at;
+    const detail = { site: site.site, wave: site.wave, attempt: site.attempt };
+    if (progress.settled === 'passed') {
+      updateSite(id, site.site, { state: 'passed', settledAt: at });
+      await host.record('site.passed', { stageId: id, detail });
+      return;
+    }
+    if (progress.settled === 'aborted') {
+      updateSite(id, site.site, { state: 'aborted', settledAt: at, ...(progress.reason ? { reason: progress.reason } : {}) });
+      await host.record('site.aborted', { stageId: id, ...(progress.reason ? { reason: progress.reason } : {}), detail });
+      return;
+    }
+    const reason = progress.reason ?? 'the site failed';
+    const policy = host.definition(id).forEach!.onSiteFailure;
+    const state = policy === 'rollback-site' ? 'rolled-back' : 'failed';
+    updateSite(id, site.site, { state, settledAt: at, reason });
+    host.notify('site.failed', {
+      stageId: id,
+      action: `Site ${site.site} of stage "${host.definition(id).title}" failed: ${reason}. ${siteFailureConsequence(policy)}`,
+      detail: { ...detail, policy },
+    });
+    await host.record(state === 'rolled-back' ? 'site.rolled-back' : 'site.failed', { stageId: id, reason, detail: { ...detail, policy } });
+    if (policy === 'abort-all') host.abort({ reason: `site ${site.site} of stage ${id} failed: ${reason}` });
+    else if (policy === 'halt' && host.stage(id).state !== 'held') await host.holdStage(id, 'site-failed', `site ${site.site} failed: ${reason}`);
+  }
+
+  /**
+   * run drives a running forEach stage to the end of its waves: it returns when the stage
+   * passed, was aborted, rolled back, or re-entered (a new runner takes over).
+   */
+  async function run(id: string): Promise<void> {
+    const attempt = host.stage(id).attempt;
+    const current = () => !host.isAborted() && host.stage(id).attempt === attempt && host.stage(id).state !== 'pending' && host.stage(id).state !== 'passed';
+    const def = host.definition(id);
+    const feedbackMs = def.forEach?.feedbackCycle ? parseDuration(def.forEach.feedbackCycle)! : 0;
+    // A run after continue-as-new resumes the site starts the last run had not made yet.
+    for (const site of sitesOf(id)) if (site.state === 'waiting') void startSite(id, site.site, attempt);
+
+    while (current()) {
+      const index = wavesOf(id).findIndex((wave) => wave.state !== 'passed');
+      if (index === -1) {
+        const sites = sitesOf(id);
+        await host.passStage(id, { sites: sites.length, rolledBack: sites.filter((site) => site.state === 'rolled-back').map((site) => site.site) });
+        return;
+      }
+      const wave = wavesOf(id)[index]!;
+      if (wave.state === 'pending' || wave.state === 'feedback') {
+        if (index > 0) {
+          const opensAt = Date.parse(wavesOf(id)[index - 1]!.passedAt!) + feedbackMs;
+          if (wave.state === 'pending') {
+            updateWave(id, index, { state: 'feedback', opensAt: new Date(opensAt).toISOString() });
+            await host.record('wave.feedback-cycle', { stageId: id, detail: { wave: wave.number, opensAt: new Date(opensAt).toISOString() } });
+          }
+          if (await condition(() => !current(), Math.max(1, opensAt - Date.now()))) continue;
+          await openWaveGate(id, index);
+          continue;
+        }
+        await startWave(id, index, attempt);
+        continue;
+      }
+      if (wave.state === 'awaiting-approval') {
+        await condition(() => !current() || wavesOf(id)[index]!.state !== 'awaiting-approval');
+        if (current() && wavesOf(id)[index]!.state === 'running') await startWave(id, index, attempt, true);
+        continue;
+      }
+      // running: wait until every site of the wave settled without failing, or a failure is resolved.
+      const waveSites = () => sitesOf(id).filter((site) => site.wave === wave.number);
+      await condition(() => !current() || (waveSites().every(isSettled) && !waveSites().some(blocksWave) && host.stage(id).state === 'running'));
+      if (!current()) continue;
+      updateWave(id, index, { state: 'passed', passedAt: new Date().toISOString() });
+      await host.record('wave.passed', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
+    }
+  }
+
+  async function startWave(id: string, index: number, attempt: number, approved = false): Promise<void> {
+    const wave = wavesOf(id)[index]!;
+    if (!approved) updateWave(id, index, { state: 'running', startedAt: new Date().toISOString() });
+    for (const site of sitesOf(id)) {
+      if (site.wave === wave.number && site.state === 'pending') {
+        updateSite(id, site.site, { state: 'waiting' });
+        void startSite(id, site.site, attempt);
+      }
+    }
+    await host.record('wave.started', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
+  }
+
+  /** openWaveGate asks for the wave approvals through the stage's sign-off (state awaiting-approval). */
+  async function openWaveGate(id: string, index: number): Promise<void> {
+    const def = host.definition(id);
+    const wave = wavesOf(id)[index]!;
+    const required = def.forEach?.waveApprovals ?? def.approvals;
+    updateWave(id, index, { state: 'awaiting-approval' });
+    host.setStage({ ...host.stage(id), state: 'awaiting-approval', required, approvals: [], awaitingSince: new Date().toISOString() });
+    host.notify('wave.awaiting-approval', {
+      stageId: id,
+      action: `Wave ${wave.number} of stage "${def.title}" (${wave.sites.join(', ')}) needs sign-off by ${required.map((r) => r.role).join(' and ')} before it starts.`,
+      detail: { wave: wave.number, sites: wave.sites },
+    });
+    await host.record('wave.awaiting-approval', { stageId: id, detail: { wave: wave.number, sites: wave.sites, required } });
+  }
+
+  /**
+   * waveGateApproved turns a completed sign-off of a forEach stage into the opening of the wave
+   * it gated: the stage goes on running instead of passing. Returns false when no gate was open.
+   */
+  function waveGateApproved(id: string): boolean {
+    const index = wavesOf(id).findIndex((wave) => wave.state === 'awaiting-approval');
+    if (index === -1) return false;
+    const stage = host.stage(id);
+    const { passedAt: _passed, awaitingSince: _since, ...rest } = stage;
+    host.setStage({ ...rest, state: 'running', required: host.definition(id).approvals });
+    updateWave(id, index, { state: 'running', startedAt: new Date().toISOString(), approvals: stage.approvals });
+    return true;
+  }
+
+  /** retryFailedSites answers a retry-window on a halted forEach stage: failed sites start again with new children. */
+  function retryFailedSites(id: string): string[] {
+    const retried = sitesOf(id).filter((site) => site.state === 'failed' || site.state === 'aborted').map((site) => site.site);
+    const { hold: _hold, ...rest } = host.stage(id);
+    host.setStage({ ...rest, state: 'running' });
+    for (const name of retried) {
+      const { settledAt: _settled, reason: _reason, ...site } = siteOf(id, name)!;
+      host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === name ? { ...site, state: 'waiting' } : s)) });
+      void startSite(id, name, host.stage(id).attempt);
+    }
+    return retried;
+  }
+
+  /** abortChildren asks every site child still under way (of one stage, or all) to abort. */
+  async function abortChildren(stages: readonly StageStatus[], reason: string): Promise<void> {
+    const running = stages.flatMap((stage) => (stage.sites ?? []).filter((site) => site.workflowId && !isSettled(site)));
+    await Promise.all(
+      running.map((site) =>
+        getExternalWorkflowHandle(site.workflowId!)
+          .signal(abortSignal, { reason })
+          .catch(() => undefined),
+      ),
+    );
+  }
+
+  return { planSites, run, onProgress, waveGateApproved, retryFailedSites, abortChildren, idle: () => startsInFlight === 0 };
+}
+
+/** A failed or aborted site keeps its wave from passing until a retry; a rolled-back one does not. */
+const blocksWave = (site: SiteStatus) => site.state === 'failed' || site.state === 'aborted';
+
+function siteFailureConsequence(policy: 'halt' | 'rollback-site' | 'abort-all'): string {
+  switch (policy) {
+    case 'halt':
+      return 'No new sites start; running sites go on. A deployment lead chooses retry-window or abort.';
+    case 'rollback-site':
+      return 'That site is compensated; the other sites go on.';
+    case 'abort-all':
+      return 'The rollout is aborted.';
+  }
+}
