@@ -1,36 +1,47 @@
-import { formatDuration, parseDuration } from '../definitions/duration';
+import { formatDuration } from '../definitions/duration';
 import { topologicalOrder } from '../definitions/graph';
 import type { Deferral, EscalationStep, FailurePolicy, Plan, Scope, Stage } from '../definitions/schema';
-import { criterionText, oneLine, plural, prerequisitesBefore, wavesText } from './plan-words';
+import { siteRole } from '../definitions/sites';
+import { forEachFacts, perSitePrerequisiteLines, spanText, stageSpanMs, steadyStateFacts, type Facts } from './plan-explain-sites';
+import { criterionText, formatInstant, membersText, oneLine, plural, prerequisitesBefore } from './plan-words';
 
 /** The longest chain of stages by minimum duration: the soonest the whole rollout can pass. */
 export type CriticalPath = { stages: string[]; totalMs: number };
 
+/** earliestStarts: when each stage can start at the earliest, in ms after the rollout starts, and through which dependency. */
+function earliestStarts(plan: Plan): { start: Map<string, number>; via: Map<string, string | undefined>; order: string[] } {
+  const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
+  const start = new Map<string, number>();
+  const via = new Map<string, string | undefined>();
+  const order = topologicalOrder(plan.stages);
+  for (const id of order) {
+    let at = 0;
+    let before: string | undefined;
+    for (const dep of byId.get(id)!.dependsOn) {
+      const depFinish = start.get(dep)! + stageSpanMs(byId.get(dep)!);
+      if (before === undefined || depFinish > at) [at, before] = [depFinish, dep];
+    }
+    start.set(id, at);
+    via.set(id, before);
+  }
+  return { start, via, order };
+}
+
 /**
- * criticalPath finds the chain of dependent stages whose minimum durations add up to the most.
- * On ties the chain ends at the stage earliest in topological order and runs through the
+ * criticalPath finds the chain of dependent stages whose minimum durations add up to the most;
+ * a per-site stage counts from its first wave's start to its last wave's earliest finish. On
+ * ties the chain ends at the stage earliest in topological order and runs through the
  * dependency listed first, so the answer is stable.
  */
 export function criticalPath(plan: Plan): CriticalPath {
   const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
-  const finish = new Map<string, number>();
-  const via = new Map<string, string | undefined>();
+  const { start, via, order } = earliestStarts(plan);
+  const finish = (id: string) => start.get(id)! + stageSpanMs(byId.get(id)!);
   let last: string | undefined;
-  for (const id of topologicalOrder(plan.stages)) {
-    const stage = byId.get(id)!;
-    let start = 0;
-    let before: string | undefined;
-    for (const dep of stage.dependsOn) {
-      const depFinish = finish.get(dep)!;
-      if (before === undefined || depFinish > start) [start, before] = [depFinish, dep];
-    }
-    finish.set(id, start + (parseDuration(stage.minDuration) ?? 0));
-    via.set(id, before);
-    if (last === undefined || finish.get(id)! > finish.get(last)!) last = id;
-  }
+  for (const id of order) if (last === undefined || finish(id) > finish(last)) last = id;
   const stages: string[] = [];
   for (let id = last; id !== undefined; id = via.get(id)) stages.unshift(id);
-  return { stages, totalMs: last === undefined ? 0 : finish.get(last)! };
+  return { stages, totalMs: last === undefined ? 0 : finish(last) };
 }
 
 /**
@@ -53,29 +64,32 @@ export function explainPlan(plan: Plan, start: Date): string {
     out.push('', 'Prerequisites, signed off before a stage can start:');
     for (const p of plan.prerequisites) {
       const before = p.before === undefined ? 'the rollout' : p.before;
-      out.push(`  - ${p.id} (${p.kind}): ${oneLine(p.title)}`, `    before ${before}; signed by ${p.signedBy}${membersText(plan, p.signedBy)}`);
+      out.push(`  - ${p.id} (${p.kind}): ${oneLine(p.title)}`);
+      if (p.perSite) out.push(...perSitePrerequisiteLines(plan, p).map((line) => `    ${line}`));
+      else out.push(`    before ${before}; signed by ${p.signedBy}${membersText(plan, p.signedBy)}`);
     }
   }
 
   out.push('', 'Stages, in the order they can run:');
-  topologicalOrder(plan.stages).forEach((id, i) => {
+  const { start: starts, order } = earliestStarts(plan);
+  order.forEach((id, i) => {
     const stage = plan.stages.find((s) => s.id === id)!;
     out.push('', `${i + 1}. ${stage.id}: ${oneLine(stage.title)}`);
-    for (const [label, lines] of stageFacts(plan, stage)) {
+    for (const [label, lines] of stageFacts(plan, stage, start.getTime() + starts.get(id)!)) {
       lines.forEach((line, j) => out.push(`   ${(j === 0 ? `${label}:` : '').padEnd(LABEL_WIDTH)}${line}`));
     }
   });
 
   const path = criticalPath(plan);
   const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
-  const chain = path.stages.map((id) => `${id} (${byId.get(id)!.minDuration})`).join(' → ');
+  const chain = path.stages.map((id) => `${id} (${spanText(byId.get(id)!, formatDuration)})`).join(' → ');
   const days = Math.round((path.totalMs / 86_400_000) * 10) / 10;
   out.push(
     '',
     `Earliest finish: ${formatInstant(new Date(start.getTime() + path.totalMs))}, when started ${formatInstant(start)}.`,
     `  Critical path: ${chain} = ${formatDuration(path.totalMs)} (${plural(days, 'day')}).`,
-    '  Only minimum durations count; waiting for passing criteria and sign-offs, and feedback',
-    '  cycles between waves, make it later.',
+    '  Only minimum durations and feedback cycles count; waiting for passing criteria, sign-offs',
+    '  and execution windows makes it later.',
   );
   return `${out.join('\n')}\n`;
 }
@@ -83,32 +97,37 @@ export function explainPlan(plan: Plan, start: Date): string {
 /** Labels of the stage facts are padded to this width, the longest (`prerequisites:`) plus a space. */
 const LABEL_WIDTH = 15;
 
-/** stageFacts are a stage's labelled lines, in reading order; empty facts are left out. */
-function stageFacts(plan: Plan, stage: Stage): Array<[string, string[]]> {
-  const facts: Array<[string, string[]]> = [];
+/**
+ * stageFacts are a stage's labelled lines, in reading order; empty facts are left out. startMs
+ * is the stage's earliest start, for the dates of its waves and reviews. The roles of a per-site
+ * stage are scoped to each site, as its site runs use them.
+ */
+function stageFacts(plan: Plan, stage: Stage, startMs: number): Facts {
+  const facts: Facts = [];
   const add = (label: string, lines: string[]) => {
     if (lines.length > 0) facts.push([label, lines]);
   };
+  const perSite = new Map(forEachFacts(plan, stage, startMs));
+  const scoped = (role: string) => (stage.forEach === undefined ? role : siteRole(role, SITE));
   add('after', stage.dependsOn.length === 0 ? [] : [stage.dependsOn.join(', ')]);
-  add('prerequisites', prerequisitesBefore(plan, stage).map((p) => p.id));
-  add('mode', [modeText(stage)]);
+  add('prerequisites', prerequisitesBefore(plan, stage).map((p) => (p.perSite ? `${p.id}, at each site` : p.id)));
+  add('mode', [stage.overrideAuthority === undefined ? stage.mode : `${stage.mode}, ${scoped(stage.overrideAuthority)} may override the model`]);
   add('scope', stage.scope === undefined ? [] : [scopeText(stage.scope)]);
-  add('runs', [stage.maxDuration === undefined ? `at least ${stage.minDuration}` : `at least ${stage.minDuration}, at most ${stage.maxDuration}`]);
-  if (stage.forEach !== undefined) add('waves', [`${wavesText(stage.forEach)}; a failing ${stage.forEach.over === 'sites' ? 'site' : 'line'}: ${siteFailureText[stage.forEach.onSiteFailure]}`]);
+  const runs = stage.maxDuration === undefined ? `at least ${stage.minDuration}` : `at least ${stage.minDuration}, at most ${stage.maxDuration}`;
+  add('runs', [stage.forEach === undefined ? runs : `${runs}, at each site`]);
+  for (const label of ['waves', 'wave sign-off', 'windows']) add(label, perSite.get(label) ?? []);
+  for (const fact of steadyStateFacts(plan, stage, startMs)) add(...fact);
   add('criteria', stage.criteria.length === 0 ? ['none: the duration and the sign-off decide'] : stage.criteria.map((c) => criterionText(plan, c)));
   if (stage.criteria.length > 0 && stage.evaluationInterval !== undefined) add('evaluated', [`every ${stage.evaluationInterval}`]);
-  add('sign-off', stage.approvals.map(({ role, count }) => `${count} × ${role}${membersText(plan, role)}`));
-  add('escalation', stage.escalation.map((step) => escalationText(plan, step)));
+  add('sign-off', perSite.get('sign-off') ?? stage.approvals.map(({ role, count }) => `${count} × ${role}${membersText(plan, role)}`));
+  add('escalation', stage.escalation.map((step) => escalationText(plan, step, scoped)));
   add('on failure', [failureText(stage.onFailure)]);
   if (stage.deferral !== undefined) add('deferral', deferralLines(plan, stage.deferral));
   return facts;
 }
 
-const siteFailureText = { halt: 'start no new ones', 'rollback-site': 'roll back that one only', 'abort-all': 'abort them all' } as const;
-
-function modeText(stage: Stage): string {
-  return stage.overrideAuthority === undefined ? stage.mode : `${stage.mode}, ${stage.overrideAuthority} may override the model`;
-}
+/** SITE stands for each site in the roles of a per-site stage: `plant-manager@<site>`. */
+const SITE = '<site>';
 
 function scopeText(scope: Scope): string {
   return (['sites', 'lines', 'shifts', 'lanes', 'carriers'] as const)
@@ -116,15 +135,11 @@ function scopeText(scope: Scope): string {
     .join('; ');
 }
 
-/** membersText names who holds a role under the plan's roles map; a scoped role falls back to its base role. */
-function membersText(plan: Plan, role: string): string {
-  if (plan.roles === undefined) return ': whoever holds the role on their token';
-  const members = plan.roles[role]?.members ?? plan.roles[role.split('@')[0]!]?.members ?? [];
-  return members.length === 0 ? '' : `: ${members.join(', ')}`;
-}
-
-function escalationText(plan: Plan, step: EscalationStep): string {
-  if (step.action === 'escalate') return `after ${step.after}, escalate to ${step.to}${membersText(plan, step.to)}`;
+function escalationText(plan: Plan, step: EscalationStep, scoped: (role: string) => string): string {
+  if (step.action === 'escalate') {
+    const to = scoped(step.to);
+    return `after ${step.after}, escalate to ${to}${to.endsWith(SITE) ? '' : membersText(plan, to)}`;
+  }
   return `after ${step.after}, ${step.action} the rollout`;
 }
 
@@ -142,12 +157,6 @@ function deferralLines(plan: Plan, deferral: Deferral): string[] {
   const deadline = deferral.decisionDeadline === undefined ? 'when nobody decides in time' : `when nobody decides within ${deferral.decisionDeadline}`;
   parts.push(`${deadline}: ${deferral.safeDefault}`);
   return parts;
-}
-
-/** formatInstant: the UTC date, with the time only when it is not midnight. */
-export function formatInstant(date: Date): string {
-  const iso = date.toISOString();
-  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 16)}Z`;
 }
 
 /** wrap breaks text into lines of at most `width` characters at spaces; longer words stand alone. */

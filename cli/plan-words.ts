@@ -1,5 +1,5 @@
 import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metrics';
-import type { Approval, Criterion, ForEach, Plan, Prerequisite, Stage } from '../definitions/schema';
+import type { Approval, Criterion, ExecutionWindow, ForEach, Plan, Prerequisite, Stage, SteadyState } from '../definitions/schema';
 
 /**
  * Plan parts in words, shared by `rollgate graph` and `rollgate explain`. Pure: no I/O, and
@@ -29,14 +29,54 @@ export function prerequisitesBefore(plan: Plan, stage: Stage): Prerequisite[] {
   return plan.prerequisites.filter((p) => p.before === stage.id || (p.before === undefined && stage.dependsOn.length === 0));
 }
 
-/** stageLabelLines are the lines of a stage's node in the graph: title, mode and duration, then its gates. */
+/**
+ * stageLabelLines are the lines of a stage's node in the graph: title, mode and duration, then
+ * its gates; a per-site stage says what runs per site, a steady-state stage its governance.
+ */
 export function stageLabelLines(plan: Plan, stage: Stage): string[] {
-  const lines = [oneLine(stage.title), `${stage.mode} · min ${stage.minDuration}`, `sign-off: ${approvalsText(stage.approvals)}`];
+  const unit = stage.forEach === undefined ? '' : ` per ${unitNoun(stage.forEach)}`;
+  const lines = [oneLine(stage.title), `${stage.mode} · min ${stage.minDuration}${unit}`, `sign-off${unit}: ${approvalsText(stage.approvals)}`];
   const prerequisites = prerequisitesBefore(plan, stage);
-  if (prerequisites.length > 0) lines.push(`prerequisites: ${prerequisites.map((p) => p.id).join(', ')}`);
+  if (prerequisites.length > 0) lines.push(`prerequisites: ${prerequisites.map((p) => (p.perSite ? `${p.id}${unit}` : p.id)).join(', ')}`);
   lines.push(stage.criteria.length === 0 ? 'no criteria' : plural(stage.criteria.length, 'criterion', 'criteria'));
   if (stage.forEach !== undefined) lines.push(wavesText(stage.forEach));
+  if (stage.steadyState !== undefined) lines.push(steadyStateText(stage.steadyState));
   return lines;
+}
+
+/** unitNoun: site or line, what a forEach stage runs once for. */
+export function unitNoun(forEach: ForEach): string {
+  return forEach.over === 'sites' ? 'site' : 'line';
+}
+
+/** steadyStateText: `steady state: review every 4w, retrain every 13w, horizon 78w`. */
+export function steadyStateText(steady: SteadyState): string {
+  const retrain = steady.retrainEvery === undefined ? '' : `, retrain every ${steady.retrainEvery}`;
+  return `steady state: review every ${steady.reviewEvery}${retrain}, horizon ${steady.horizon}`;
+}
+
+/** windowText: `mon–fri 06:00–14:00 (early shift)`; a window ending at or before its start ends the next day. */
+export function windowText(window: ExecutionWindow): string {
+  const [from, to] = [window.from, window.to];
+  const next = to <= from ? ' next day' : '';
+  const about = window.description === undefined ? '' : ` (${oneLine(window.description)})`;
+  return `${daysText(window.days)} ${from}–${to}${next}${about}`;
+}
+
+const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+/** daysText writes runs of three or more days in a row as a range: `mon–fri`, `mon, wed, fri–sun`. */
+function daysText(days: readonly string[]): string {
+  const indices = [...new Set(days.map((day) => WEEK.indexOf(day as (typeof WEEK)[number])))].sort((a, b) => a - b);
+  const runs: number[][] = [];
+  for (const index of indices) {
+    const run = runs.at(-1);
+    if (run !== undefined && run.at(-1) === index - 1) run.push(index);
+    else runs.push([index]);
+  }
+  return runs
+    .flatMap((run) => (run.length >= 3 ? [`${WEEK[run[0]!]}–${WEEK[run.at(-1)!]}`] : run.map((index) => WEEK[index]!)))
+    .join(', ');
 }
 
 const OPERATOR_TEXT = { '<': '<', '<=': '≤', '>': '>', '>=': '≥' } as const;
@@ -69,4 +109,17 @@ export function criterionText(plan: Plan, criterion: Criterion): string {
 /** oneLine folds a text's line breaks and runs of spaces, as a label needs. */
 export function oneLine(text: string): string {
   return text.trim().replace(/\s+/g, ' ');
+}
+
+/** membersText names who holds a role under the plan's roles map; a scoped role falls back to its base role. */
+export function membersText(plan: Plan, role: string): string {
+  if (plan.roles === undefined) return ': whoever holds the role on their token';
+  const members = plan.roles[role]?.members ?? plan.roles[role.split('@')[0]!]?.members ?? [];
+  return members.length === 0 ? '' : `: ${members.join(', ')}`;
+}
+
+/** formatInstant: the UTC date, with the time only when it is not midnight. */
+export function formatInstant(date: Date): string {
+  const iso = date.toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 16)}Z`;
 }

@@ -8,8 +8,11 @@ export const EXPLAIN_USAGE = `usage: rollgate explain [--start <date>] <file>
 
 Describes a plan in words on stdout: its prerequisites and who signs them; each stage in the
 order it can run, with its mode, scope, durations, criteria, sign-offs (with the members of
-each role), escalation and failure policy; and the earliest date the rollout can finish, from
-the longest chain of minimum durations (the critical path).
+each role), escalation and failure policy; for a per-site stage its waves with their expected
+dates, the sign-off and prerequisites at each site and the execution windows; for a
+steady-state stage its review calendar, retraining and horizon; and the earliest date the
+rollout can finish, from the longest chain of minimum durations and feedback cycles (the
+critical path).
 
 options:
   -s, --start <date>   when the rollout starts: YYYY-MM-DD (midnight UTC) or an ISO 8601

@@ -6,8 +6,10 @@ import { GraphFormat, isGraphFormat, renderGraph } from '../plan-graph';
 export const GRAPH_USAGE = `usage: rollgate graph [--format mermaid|dot] <file>
 
 Prints the stage graph of a plan on stdout: one node per stage (title, mode, minimum duration,
-sign-offs, prerequisites, number of criteria, waves), an edge from each stage to the stages
-that depend on it. Paste Mermaid into a Markdown file; render dot with Graphviz
+sign-offs, prerequisites, number of criteria), an edge from each stage to the stages that
+depend on it. A per-site stage is a group with one node per wave and its sites, the waves
+joined by the feedback cycle and wave sign-off; a steady-state stage is a hexagon. Paste
+Mermaid into a Markdown file; render dot with Graphviz
 (rollgate graph --format dot plan.yaml | dot -Tsvg > plan.svg).
 
 options:
