@@ -1,0 +1,113 @@
+import { Router, type Request } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import type { RolloutRow } from '../db/rollouts';
+import type { Principal } from '../db/tokens';
+import type { Actor } from '../workflows/rollout-types';
+import { AUTHORIZATION_REFUSALS } from '../workflows/sign-off';
+import { recordModelVersionUpdate, signReviewUpdate, steadyStateStatusQuery } from '../workflows/steady-state-messages';
+import { SteadyStateRejection } from '../workflows/steady-state-rules';
+import { steadyStateWorkflowId } from '../workflows/steady-state-types';
+import { forbidden, principalOf } from './auth';
+import { conflict, notFound, parseBody, Problem, ProblemType } from './problem';
+import { IdempotencyKey } from './request-schemas';
+import { auditDenied, requireRollout } from './rollout-lookup';
+import { temporalProblem } from './temporal-errors';
+
+/** How long a status read waits for the steady-state workflow to answer. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+/** ReviewSignBody is the body of POST …/reviews/:number/sign; role picks the requirement when the signer holds several. */
+const ReviewSignBody = z.strictObject({
+  comment: z.string().trim().max(4000).optional(),
+  role: z.string().min(1).max(200).optional(),
+});
+
+/** ModelVersionBody is the body of POST …/model-versions. */
+const ModelVersionBody = z.strictObject({
+  version: z.string().trim().min(1, 'a model version is needed').max(200),
+  reason: z.string().trim().min(1, 'a model-version change needs a reason').max(4000),
+});
+
+type StageRequest = Request<{ id: string; stageId: string }>;
+
+const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
+
+/**
+ * steadyStateRouter serves a steady-state stage (workflows/steady-state-workflow.ts): its status,
+ * review sign-off and model-version changes. Authority is decided by the workflow's update
+ * validators; refusals that mean "not you" become 403 and are written to the audit trail,
+ * an unknown review 404, anything else 409.
+ */
+export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {
+  const router = Router();
+
+  const childOf = (row: RolloutRow, stageId: string) => temporal.workflow.getHandle(steadyStateWorkflowId(row.rolloutId, stageId));
+
+  /** missingOrEnded tells a stage without a steady-state run (404) from one whose run has ended (409). */
+  const missingOrEnded = async (handle: WorkflowHandle, row: RolloutRow, stageId: string): Promise<Problem> => {
+    const described = await handle.describe().catch(() => undefined);
+    if (!described) return notFound(`rollout ${row.rolloutId} has no steady-state run for stage ${stageId}`);
+    return conflict(`the steady-state stage ${stageId} of rollout ${row.rolloutId} has ended (${described.status.name.toLowerCase()})`);
+  };
+
+  const runUpdate = async <T>(req: StageRequest, action: string, execute: (handle: WorkflowHandle, updateId: string | undefined) => Promise<T>): Promise<T> => {
+    const row = await requireRollout(pool, req);
+    const principal = principalOf(req);
+    const key = req.header('idempotency-key');
+    // Temporal deduplicates updates by id: a retry with the same key returns the first answer.
+    const updateId = key === undefined ? undefined : `${principal.name}:${parseBody(IdempotencyKey, key)}`;
+    const handle = childOf(row, req.params.stageId);
+    try {
+      return await execute(handle, updateId);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw await missingOrEnded(handle, row, req.params.stageId);
+      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
+        await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
+        throw forbidden(cause.message, { reason: cause.type });
+      }
+      if (cause instanceof ApplicationFailure && cause.type === SteadyStateRejection.unknownReview) throw notFound(cause.message);
+      throw temporalProblem(error, row.rolloutId) ?? error;
+    }
+  };
+
+  router.get('/:id/stages/:stageId/steady-state', async (req, res) => {
+    const row = await requireRollout(pool, req);
+    const handle = childOf(row, req.params.stageId);
+    const status = await temporal.connection
+      .withAbortSignal(AbortSignal.timeout(QUERY_TIMEOUT_MS), () => handle.query(steadyStateStatusQuery))
+      .catch(async (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) throw notFound(`rollout ${row.rolloutId} has no steady-state run for stage ${req.params.stageId}`);
+        throw temporalProblem(error, row.rolloutId) ?? new Problem(503, ProblemType.unavailable, 'No answer', 'No worker answered the steady-state query; try again shortly.');
+      });
+    res.json(status);
+  });
+
+  router.post('/:id/stages/:stageId/reviews/:number/sign', async (req, res) => {
+    const body = parseBody(ReviewSignBody, req.body);
+    if (!/^[1-9]\d{0,8}$/.test(req.params.number)) throw notFound(`stage ${req.params.stageId} has no review "${req.params.number}": reviews are numbered 1, 2, …`);
+    const review = await runUpdate(req, 'review.sign', (handle, updateId) =>
+      handle.executeUpdate(signReviewUpdate, {
+        args: [{ number: Number(req.params.number), actor: actorOf(principalOf(req)), requestId: req.requestId, ...body }],
+        ...(updateId ? { updateId } : {}),
+      }),
+    );
+    res.json({ rolloutId: req.params.id, stageId: req.params.stageId, review });
+  });
+
+  router.post('/:id/stages/:stageId/model-versions', async (req, res) => {
+    const body = parseBody(ModelVersionBody, req.body);
+    const modelVersion = await runUpdate(req, 'model.version-change', (handle, updateId) =>
+      handle.executeUpdate(recordModelVersionUpdate, {
+        args: [{ ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
+        ...(updateId ? { updateId } : {}),
+      }),
+    );
+    res.status(201).json({ rolloutId: req.params.id, stageId: req.params.stageId, modelVersion });
+  });
+
+  return router;
+}
