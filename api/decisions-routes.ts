@@ -45,6 +45,7 @@ import {
   DecisionListQuery,
   DecisionRequest,
   decisionDigest,
+  hasNulCharacter,
   OutcomeRequest,
   ProposalDecisionRequest,
   ResolutionRequest,
@@ -219,6 +220,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
     const body = parseBody(DecisionRequest, req.body);
     const rolloutId = req.params.id;
     const recommendation = canonicalJson(body.recommendation);
+    if (hasNulCharacter(recommendation)) throw invalid('recommendation', 'must not contain the character U+0000');
     const digest = decisionDigest(rolloutId, body, recommendation);
     const now = Date.now();
 
