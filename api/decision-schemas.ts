@@ -107,6 +107,13 @@ export const DecisionListQuery = z.strictObject({
 });
 export type DecisionListQuery = z.infer<typeof DecisionListQuery>;
 
+/** DecisionMetricsQuery is the window of GET …/stages/:stageId/decision-metrics: [from, to), to defaulting to now. */
+export const DecisionMetricsQuery = z.strictObject({
+  from: Timestamp,
+  to: Timestamp.optional(),
+});
+export type DecisionMetricsQuery = z.infer<typeof DecisionMetricsQuery>;
+
 /** canonicalJson writes value as JSON with object keys sorted, so equal content gives equal text. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

@@ -3,6 +3,7 @@ import express, { Router, type Request } from 'express';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { z } from 'zod';
 import { parseDuration } from '../definitions/duration';
 import type { Plan, Stage } from '../definitions/schema';
 import { recordAuditEvent } from '../db/audit';
@@ -11,6 +12,7 @@ import {
   currentThreshold,
   decideProposal,
   DecisionEvent,
+  decisionMetrics,
   decisionAuditEvent,
   decisionPath,
   getDecision,
@@ -43,6 +45,7 @@ import {
   CalibrationRequest,
   canonicalJson,
   DecisionListQuery,
+  DecisionMetricsQuery,
   DecisionRequest,
   decisionDigest,
   hasNulCharacter,
@@ -64,6 +67,7 @@ import { requireRollout } from './rollout-lookup';
  *   POST /v1/rollouts/:id/stages/:stageId/calibrations                        propose a threshold
  *   GET  /v1/rollouts/:id/stages/:stageId/calibrations[/:proposalId]
  *   POST /v1/rollouts/:id/stages/:stageId/calibrations/:proposalId/approvals  approve or reject it
+ *   GET  /v1/rollouts/:id/stages/:stageId/decision-metrics?from=&to=          the stage's decision metrics
  *
  * Mounted on /v1 ahead of the other routers, so the hot path is matched first; bodies are
  * parsed per route. The submit path never calls Temporal for automatic and shadow decisions,
@@ -186,6 +190,15 @@ function safeDefaultFor(stage: Stage, irreversible: boolean): SafeDefault {
 const invalid = (path: string, message: string) =>
   new Problem(422, ProblemType.invalidRequest, 'Invalid request body', `${path} ${message}`, [{ path, message }]);
 
+const invalidQuery = (errors: Array<{ path: string; message: string }>) =>
+  new Problem(422, ProblemType.invalidRequest, 'Invalid query', 'The query string does not match the expected parameters.', errors);
+
+function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+  const result = schema.safeParse(query ?? {});
+  if (result.success) return result.data;
+  throw invalidQuery(result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(query)', message: issue.message })));
+}
+
 const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
 
 export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): Router {
@@ -290,7 +303,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
   // ── Reading decisions and human tasks ─────────────────────────────────────────────────
 
   router.get('/decisions', async (req, res) => {
-    const query = parseBody(DecisionListQuery, req.query);
+    const query = parseQuery(DecisionListQuery, req.query);
     const rows = await listDecisions(pool, query);
     const now = Date.now();
     await Promise.all(rows.filter((row) => needsTimer(row, now)).map((row) => startTimer(row)));
@@ -456,6 +469,19 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
 
   router.get('/rollouts/:id/stages/:stageId/calibrations/:proposalId', async (req, res) => {
     res.json(proposalView(await requireProposal(req)));
+  });
+
+  // ── Decision metrics ──────────────────────────────────────────────────────────────────
+
+  router.get('/rollouts/:id/stages/:stageId/decision-metrics', async (req, res) => {
+    const rollout = await requireRollout(pool, req);
+    const stage = requireStage((await contexts.plan(rollout.plan, rollout.version))!, req.params.stageId);
+    const query = parseQuery(DecisionMetricsQuery, req.query);
+    const from = new Date(query.from);
+    const to = query.to === undefined ? new Date() : new Date(query.to);
+    if (from > to) throw invalidQuery([{ path: 'from', message: 'must not be later than to' }]);
+    const metrics = await decisionMetrics(pool, rollout.rolloutId, stage.id, from, to);
+    res.json({ rolloutId: rollout.rolloutId, stageId: stage.id, from: from.toISOString(), to: to.toISOString(), metrics });
   });
 
   /**

@@ -391,3 +391,47 @@ describe('outcomes and metrics', () => {
     });
   });
 });
+
+describe('decision metrics over REST', () => {
+  it('answers a stage\'s decision metrics over a window, and refuses bad windows with 422', async () => {
+    const id = await started(PLAN.replace('name: carrier-decisions', 'name: metered-decisions'), 'metered', ['supervised']);
+    const from = new Date(Date.now() - 60_000).toISOString();
+    for (const [decisionId, confidence] of [['r-auto-1', 0.9], ['r-auto-2', 0.95], ['r-def-1', 0.5]] as const) {
+      expect((await submit(id, decisionId, { confidence })).status).toBe(201);
+    }
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const path = `/v1/rollouts/${id}/stages/supervised/decision-metrics`;
+    const answer = await h.http('GET', `${path}?from=${from}&to=${to}`, undefined, service);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      rolloutId: id,
+      stageId: 'supervised',
+      from,
+      to,
+      metrics: {
+        'deferral-rate': { value: 1 / 3, samples: 3 },
+        'human-override-rate': { value: null, samples: 0 },
+        'auto-decision-accuracy': { value: null, samples: 0 },
+        'decision-timeout-count': { value: 0, samples: 1 },
+      },
+    });
+    const untilNow = await h.http('GET', `${path}?from=${encodeURIComponent(from.replace('Z', '+00:00'))}`);
+    expect(untilNow.status).toBe(200);
+    expect(untilNow.body.from).toBe(from);
+    expect(untilNow.body.metrics['deferral-rate'].samples).toBe(3);
+
+    const refused = async (query: string) => {
+      const response = await h.http('GET', `${path}${query}`);
+      expect(response.status).toBe(422);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      return response.body.errors as Array<{ path: string }>;
+    };
+    expect((await refused('?from=yesterday'))[0]!.path).toBe('from');
+    expect((await refused(`?from=${from}&to=2031-13-45T00:00:00Z`))[0]!.path).toBe('to');
+    expect((await refused(''))[0]!.path).toBe('from');
+    expect((await refused(`?from=${to}&to=${from}`))).toEqual([{ path: 'from', message: 'must not be later than to' }]);
+    expect((await refused(`?from=${from}&window=7d`))[0]!.path).toBe('(query)');
+    expect((await h.http('GET', `/v1/rollouts/${id}/stages/nope/decision-metrics?from=${from}`)).status).toBe(404);
+    expect((await h.http('GET', `/v1/rollouts/no-such-rollout/stages/supervised/decision-metrics?from=${from}`)).status).toBe(404);
+  });
+});
