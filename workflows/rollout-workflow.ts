@@ -640,9 +640,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   /** continueAsNewNow hands the rollout's state to a fresh run, keeping history bounded. */
   async function continueAsNewNow(): Promise<never> {
-    await condition(() => allHandlersFinished() && sites.idle());
-    await recording;
     await Promise.race([Promise.all(deliveries), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
+    // Stage runners go on while this waits: hand over only once no event is still being written
+    // and no child is being started, with no await between that check and the hand-over.
+    for (;;) {
+      await condition(() => allHandlersFinished() && sites.idle());
+      const last = recording;
+      await last;
+      if (last === recording && allHandlersFinished() && sites.idle()) break;
+    }
     const carried = { status, eventSeq, notificationSeq, ...(abortedBy ? { abortedBy } : {}) };
     return continueAsNew<typeof rolloutWorkflow>({ ...input, carried });
   }

@@ -174,15 +174,17 @@ export function createSiteRunner(host: SiteStageHost) {
           await openWaveGate(id, index);
           continue;
         }
-        await startWave(id, index, attempt);
+        updateWave(id, index, { state: 'running', startedAt: new Date().toISOString() });
         continue;
       }
       if (wave.state === 'awaiting-approval') {
         await condition(() => !current() || wavesOf(id)[index]!.state !== 'awaiting-approval');
-        if (current() && wavesOf(id)[index]!.state === 'running') await startWave(id, index, attempt, true);
         continue;
       }
-      // running: wait until every site of the wave settled without failing, or a failure is resolved.
+      // running: start the wave's sites not started yet (a run after continue-as-new may find
+      // the wave approved but its sites pending), then wait until every site settled without
+      // failing, or a failure is resolved.
+      if (startPendingSites(id, wave.number, attempt)) await host.record('wave.started', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
       const waveSites = () => sitesOf(id).filter((site) => site.wave === wave.number);
       await condition(() => !current() || (waveSites().every(isSettled) && !waveSites().some(blocksWave) && host.stage(id).state === 'running'));
       if (!current()) continue;
@@ -191,16 +193,14 @@ export function createSiteRunner(host: SiteStageHost) {
     }
   }
 
-  async function startWave(id: string, index: number, attempt: number, approved = false): Promise<void> {
-    const wave = wavesOf(id)[index]!;
-    if (!approved) updateWave(id, index, { state: 'running', startedAt: new Date().toISOString() });
-    for (const site of sitesOf(id)) {
-      if (site.wave === wave.number && site.state === 'pending') {
-        updateSite(id, site.site, { state: 'waiting' });
-        void startSite(id, site.site, attempt);
-      }
+  /** startPendingSites starts the wave's pending sites; false when there were none. */
+  function startPendingSites(id: string, wave: number, attempt: number): boolean {
+    const pending = sitesOf(id).filter((site) => site.wave === wave && site.state === 'pending');
+    for (const site of pending) {
+      updateSite(id, site.site, { state: 'waiting' });
+      void startSite(id, site.site, attempt);
     }
-    await host.record('wave.started', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
+    return pending.length > 0;
   }
 
   /** openWaveGate asks for the wave approvals through the stage's sign-off (state awaiting-approval). */
