@@ -11,19 +11,22 @@ import { formatInstant, membersText, plural, unitNoun, wavesText, windowText } f
 export type Facts = Array<[string, string[]]>;
 
 /**
- * stageSpanMs is the least time a stage takes: its minimum duration, or for a per-site stage
- * from the start of its first wave to the earliest finish of its last, feedback cycles included.
+ * stageSpanMs is the least time a stage takes: its minimum duration; for a per-site stage from
+ * the start of its first wave to the earliest finish of its last, feedback cycles included;
+ * for a steady-state stage at least its horizon, when the lagging KPIs are first judged.
  */
 export function stageSpanMs(stage: Stage): number {
   const minDurationMs = parseDuration(stage.minDuration) ?? 0;
   const last = waveDates(stage, 0).at(-1);
-  return last === undefined ? minDurationMs : last.finishMs;
+  if (last !== undefined) return last.finishMs;
+  return Math.max(minDurationMs, parseDuration(stage.steadyState?.horizon ?? '') ?? 0);
 }
 
-/** spanText: `10d`, or for a per-site stage `2 waves, 4w6d`. */
+/** spanText: `10d`; for a per-site stage `2 waves, 4w6d`; for a steady-state stage whose horizon is later, `to its horizon, 78w`. */
 export function spanText(stage: Stage, format: (ms: number) => string): string {
   const waves = stageWaves(stage);
-  return waves === undefined ? stage.minDuration : `${plural(waves.length, 'wave')}, ${format(stageSpanMs(stage))}`;
+  if (waves !== undefined) return `${plural(waves.length, 'wave')}, ${format(stageSpanMs(stage))}`;
+  return stageSpanMs(stage) === parseDuration(stage.minDuration) ? stage.minDuration : `to its horizon, ${format(stageSpanMs(stage))}`;
 }
 
 function waveDates(stage: Stage, startMs: number) {
@@ -91,6 +94,9 @@ export function perSitePrerequisiteLines(plan: Plan, prerequisite: Prerequisite)
   ];
 }
 
+/** A review cycle shorter than this counts as this long, as in the engine, so that 0s cannot list endless reviews. */
+const MIN_REVIEW_STEP_MS = 1_000;
+
 /** How many review dates the calendar lists before it says how many follow. */
 const LISTED_REVIEWS = 3;
 
@@ -99,14 +105,15 @@ export function steadyStateFacts(plan: Plan, stage: Stage, startMs: number): Fac
   const steady = stage.steadyState;
   if (steady === undefined) return [];
   const horizonMs = parseDuration(steady.horizon) ?? 0;
-  const reviewMs = parseDuration(steady.reviewEvery) ?? horizonMs;
-  const reviews = Math.floor(horizonMs / reviewMs);
+  const reviewMs = Math.max(MIN_REVIEW_STEP_MS, parseDuration(steady.reviewEvery) ?? horizonMs);
+  // Reviews due before the horizon always open; one due at the horizon only if its verdict is inconclusive.
+  const reviews = Math.max(0, Math.ceil(horizonMs / reviewMs) - 1);
   const dates = Array.from({ length: Math.min(reviews, LISTED_REVIEWS) }, (_, k) => formatInstant(new Date(startMs + (k + 1) * reviewMs)));
   const facts: Facts = [];
   facts.push([
     'reviews',
     [
-      `every ${steady.reviewEvery}: ${dates.join(', ')}${reviews > LISTED_REVIEWS ? ', …' : ''} (${plural(reviews, 'review')} up to the horizon), signed off by`,
+      `every ${steady.reviewEvery}: ${dates.join(', ')}${reviews > LISTED_REVIEWS ? ', …' : ''} (${plural(reviews, 'review')} before the horizon), signed off by`,
       ...(steady.reviewBy ?? stage.approvals).map(({ role, count }) => `  ${count} × ${role}${membersText(plan, role)}`),
     ],
   ]);

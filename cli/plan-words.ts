@@ -65,13 +65,21 @@ export function windowText(window: ExecutionWindow): string {
 
 const WEEK = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
-/** daysText writes runs of three or more days in a row as a range: `mon–fri`, `mon, wed, fri–sun`. */
+/**
+ * daysText writes runs of three or more days in a row as a range, the week wrapping around:
+ * `mon–fri`, `mon, wed, fri–sun`, `sun–thu`.
+ */
 function daysText(days: readonly string[]): string {
-  const indices = [...new Set(days.map((day) => WEEK.indexOf(day as (typeof WEEK)[number])))].sort((a, b) => a - b);
+  const listed = WEEK.map((day) => days.includes(day));
+  if (listed.every(Boolean)) return 'every day';
+  // Start after a day that is not listed, so that a run across the weekend stays whole.
+  const first = listed.findIndex((on, k) => on && !listed[(k + 6) % 7]);
   const runs: number[][] = [];
-  for (const index of indices) {
+  for (let step = 0; step < 7; step++) {
+    const index = (first + step) % 7;
+    if (!listed[index]) continue;
     const run = runs.at(-1);
-    if (run !== undefined && run.at(-1) === index - 1) run.push(index);
+    if (run !== undefined && run.at(-1) === (index + 6) % 7) run.push(index);
     else runs.push([index]);
   }
   return runs

@@ -1,6 +1,7 @@
 import { formatDuration, parseDuration } from '../definitions/duration';
 import { readyStages } from '../definitions/graph';
 import type { Approval, Plan, Stage } from '../definitions/schema';
+import { stageWaves } from '../definitions/sites';
 import { criterionWindows, judgeStage, type CriterionEvaluation, type CriterionObservation, type Observation, type TimeWindow, type Verdict } from './criteria';
 import { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stageWakeAt } from './stage-policy';
 
@@ -17,8 +18,11 @@ export { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stag
  * people: readiness prerequisites are signed before the rollout starts; every sign-off is
  * given `signOffAfterMs` after a stage starts awaiting it, and nobody rejects, pauses or
  * resumes. A hold is where the simulation of that stage (or, for an escalation hold, of the
- * whole rollout) stops, because what follows is a person's choice. Waves (`forEach`) run as
- * one stage, as in the workflow, and evidence is not split by scope.
+ * whole rollout) stops, because what follows is a person's choice. A per-site (`forEach`)
+ * stage runs its waves one after the other, each for minDuration and signed off like a stage,
+ * with the feedback cycle and a wave sign-off between them; its sites are not told apart,
+ * neither in the evidence nor in failures. A steady-state stage passes when its criteria pass
+ * at or after its horizon, without a final sign-off; its reviews and reminders are not simulated.
  *
  * Built-in metrics derived from recommendations and feedback (precision, override-rate, …)
  * cannot be derived from plain samples: a criterion on one reads the scenario's samples of
@@ -69,6 +73,8 @@ export const SimulationEventType = {
   stagePassed: 'stage.passed',
   stageHeld: 'stage.held',
   stageRolledBack: 'stage.rolled-back',
+  wavePassed: 'wave.passed',
+  waveStarted: 'wave.started',
   rolloutCompleted: 'rollout.completed',
   rolloutAborted: 'rollout.aborted',
   rolloutHeld: 'rollout.held',
@@ -215,6 +221,11 @@ interface StageRun {
   readonly intervalMs: number;
   readonly minMs: number;
   readonly maxMs: number | undefined;
+  /** waves of a per-site stage (none for others); wave is the index of the one under way. */
+  readonly waves: string[][];
+  /** betweenWavesMs: the feedback cycle, then the wave sign-off. */
+  readonly betweenWavesMs: number;
+  wave: number;
   state: RunState;
   attempt: number;
   evaluations: number;
@@ -224,6 +235,8 @@ interface StageRun {
   wakeAt?: number;
   signOffAt?: number;
   escalationAt?: number;
+  /** nextWaveAt: when the next wave starts, once the one before it passed. */
+  nextWaveAt?: number;
   escalationsApplied: number;
   awaitingSince?: number;
   /** settledAt and why (without the verb: "signed off …") describe a passed, held or aborted stage. */
@@ -232,7 +245,7 @@ interface StageRun {
 }
 
 /** At the same moment a sign-off comes before an escalation step, and both before a wake-up; then plan order. */
-const AGENDA_ORDER = { signOff: 0, escalation: 1, wake: 2 } as const;
+const AGENDA_ORDER = { signOff: 0, escalation: 1, wave: 2, wake: 3 } as const;
 type AgendaKind = keyof typeof AGENDA_ORDER;
 
 const PERSON_DECIDES = 'a person must choose retry-window, rollback or abort';
@@ -256,8 +269,11 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
     (def): StageRun => ({
       def,
       intervalMs: parseDuration(def.evaluationInterval) ?? DAY_MS,
-      minMs: parseDuration(def.minDuration) ?? 0,
+      minMs: Math.max(parseDuration(def.minDuration) ?? 0, parseDuration(def.steadyState?.horizon ?? '') ?? 0),
       maxMs: def.maxDuration === undefined ? undefined : parseDuration(def.maxDuration),
+      waves: stageWaves(def) ?? [],
+      betweenWavesMs: (parseDuration(def.forEach?.feedbackCycle ?? '') ?? 0) + signOffAfterMs,
+      wave: 0,
       state: 'pending',
       attempt: 0,
       evaluations: 0,
@@ -283,6 +299,7 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
     delete run.wakeAt;
     delete run.signOffAt;
     delete run.escalationAt;
+    delete run.nextWaveAt;
   };
 
   const startReady = (): void => {
@@ -292,13 +309,27 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
       const run = runOf.get(id)!;
       run.state = 'running';
       run.attempt += 1;
-      run.windowStart = now;
-      run.wakeAt = now;
-      run.escalationsApplied = 0;
-      delete run.evaluation;
-      delete run.awaitingSince;
+      run.wave = 0;
+      startAttemptWindow(run);
       emit(SimulationEventType.stageStarted, startedText(run), id);
+      if (run.waves.length > 0) emit(SimulationEventType.waveStarted, waveStartedText(run), id);
     }
+  };
+
+  /** startAttemptWindow starts the evidence window and minimum duration of an attempt or a wave. */
+  const startAttemptWindow = (run: StageRun): void => {
+    run.windowStart = now;
+    run.wakeAt = now;
+    run.escalationsApplied = 0;
+    delete run.evaluation;
+    delete run.awaitingSince;
+  };
+
+  const startNextWave = (run: StageRun): void => {
+    delete run.nextWaveAt;
+    run.wave += 1;
+    startAttemptWindow(run);
+    emit(SimulationEventType.waveStarted, waveStartedText(run), run.def.id);
   };
 
   const holdStage = (run: StageRun, reason: string): void => {
@@ -398,6 +429,10 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
         holdStage(run, `criteria are still inconclusive after maxDuration ${run.def.maxDuration} (${reasonsText(run.evaluation?.criteria ?? [], 'inconclusive')})`);
         return;
       case StageStep.awaitApproval: {
+        if (run.def.steadyState !== undefined) {
+          pass(run, `its criteria pass at or after the horizon ${run.def.steadyState.horizon}`);
+          return;
+        }
         run.state = 'awaiting-approval';
         run.awaitingSince = now;
         run.signOffAt = now + signOffAfterMs;
@@ -447,11 +482,24 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
   };
 
   const signOff = (run: StageRun): void => {
+    const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
+    const why = `signed off ${formatDuration(signOffAfterMs)} after it was asked for${again}`;
+    if (run.wave + 1 >= run.waves.length) {
+      pass(run, why);
+      return;
+    }
+    unschedule(run);
+    run.state = 'running';
+    delete run.awaitingSince;
+    run.nextWaveAt = now + run.betweenWavesMs;
+    emit(SimulationEventType.wavePassed, wavePassedText(run, why, signOffAfterMs), run.def.id);
+  };
+
+  const pass = (run: StageRun, why: string): void => {
     unschedule(run);
     run.state = 'passed';
     run.settledAt = now;
-    const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
-    run.why = `signed off ${formatDuration(signOffAfterMs)} after it was asked for${again}`;
+    run.why = why;
     emit(SimulationEventType.stagePassed, `passed: ${run.why}`, run.def.id);
     if (runs.every((r) => r.state === 'passed')) {
       emit(SimulationEventType.rolloutCompleted, 'completed: every stage passed');
@@ -470,6 +518,7 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
       const entries: Array<[number | undefined, AgendaKind]> = [
         [run.signOffAt, 'signOff'],
         [run.escalationAt, 'escalation'],
+        [run.nextWaveAt, 'wave'],
         [run.wakeAt, 'wake'],
       ];
       for (const [at, kind] of entries) {
@@ -502,6 +551,7 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
     now = entry.at;
     if (entry.kind === 'signOff') signOff(entry.run);
     else if (entry.kind === 'escalation') escalate(entry.run);
+    else if (entry.kind === 'wave') startNextWave(entry.run);
     else wake(entry.run);
   }
 
@@ -531,6 +581,10 @@ function summary(run: StageRun, runOf: ReadonlyMap<string, StageRun>): StageSumm
   if (run.state === 'awaiting-approval') {
     return { ...base, outcome, at: run.awaitingSince ?? run.windowStart, why: `awaits sign-off by ${approvalsText(run.def.approvals)}` };
   }
+  if (run.nextWaveAt !== undefined) {
+    const why = `wave ${run.wave + 1} of ${run.waves.length} passed; the next starts after the feedback cycle and its sign-off`;
+    return { ...base, outcome, at: run.windowStart, why };
+  }
   const evaluation = run.evaluation;
   const why =
     evaluation === undefined || evaluation.verdict === 'pass'
@@ -548,8 +602,21 @@ function outcomeOf(run: StageRun): StageOutcome {
 function startedText(run: StageRun): string {
   const def = run.def;
   const runs = def.maxDuration === undefined ? `runs at least ${def.minDuration}` : `runs at least ${def.minDuration}, at most ${def.maxDuration}`;
+  const waves = run.waves.length === 0 ? '' : ` per wave, in ${run.waves.length} wave${run.waves.length === 1 ? '' : 's'}`;
+  const horizon = def.steadyState === undefined ? '' : `, judged from its horizon ${def.steadyState.horizon}`;
   const criteria = def.criteria.length === 0 ? 'no criteria' : `criteria every ${def.evaluationInterval}`;
-  return `started (attempt ${run.attempt}): ${runs}; ${criteria}`;
+  return `started (attempt ${run.attempt}): ${runs}${waves}${horizon}; ${criteria}`;
+}
+
+function waveStartedText(run: StageRun): string {
+  return `wave ${run.wave + 1} of ${run.waves.length} started: ${run.waves[run.wave]!.join(', ')}`;
+}
+
+function wavePassedText(run: StageRun, why: string, signOffAfterMs: number): string {
+  const forEach = run.def.forEach!;
+  const feedback = forEach.feedbackCycle === undefined ? '' : `the ${forEach.feedbackCycle} feedback cycle and `;
+  const signers = approvalsText(forEach.waveApprovals ?? run.def.approvals);
+  return `wave ${run.wave + 1} of ${run.waves.length} passed: ${why}; wave ${run.wave + 2} starts after ${feedback}its sign-off by ${signers} (${formatDuration(signOffAfterMs)})`;
 }
 
 function verdictText(verdict: Verdict, criteria: readonly CriterionEvaluation[]): string {

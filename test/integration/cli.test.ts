@@ -118,14 +118,26 @@ describe('rollgate graph and explain', () => {
   })();
 
   it('prints the stage graph as Mermaid by default, and as dot on request', async () => {
-    expect(await rollgate('graph', example)).toEqual({ code: 0, stdout: renderMermaid(plan), stderr: '' });
-    expect(await rollgate('graph', '--format', 'dot', example)).toEqual({ code: 0, stdout: renderDot(plan), stderr: '' });
+    const mermaid = await rollgate('graph', example);
+    expect(mermaid).toEqual({ code: 0, stdout: renderMermaid(plan), stderr: '' });
+    expect(mermaid.stdout).toContain('  subgraph s_site_by_site_deployment["Phased site-by-site deployment<br/>');
+    expect(mermaid.stdout).toContain(
+      '    w_site_by_site_deployment_1 -->|"4w feedback, then sign-off: deployment-lead, production-manager"| w_site_by_site_deployment_2\n',
+    );
+    expect(mermaid.stdout).toContain('  s_steady_state_governance{{"Steady-state governance across all plants<br/>');
+    const dot = await rollgate('graph', '--format', 'dot', example);
+    expect(dot).toEqual({ code: 0, stdout: renderDot(plan), stderr: '' });
+    expect(dot.stdout).toContain('    "site-by-site-deployment/wave-2" [label="wave 2\\nplant-b, plant-c"];\n');
   });
 
-  it('explains the plan from the given start date', async () => {
+  it('explains the plan from the given start date, with the waves, per-site sign-off and steady-state calendar', async () => {
     const run = await rollgate('explain', '--start', '2026-12-01', example);
     expect(run).toEqual({ code: 0, stdout: explainPlan(plan, new Date('2026-12-01T00:00:00Z')), stderr: '' });
     expect(run.stdout).toMatch(/\nEarliest finish: \d{4}-\d{2}-\d{2}, when started 2026-12-01\.\n/);
+    expect(run.stdout).toContain('\n                  wave 2: plant-b, plant-c; earliest 2027-07-27 → 2027-09-21\n');
+    expect(run.stdout).toContain('\n                    plant-b: 1 × plant-manager@plant-b: n.jansen\n');
+    expect(run.stdout).toContain('\n                  plant-b (Europe/Budapest): sun–thu 22:00–06:00 next day (night shift)\n');
+    expect(run.stdout).toContain('\n   horizon:       78w: warranty-claims judged from 2029-06-12; until then the verdict is too-early\n');
   });
 
   it('refuses an invalid plan with its errors and exit 1', async () => {

@@ -283,7 +283,7 @@ describe('per-site and steady-state stages', () => {
                     plant-b: 1 × plant-manager@plant-b: manager-b
                     plant-c: 1 × plant-manager@plant-c: manager-c
 `);
-    expect(text).toContain(`   reviews:       every 4w: 2027-04-06, 2027-05-04, 2027-06-01, … (13 reviews up to the horizon), signed off by
+    expect(text).toContain(`   reviews:       every 4w: 2027-04-06, 2027-05-04, 2027-06-01, … (12 reviews before the horizon), signed off by
                     1 × deployment-lead: lead
    retraining:    every 13w, first due 2027-06-08, reminding data-scientist: scientist
    horizon:       52w: warranty-claims judged from 2028-03-07; until then the verdict is too-early
@@ -293,6 +293,8 @@ describe('per-site and steady-state stages', () => {
 
   it('writes days in a row as a range, and scopes escalation of a per-site stage to the site', () => {
     expect(windowText({ days: ['sat', 'mon', 'tue', 'wed', 'fri'], from: '22:00', to: '22:00' })).toBe('mon–wed, fri, sat 22:00–22:00 next day');
+    expect(windowText({ days: ['sun', 'mon', 'tue', 'wed', 'thu'], from: '22:00', to: '06:00', description: 'night shift' })).toBe('sun–thu 22:00–06:00 next day (night shift)');
+    expect(windowText({ days: ['fri', 'sat', 'sun', 'mon'], from: '06:00', to: '14:00' })).toBe('fri–mon 06:00–14:00');
     const escalating = load(readFileSync(join(__dirname, '../fixtures/plans/valid/sites-and-waves.yaml'), 'utf8').replace(
       '    approvals: [{ role: plant-manager }]\n',
       '    approvals: [{ role: plant-manager }]\n    escalation: [{ after: 2d, action: escalate, to: deployment-lead }]\n',

@@ -39,10 +39,13 @@ describe('loadPlan on valid plans', () => {
       'full-shift-single-line',
       'multi-line-shadow',
       'site-by-site-deployment',
+      'steady-state-governance',
     ]);
-    expect(result.plan.stages.map((stage) => stage.mode)).toEqual(['pilot', 'shadow', 'supervised', 'shadow', 'supervised']);
+    expect(result.plan.stages.map((stage) => stage.mode)).toEqual(['pilot', 'shadow', 'supervised', 'shadow', 'supervised', 'supervised']);
     expect(result.plan.stages[1]?.minDuration).toBe('6w');
-    expect(result.plan.stages[4]?.forEach).toMatchObject({ over: 'sites', waves: [1, 2, 'rest'] });
+    expect(result.plan.stages[4]?.forEach).toMatchObject({ over: 'sites', waves: [1, 2, 'rest'], feedbackCycle: '4w' });
+    expect(result.plan.stages[5]?.steadyState).toMatchObject({ reviewEvery: '4w', retrainEvery: '13w', horizon: '78w' });
+    expect(result.plan.sites?.['plant-d']?.timeZone).toBe('Asia/Kolkata');
   });
 
   it('loads the logistics example, whose supervised stages run in parallel', () => {

@@ -36,34 +36,49 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rollgate simulate, end to end', () => {
-  it('runs the example plan over a good scenario to its finish', async () => {
-    const run = await rollgate('simulate', example, '--metrics', good);
+  it('runs the example plan over a good scenario to its finish, wave by wave', async () => {
+    const run = await rollgate('simulate', example, '--metrics', good, '--until', '150w');
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     const out = lines(run.stdout);
     const date = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}Z';
-    expect(out[0]).toMatch(new RegExp(`^Simulation of body-shop-defect-detection from ${date}: every sign-off arrives 1d after it is asked for; horizon \\+104w2d \\(${date}\\)\\.$`));
+    expect(out[0]).toMatch(new RegExp(`^Simulation of body-shop-defect-detection from ${date}: every sign-off arrives 1d after it is asked for; horizon \\+150w \\(${date}\\)\\.$`));
     expect(out[1]).toBe('Timeline:');
     expect(out[2]).toMatch(new RegExp(`^  \\+0 +${date}  single-line-pilot +started \\(attempt 1\\): runs at least 2w, at most 6w; criteria every 1h$`));
-    expect(out).toContainEqual(expect.stringMatching(new RegExp(`^  \\+74w6d +${date}  rollout +completed: every stage passed$`)));
-    const stages = out.slice(out.indexOf('Stages:') + 1, out.indexOf('Stages:') + 6).map((line) => line.trim().split(/\s+/).slice(0, 3));
+    // Each wave runs 8w and is signed off a day later; the next starts after the 4w feedback cycle and a day for its sign-off.
+    const waves = out.flatMap((line) => {
+      const wave = / (wave \d of 3 (?:started|passed)):/.exec(line);
+      return wave === null ? [] : [`${line.trim().split(/\s+/)[0]} ${wave[1]}`];
+    });
+    expect(waves).toEqual([
+      '+22w4d wave 1 of 3 started',
+      '+30w5d wave 1 of 3 passed',
+      '+34w6d wave 2 of 3 started',
+      '+43w wave 2 of 3 passed',
+      '+47w1d wave 3 of 3 started',
+    ]);
+    expect(out).toContainEqual(expect.stringMatching(/ site-by-site-deployment +wave 2 of 3 started: plant-b, plant-c$/));
+    expect(out).toContainEqual(expect.stringMatching(/^ {2}\+55w2d .* steady-state-governance +started \(attempt 1\): runs at least 78w, judged from its horizon 78w; criteria every 1d$/));
+    expect(out).toContainEqual(expect.stringMatching(new RegExp(`^  \\+133w2d +${date}  rollout +completed: every stage passed$`)));
+    const stages = out.slice(out.indexOf('Stages:') + 1, out.indexOf('Stages:') + 7).map((line) => line.trim().split(/\s+/).slice(0, 3));
     expect(stages).toEqual([
       ['single-line-pilot', 'passed', '+2w1d'],
       ['single-shift-shadow', 'passed', '+8w2d'],
       ['full-shift-single-line', 'passed', '+16w3d'],
       ['multi-line-shadow', 'passed', '+22w4d'],
-      ['site-by-site-deployment', 'passed', '+74w6d'],
+      ['site-by-site-deployment', 'passed', '+55w2d'],
+      ['steady-state-governance', 'passed', '+133w2d'],
     ]);
-    expect(out[out.length - 2]).toMatch(new RegExp(`^Earliest finish: ${date} \\(\\+74w6d\\), with every sign-off 1d after it is asked for\\.$`));
+    expect(out[out.length - 2]).toMatch(new RegExp(`^Earliest finish: ${date} \\(\\+133w2d\\), with every sign-off 1d after it is asked for\\.$`));
     expect(out[out.length - 1]).toMatch(/^\d+ criteria evaluations; the timeline shows the first of each attempt and every change of verdict\.$/);
   });
 
   it('prints the result as JSON with --json', async () => {
-    const run = await rollgate('simulate', example, '--metrics', good, '--start', '2026-01-05', '--json');
+    const run = await rollgate('simulate', example, '--metrics', good, '--start', '2026-01-05', '--until', '150w', '--json');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as SimulationResult;
-    expect(result).toMatchObject({ start: Date.parse('2026-01-05T00:00:00Z'), outcome: 'completed', finishedAt: Date.parse('2027-06-13T00:00:00Z') });
-    expect(result.stages.map((stage) => stage.outcome)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(result).toMatchObject({ start: Date.parse('2026-01-05T00:00:00Z'), outcome: 'completed', finishedAt: Date.parse('2028-07-26T00:00:00Z') });
+    expect(result.stages.map((stage) => stage.outcome)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
   });
 
   it('reports a broken scenario as file:line:col errors with exit 1', async () => {
@@ -86,13 +101,14 @@ describe('rollgate simulate, in process', () => {
     expect(run.stderr).toBe('');
     const out = lines(run.stdout);
     expect(out.filter((line) => / rolled back: /.test(line)).map((line) => line.trim().split(/\s+/)[0])).toEqual(['+10w3d11h', '+16w4d12h', '+22w5d13h']);
-    const summary = out.slice(out.indexOf('Stages:') + 1, out.indexOf('Stages:') + 6).map((line) => line.trim().split(/\s+/).slice(0, 2));
+    const summary = out.slice(out.indexOf('Stages:') + 1, out.indexOf('Stages:') + 7).map((line) => line.trim().split(/\s+/).slice(0, 2));
     expect(summary).toEqual([
       ['single-line-pilot', 'passed'],
       ['single-shift-shadow', 'passed'],
       ['full-shift-single-line', 'held'],
       ['multi-line-shadow', 'pending'],
       ['site-by-site-deployment', 'pending'],
+      ['steady-state-governance', 'pending'],
     ]);
     expect(out[out.length - 2]).toBe('No finish: from 2026-07-26T14:00Z (+28w6d14h) on, the rollout waits for a person.');
   });
@@ -160,8 +176,8 @@ describe('metric warnings', () => {
       ['line-througput', { line: 7, column: 15 }],
     ]);
     expect(metricWarnings(plan, 's.yaml', metrics)).toEqual([
-      's.yaml: warning: no samples of "line-throughput", which full-shift-single-line, site-by-site-deployment judge on: those criteria stay inconclusive',
-      's.yaml: warning: no samples of "warranty-claims", which site-by-site-deployment judges on: those criteria stay inconclusive',
+      's.yaml: warning: no samples of "line-throughput", which full-shift-single-line, site-by-site-deployment, steady-state-governance judge on: those criteria stay inconclusive',
+      's.yaml: warning: no samples of "warranty-claims", which steady-state-governance judges on: those criteria stay inconclusive',
       's.yaml:7:15: warning: no criterion of the plan judges "line-througput" (did you mean "line-throughput"?)',
     ]);
   });
