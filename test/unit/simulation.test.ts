@@ -524,3 +524,58 @@ describe('indexSamples', () => {
     expect(index.observe('m', { from: 0, to: 40 })).toEqual({ value: 2, samples: 2 });
   });
 });
+
+describe('simulate: per-site waves and steady state', () => {
+  const p = plan([
+    {
+      id: 'plants',
+      title: 'Plant by plant',
+      mode: 'pilot',
+      scope: { sites: ['a', 'b', 'c'] },
+      forEach: { over: 'sites', waves: [1, 'rest'], feedbackCycle: '2w', waveApprovals: [{ role: 'director' }] },
+      minDuration: '4w',
+      evaluationInterval: '1d',
+      criteria: [precision],
+      approvals: [{ role: 'lead' }],
+    },
+    {
+      id: 'steady',
+      title: 'Steady state',
+      dependsOn: ['plants'],
+      mode: 'pilot',
+      minDuration: '1w',
+      evaluationInterval: '1d',
+      criteria: [precision],
+      approvals: [{ role: 'lead' }],
+      steadyState: { reviewEvery: '4w', horizon: '10w' },
+    },
+  ]);
+
+  it('runs each wave for minDuration, then waits the feedback cycle and the wave sign-off, and passes steady state at its horizon unsigned', () => {
+    const result = run(p, every('precision', '+0', '+40w', '1d', 0.95));
+    expect(steps(result).filter(([, , type]) => type !== 'stage.evaluated')).toEqual([
+      ['+0', 'plants', 'stage.started'],
+      ['+0', 'plants', 'wave.started'],
+      ['+4w', 'plants', 'stage.awaiting-approval'],
+      ['+4w1d', 'plants', 'wave.passed'],
+      ['+6w2d', 'plants', 'wave.started'],
+      ['+10w2d', 'plants', 'stage.awaiting-approval'],
+      ['+10w3d', 'plants', 'stage.passed'],
+      ['+10w3d', 'steady', 'stage.started'],
+      ['+20w3d', 'steady', 'stage.passed'],
+      ['+20w3d', '-', 'rollout.completed'],
+    ]);
+    const detail = (type: string) => timeline(result).find(([, , t]) => t === type)![3];
+    expect(detail('wave.passed')).toBe('wave 1 of 2 passed: signed off 1d after it was asked for; wave 2 starts after the 2w feedback cycle and its sign-off by director (1d)');
+    expect(timeline(result).filter(([, , type]) => type === 'wave.started').map(([, , , text]) => text)).toEqual([
+      'wave 1 of 2 started: a',
+      'wave 2 of 2 started: b, c',
+    ]);
+    expect(result.stages.find((stage) => stage.id === 'steady')?.why).toBe('its criteria pass at or after the horizon 10w');
+  });
+
+  it('tells a stage between waves apart in the summary', () => {
+    const result = run(p, every('precision', '+0', '+40w', '1d', 0.95), { untilMs: at('+5w') });
+    expect(result.stages[0]).toMatchObject({ outcome: 'running', why: 'wave 1 of 2 passed; the next starts after the feedback cycle and its sign-off' });
+  });
+});
