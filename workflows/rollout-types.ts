@@ -156,6 +156,17 @@ export interface StageStatus {
   waves?: WaveStatus[];
   /** notBefore is when a site run waits for its next execution window. */
   notBefore?: string;
+  /** steadyState is set for a steady-state stage: its child workflow and what it last reported. */
+  steadyState?: SteadyStateSummary;
+}
+
+/** SteadyStateSummary is a steady-state stage's child as the parent knows it from its reports. */
+export interface SteadyStateSummary {
+  workflowId: string;
+  /** report is the child's latest detail: open reviews, the last review, the lagging verdict, the next review and the horizon. */
+  report?: Record<string, unknown>;
+  settled?: ChildOutcome;
+  reason?: string;
 }
 
 /**
