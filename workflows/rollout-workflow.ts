@@ -706,6 +706,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   /** continueAsNewNow hands the rollout's state to a fresh run, keeping history bounded. */
   async function continueAsNewNow(): Promise<never> {
+    await condition(() => allHandlersFinished() && childrenIdle());
+    await recording;
     await Promise.race([Promise.all(deliveries), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
     // Stage runners go on while this waits: hand over only once no event is still being written
     // and no child is being started, with no await between that check and the hand-over.
