@@ -17,14 +17,17 @@ import { runLoad, summarize, type LoadPhase, type LoadResult } from './support/l
  * Benchmark of the decision hot path: POST /v1/rollouts/:id/decisions on the automatic path,
  * against a bare express endpoint that INSERTs the same request's fields in one statement, in
  * the same run, on the same PostgreSQL. A third endpoint does the API's token lookup before
- * that INSERT, to show how much of the difference is authentication. Everything is real and
- * throwaway: a new database, a Temporal dev server, a worker, the API in a process of its own.
+ * that INSERT, to show how much of the difference is authentication; a fourth answers without
+ * any database, the most express and the load client do on this machine, which says whether
+ * the p99 goal can be met here at all. Everything is real and throwaway: a new database, a
+ * Temporal dev server, a worker, the API in a process of its own. Both servers have pools of
+ * the same size (db/pool.ts) and the same keep-alive load client (support/load.ts).
  *
  *   npm run bench -- decisions [--duration=10] [--clients=200] [--warmup=2] [--slices=5]
  *   npx tsx bench/decisions.ts [same options]
  *
  * Each endpoint gets `duration` seconds of load in all, in `slices` slices taken in turns
- * (A B C, then C B A, …), so a machine whose load drifts during the run affects all alike.
+ * (A B C D, then D C B A, …), so a machine whose load drifts during the run affects all alike.
  *
  * Goals: at least 0.8× the bare endpoint's throughput, p99 at most 25 ms, no lost records
  * (every acknowledged request has its row). Exits 1 when a record is lost or a request failed.
@@ -120,6 +123,7 @@ async function main(): Promise<number> {
       { name: 'bare express, one INSERT', url: `${servers.bare}/bare/${rolloutId}/decisions`, headers: {}, prefix: 'bare' },
       { name: 'bare + token lookup + INSERT', url: `${servers.bare}/bare-auth/${rolloutId}/decisions`, headers: service, prefix: 'auth' },
       { name: 'POST /v1/rollouts/:id/decisions', url: `${servers.api}/v1/rollouts/${rolloutId}/decisions`, headers: service, prefix: 'api' },
+      { name: 'express alone, no database', url: `${servers.bare}/ceiling/${rolloutId}/decisions`, headers: {}, prefix: 'ceiling' },
     ];
     const phases = endpoints.map(() => [] as LoadPhase[]);
     const cpu = async () => {
@@ -141,7 +145,8 @@ async function main(): Promise<number> {
       const order = slice % 2 === 0 ? [...endpoints.keys()] : [...endpoints.keys()].reverse();
       for (const index of order) phases[index]!.push(await load(index, options.duration / options.slices, `s${slice}`));
     }
-    const [bare, auth, api] = phases.map(summarize) as [LoadResult, LoadResult, LoadResult];
+    const results = phases.map(summarize);
+    const [bare, auth, api, ceiling] = results as [LoadResult, LoadResult, LoadResult, LoadResult];
 
     const count = async (sql: string, values: unknown[] = []) => Number((await pool.query<{ n: string }>(sql, values)).rows[0]!.n);
     const acknowledged = (index: number) => warm[index]!.acknowledged + phases[index]!.reduce((sum, phase) => sum + phase.acknowledged, 0);
@@ -160,7 +165,7 @@ async function main(): Promise<number> {
       '',
       row('endpoint', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'failed'),
       ...endpoints.map((endpoint, index) => {
-        const result = [bare, auth, api][index]!;
+        const result = results[index]!;
         return row(endpoint.name, result.requests, result.throughput.toFixed(0), result.p50.toFixed(2), result.p99.toFixed(2), result.cpuPerRequestMs.toFixed(3), result.failed);
       }),
       '',
@@ -168,19 +173,37 @@ async function main(): Promise<number> {
         `${(api.throughput / auth.throughput).toFixed(2)}× bare + token lookup`,
       `decisions p99     ${api.p99.toFixed(2)} ms (goal ≤ ${GOALS.p99Ms} ms: ${verdict(api.p99 <= GOALS.p99Ms)}); ` +
         `by Little's law ${options.clients} clients at ${api.throughput.toFixed(0)} req/s wait ${((options.clients / api.throughput) * 1000).toFixed(0)} ms on average`,
+      p99Attainability(options.clients, ceiling),
       `records           decisions: ${ackDecisions} acknowledged, ${storedDecisions} stored (${autoDecisions} auto), ${lost} lost; ` +
         `bare: ${ackBare} acknowledged, ${storedBare} stored, ${lostBare} lost (${verdict(lost === 0 && lostBare === 0)})`,
-      ...[bare, auth, api].filter((result) => result.firstFailure).map((result) => `first failure: ${result.firstFailure}`),
+      ...results.filter((result) => result.firstFailure).map((result) => `first failure: ${result.firstFailure}`),
       '',
     ];
     process.stdout.write(lines.join('\n'));
-    return lost === 0 && lostBare === 0 && api.failed + auth.failed + bare.failed === 0 ? 0 : 1;
+    return lost === 0 && lostBare === 0 && results.every((result) => result.failed === 0) ? 0 : 1;
   } finally {
     for (const step of cleanup.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
   }
 }
 
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
+/**
+ * p99Attainability says whether the p99 goal can be met here at all. Express answering without
+ * any database bounds what any endpoint of this stack does on this machine with these clients:
+ * when even its p99 is over the goal, no endpoint meets it. With closed-loop clients the mean
+ * latency is clients / throughput (Little's law), so a mean within the goal needs at least
+ * clients / goal requests a second.
+ */
+function p99Attainability(clients: number, ceiling: LoadResult): string {
+  const needed = clients / (GOALS.p99Ms / 1000);
+  const reached = `express alone, without a database, answers at p99 ${ceiling.p99.toFixed(2)} ms and ${ceiling.throughput.toFixed(0)} req/s here`;
+  if (ceiling.p99 <= GOALS.p99Ms) return `p99 goal          attainable here: ${reached}`;
+  return (
+    `p99 goal          out of reach on this machine with ${clients} clients, whatever the endpoint does: ${reached} ` +
+    `(a mean within ${GOALS.p99Ms} ms alone needs ${needed.toFixed(0)} req/s by Little's law)`
+  );
+}
 
 function row(...cells: Array<string | number>): string {
   const [name, ...rest] = cells.map(String);
