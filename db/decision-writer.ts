@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { DatabaseError, type Pool } from 'pg';
 import { DecisionState, Disposition, getDecisionAnswers, type DecisionAnswer, type NewDecision } from './decisions';
 
 /** Most decisions written by one statement. */
@@ -54,8 +54,9 @@ interface Queued {
  * insert resolves only once the statement that wrote (or found) the decision has committed.
  *
  * A decisionId already in a batch waits for the next one, so a repeat inside a batch is
- * answered as a repeat of a stored decision. When a batch fails, its decisions are written
- * one by one, so only the decision at fault fails.
+ * answered as a repeat of a stored decision. When PostgreSQL refuses a batch, its decisions
+ * are written one by one, so only a decision at fault fails; when the database cannot be
+ * reached, the whole batch fails.
  */
 export class DecisionWriter {
   private queue: Queued[] = [];
@@ -113,8 +114,9 @@ export class DecisionWriter {
       const results = await insertDecisions(this.pool, batch.map((queued) => queued.decision));
       batch.forEach((queued, index) => queued.resolve(results[index]!));
     } catch (error) {
-      if (batch.length === 1) return batch[0]!.reject(error);
-      await Promise.all(batch.map((queued) => this.write([queued])));
+      // PostgreSQL refused the statement, perhaps for one decision's content: find out which.
+      if (batch.length > 1 && error instanceof DatabaseError) await Promise.all(batch.map((queued) => this.write([queued])));
+      else batch.forEach((queued) => queued.reject(error));
     }
   }
 }
