@@ -10,7 +10,8 @@ import { authenticate } from '../../db/tokens';
  * event loop: the real REST API, and bare express endpoints with a pool of the same size that
  * take the same request body as POST /v1/rollouts/:id/decisions:
  *   POST /bare/:id/decisions       one INSERT of the request's fields, nothing else;
- *   POST /bare-auth/:id/decisions  the API's token lookup (db/tokens authenticate), then that INSERT;
+ *   POST /bare-auth/:id/decisions  a token lookup in the database (db/tokens authenticate, which the
+ *                                  API does only when its principal cache misses), then that INSERT;
  *   POST /ceiling/:id/decisions    parses the body and answers, no database: what express and
  *                                  the load client can do on this machine at best.
  *   GET  /cpu                      this process's CPU time so far (process.cpuUsage), to cost requests.
