@@ -1,6 +1,7 @@
 import { parseDuration } from '../definitions/duration';
 import type { Plan, Prerequisite, Stage, SteadyState } from '../definitions/schema';
-import { expectedWaveDates, siteRole, stageWaves } from '../definitions/sites';
+import { stageSpanMs, waveDates } from '../definitions/schedule';
+import { siteRole, stageWaves } from '../definitions/sites';
 import { formatInstant, membersText, plural, unitNoun, wavesText, windowText } from './plan-words';
 
 /**
@@ -10,32 +11,11 @@ import { formatInstant, membersText, plural, unitNoun, wavesText, windowText } f
 
 export type Facts = Array<[string, string[]]>;
 
-/**
- * stageSpanMs is the least time a stage takes: its minimum duration; for a per-site stage from
- * the start of its first wave to the earliest finish of its last, feedback cycles included;
- * for a steady-state stage at least its horizon, when the lagging KPIs are first judged.
- */
-export function stageSpanMs(stage: Stage): number {
-  const minDurationMs = parseDuration(stage.minDuration) ?? 0;
-  const last = waveDates(stage, 0).at(-1);
-  if (last !== undefined) return last.finishMs;
-  return Math.max(minDurationMs, parseDuration(stage.steadyState?.horizon ?? '') ?? 0);
-}
-
 /** spanText: `10d`; for a per-site stage `2 waves, 4w6d`; for a steady-state stage whose horizon is later, `to its horizon, 78w`. */
 export function spanText(stage: Stage, format: (ms: number) => string): string {
   const waves = stageWaves(stage);
   if (waves !== undefined) return `${plural(waves.length, 'wave')}, ${format(stageSpanMs(stage))}`;
   return stageSpanMs(stage) === parseDuration(stage.minDuration) ? stage.minDuration : `to its horizon, ${format(stageSpanMs(stage))}`;
-}
-
-function waveDates(stage: Stage, startMs: number) {
-  return expectedWaveDates({
-    waves: stageWaves(stage) ?? [],
-    startMs,
-    minDurationMs: parseDuration(stage.minDuration) ?? 0,
-    feedbackCycleMs: stage.forEach?.feedbackCycle === undefined ? 0 : (parseDuration(stage.forEach.feedbackCycle) ?? 0),
-  });
 }
 
 const siteFailureText = { halt: 'start no new ones', 'rollback-site': 'roll back that one only', 'abort-all': 'abort them all' } as const;

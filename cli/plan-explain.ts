@@ -1,31 +1,12 @@
 import { formatDuration } from '../definitions/duration';
-import { topologicalOrder } from '../definitions/graph';
 import type { Deferral, EscalationStep, FailurePolicy, Plan, Scope, Stage } from '../definitions/schema';
 import { siteRole } from '../definitions/sites';
-import { forEachFacts, perSitePrerequisiteLines, spanText, stageSpanMs, steadyStateFacts, type Facts } from './plan-explain-sites';
+import { earliestStarts, stageSpanMs } from '../definitions/schedule';
+import { forEachFacts, perSitePrerequisiteLines, spanText, steadyStateFacts, type Facts } from './plan-explain-sites';
 import { criterionText, formatInstant, membersText, oneLine, plural, prerequisitesBefore } from './plan-words';
 
 /** The longest chain of stages by minimum duration: the soonest the whole rollout can pass. */
 export type CriticalPath = { stages: string[]; totalMs: number };
-
-/** earliestStarts: when each stage can start at the earliest, in ms after the rollout starts, and through which dependency. */
-function earliestStarts(plan: Plan): { start: Map<string, number>; via: Map<string, string | undefined>; order: string[] } {
-  const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
-  const start = new Map<string, number>();
-  const via = new Map<string, string | undefined>();
-  const order = topologicalOrder(plan.stages);
-  for (const id of order) {
-    let at = 0;
-    let before: string | undefined;
-    for (const dep of byId.get(id)!.dependsOn) {
-      const depFinish = start.get(dep)! + stageSpanMs(byId.get(dep)!);
-      if (before === undefined || depFinish > at) [at, before] = [depFinish, dep];
-    }
-    start.set(id, at);
-    via.set(id, before);
-  }
-  return { start, via, order };
-}
 
 /**
  * criticalPath finds the chain of dependent stages whose minimum durations add up to the most;
@@ -35,7 +16,7 @@ function earliestStarts(plan: Plan): { start: Map<string, number>; via: Map<stri
  */
 export function criticalPath(plan: Plan): CriticalPath {
   const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
-  const { start, via, order } = earliestStarts(plan);
+  const { start, via, order } = earliestStarts(plan.stages);
   const finish = (id: string) => start.get(id)! + stageSpanMs(byId.get(id)!);
   let last: string | undefined;
   for (const id of order) if (last === undefined || finish(id) > finish(last)) last = id;
@@ -71,7 +52,7 @@ export function explainPlan(plan: Plan, start: Date): string {
   }
 
   out.push('', 'Stages, in the order they can run:');
-  const { start: starts, order } = earliestStarts(plan);
+  const { start: starts, order } = earliestStarts(plan.stages);
   order.forEach((id, i) => {
     const stage = plan.stages.find((s) => s.id === id)!;
     out.push('', `${i + 1}. ${stage.id}: ${oneLine(stage.title)}`);

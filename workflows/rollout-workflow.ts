@@ -33,7 +33,7 @@ import {
 import type { ChildOutcome, ChildProgress, HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
 import { evaluationDue, failingReason, rollbackScope, StageStep, stageStep, stageWakeAt } from './stage-policy';
-import { rolloutPrerequisites } from './site-plan';
+import { plannedSiteStages, rolloutPrerequisites } from './site-plan';
 import { createSiteRunner } from './site-waves';
 import { steadyStateWorkflowId, type SteadyStateInput } from './steady-state-types';
 import { applyDecision, checkDecision, checkOverride, checkPrerequisite, checkResolution, type Refusal, type SignOffContext } from './sign-off';
@@ -85,6 +85,7 @@ interface EventFields {
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
   const { plan } = input;
+  const wavePlans = input.carried ? undefined : plannedSiteStages(plan, Date.now());
   const status: RolloutStatus = input.carried?.status ?? {
     rolloutId: input.rolloutId,
     plan: input.planName,
@@ -109,6 +110,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       attempt: 0,
       ...(stage.overrideAuthority ? { overrideAuthority: stage.overrideAuthority } : {}),
       overrides: [],
+      ...wavePlans?.get(stage.id),
     })),
   };
   // A stage has started once it left pending; the set is derived, so it survives continue-as-new.

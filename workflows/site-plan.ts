@@ -1,6 +1,7 @@
+import { earliestStarts, waveDates } from '../definitions/schedule';
 import type { Plan, Stage } from '../definitions/schema';
 import { siteRole } from '../definitions/sites';
-import type { PrerequisiteStatus } from './rollout-types';
+import type { PrerequisiteStatus, SiteStatus, StageStatus } from './rollout-types';
 
 /**
  * Pure helpers that turn one site of a forEach stage into the one-stage plan its child
@@ -59,4 +60,30 @@ export function rolloutPrerequisites(plan: Plan): PrerequisiteStatus[] {
       site,
     }));
   });
+}
+
+/**
+ * planSiteStage lays out a forEach stage's sites and waves with the waves' earliest dates when
+ * the stage starts at startMs. A rollout shows it from its start (dated from the stage's
+ * earliest start, see plannedSiteStages) and lays it out again when the stage really starts.
+ */
+export function planSiteStage(stage: Stage, startMs: number): Required<Pick<StageStatus, 'sites' | 'waves'>> {
+  const dates = waveDates(stage, startMs);
+  return {
+    sites: dates.flatMap((wave, k) => wave.sites.map((site): SiteStatus => ({ site, wave: k + 1, state: 'pending', attempt: 0 }))),
+    waves: dates.map((wave, k) => ({
+      number: k + 1,
+      sites: wave.sites,
+      state: 'pending',
+      expectedStart: new Date(wave.startMs).toISOString(),
+      expectedFinish: new Date(wave.finishMs).toISOString(),
+      approvals: [],
+    })),
+  };
+}
+
+/** plannedSiteStages: the wave plan of every forEach stage of a rollout starting at startMs, by stage id. */
+export function plannedSiteStages(plan: Plan, startMs: number): Map<string, ReturnType<typeof planSiteStage>> {
+  const { start } = earliestStarts(plan.stages);
+  return new Map(plan.stages.filter((stage) => stage.forEach).map((stage) => [stage.id, planSiteStage(stage, startMs + start.get(stage.id)!)]));
 }

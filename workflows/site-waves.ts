@@ -1,10 +1,9 @@
 import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { parseDuration } from '../definitions/duration';
 import type { NotificationEvent, Stage } from '../definitions/schema';
-import { expectedWaveDates, stageWaves } from '../definitions/sites';
 import { abortSignal } from './messages';
 import type { ChildProgress, HoldCause, OperatorAction, RolloutInput, SiteStatus, StageStatus, WaveStatus } from './rollout-types';
-import { sitePlan, siteWorkflowId } from './site-plan';
+import { planSiteStage, sitePlan, siteWorkflowId } from './site-plan';
 
 /** What the site runner needs from the rollout workflow it runs in. */
 export interface SiteStageHost {
@@ -51,27 +50,7 @@ export function createSiteRunner(host: SiteStageHost) {
   const siteOf = (id: string, name: string): SiteStatus | undefined => sitesOf(id).find((site) => site.site === name);
 
   /** planSites lays out a forEach stage's sites and waves as it (re-)enters; called by enterStage. */
-  function planSites(id: string, startedAtMs: number): Pick<StageStatus, 'sites' | 'waves'> {
-    const def = host.definition(id);
-    const waves = stageWaves(def) ?? [];
-    const dates = expectedWaveDates({
-      waves,
-      startMs: startedAtMs,
-      minDurationMs: parseDuration(def.minDuration)!,
-      ...(def.forEach?.feedbackCycle ? { feedbackCycleMs: parseDuration(def.forEach.feedbackCycle)! } : {}),
-    });
-    return {
-      sites: waves.flatMap((sites, wave) => sites.map((site): SiteStatus => ({ site, wave: wave + 1, state: 'pending', attempt: 0 }))),
-      waves: dates.map((dated, k) => ({
-        number: k + 1,
-        sites: dated.sites,
-        state: 'pending',
-        expectedStart: new Date(dated.startMs).toISOString(),
-        expectedFinish: new Date(dated.finishMs).toISOString(),
-        approvals: [],
-      })),
-    };
-  }
+  const planSites = (id: string, startedAtMs: number) => planSiteStage(host.definition(id), startedAtMs);
 
   /** startSite waits until the site may start (wave open, prerequisites, no halt, not paused), then starts its child. */
   async function startSite(id: string, name: string, stageAttempt: number): Promise<void> {
