@@ -4,11 +4,9 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  ParentClosePolicy,
   proxyActivities,
   setHandler,
   sleep,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,12 +28,12 @@ import {
   signPrerequisiteUpdate,
   statusQuery,
 } from './messages';
-import type { ChildOutcome, ChildProgress, HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
+import type { ChildOutcome, HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
 import { evaluationDue, failingReason, rollbackScope, StageStep, stageStep, stageWakeAt } from './stage-policy';
 import { plannedSiteStages, rolloutPrerequisites } from './site-plan';
 import { createSiteRunner } from './site-waves';
-import { steadyStateWorkflowId, type SteadyStateInput } from './steady-state-types';
+import { createSteadyStateRunner } from './steady-state-stage';
 import { applyDecision, checkDecision, checkOverride, checkPrerequisite, checkResolution, type Refusal, type SignOffContext } from './sign-off';
 import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
 
@@ -266,9 +264,19 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     holdStage: (id, cause, reason) => holdStage(id, cause, reason),
     passStage,
   });
-  setHandler(childProgressSignal, (progress) => (progress.site === undefined ? onSteadyStateProgress(progress) : sites.onProgress(progress)));
-  let steadyStateStarts = 0;
-  const childrenIdle = () => sites.idle() && steadyStateStarts === 0;
+  const steadyStates = createSteadyStateRunner({
+    input,
+    stage,
+    maybeStage,
+    setStage,
+    record,
+    isAborted,
+    passStage,
+    failStage: (id, reason) => failStage(id, reason),
+    abort,
+  });
+  setHandler(childProgressSignal, (progress) => (progress.site === undefined ? steadyStates.onProgress(progress) : sites.onProgress(progress)));
+  const childrenIdle = () => sites.idle() && steadyStates.idle();
 
   setHandler(statusQuery, () => status);
 
@@ -485,7 +493,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const affected = rollbackScope(plan.stages, target, started);
     await record('stage.rolling-back', { stageId: from, reason, detail: { to: target, stages: affected } });
     await sites.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
-    await abortSteadyStates(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
+    await steadyStates.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
     await compensate(affected);
     for (const id of affected) {
       const { hold: _h, evaluation: _e, awaitingSince: _a, endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, sites: _s, waves: _v, steadyState: _t, ...rest } = stage(id);
@@ -559,65 +567,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   }
 
   /**
-   * runSteadyState hands a steady-state stage to its child workflow (reviews, retraining
-   * reminders, the lagging-KPI verdict at the horizon) and applies how the child settles:
-   * passed passes the stage, failed applies onFailure, aborted aborts the rollout.
-   */
-  async function runSteadyState(id: string): Promise<void> {
-    const attempt = stage(id).attempt;
-    const current = () => !isAborted() && stage(id).attempt === attempt && stage(id).state === 'running';
-    if (!stage(id).steadyState) {
-      const workflowId = steadyStateWorkflowId(input.rolloutId, id);
-      setStage({ ...stage(id), steadyState: { workflowId } });
-      const childInput: SteadyStateInput = {
-        rolloutId: input.rolloutId,
-        parentWorkflowId: workflowInfo().workflowId,
-        stageId: id,
-        planName: input.planName,
-        planVersion: input.planVersion,
-        plan,
-        startedAt: stage(id).windowStartedAt!,
-        ...(input.startedBy ? { startedBy: input.startedBy } : {}),
-      };
-      steadyStateStarts += 1;
-      try {
-        await startChild('steadyStateWorkflow', { workflowId, parentClosePolicy: ParentClosePolicy.ABANDON, args: [childInput] });
-      } finally {
-        steadyStateStarts -= 1;
-      }
-      await record('steady-state.started', { stageId: id, detail: { workflowId } });
-    }
-    await condition(() => !current() || stage(id).steadyState?.settled !== undefined);
-    if (!current()) return;
-    const { settled, reason, report } = stage(id).steadyState!;
-    if (settled === 'passed') await passStage(id, { laggingVerdict: report?.laggingVerdict ?? 'pass' });
-    else if (settled === 'failed') await failStage(id, reason ?? 'the lagging KPIs did not meet their criteria at the horizon');
-    else abort({ reason: `the steady-state governance of stage ${id} was aborted${reason ? `: ${reason}` : ''}` });
-  }
-
-  /** onSteadyStateProgress keeps a steady-state child's latest report; a superseded child is ignored. */
-  function onSteadyStateProgress(progress: ChildProgress): void {
-    const current = maybeStage(progress.stageId);
-    const summary = current?.steadyState;
-    if (!current || !summary || summary.settled !== undefined || (progress.workflowId !== undefined && progress.workflowId !== summary.workflowId)) return;
-    setStage({
-      ...current,
-      steadyState: {
-        ...summary,
-        ...(progress.detail ? { report: progress.detail } : {}),
-        ...(progress.settled ? { settled: progress.settled } : {}),
-        ...(progress.reason ? { reason: progress.reason } : {}),
-      },
-    });
-  }
-
-  /** abortSteadyStates asks the steady-state children of the given stages still under way to abort. */
-  async function abortSteadyStates(stages: readonly StageStatus[], reason: string): Promise<void> {
-    const running = stages.flatMap((s) => (s.steadyState && s.steadyState.settled === undefined ? [s.steadyState.workflowId] : []));
-    await Promise.all(running.map((workflowId) => getExternalWorkflowHandle(workflowId).signal(abortSignal, { reason }).catch(() => undefined)));
-  }
-
-  /**
    * waitForExecutionWindow holds a site run until one of its site's execution windows is open
    * (at once when the site has none); false when the rollout was aborted meanwhile.
    */
@@ -647,7 +596,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       await record('stage.started', { stageId: id, detail: { attempt: stage(id).attempt } });
     }
     if (def.forEach) return sites.run(id);
-    if (def.steadyState) return runSteadyState(id);
+    if (def.steadyState) return steadyStates.run(id);
     const attempt = stage(id).attempt;
     const current = () => !isAborted() && stage(id).attempt === attempt && stage(id).state !== 'pending' && stage(id).state !== 'passed';
     const intervalMs = parseDuration(def.evaluationInterval)!;
@@ -746,7 +695,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   if (isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') setStage({ ...s, state: 'aborted' });
     await sites.abortChildren(status.stages, `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
-    await abortSteadyStates(status.stages, `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
+    await steadyStates.abortChildren(status.stages, `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
     // A site run compensates only its own failure, and only under onSiteFailure rollback-site.
     if (!siteRun || (siteRun.compensate && !abortedByParent)) await compensate([...started]);
     if (!siteRun) notify('rollout.aborted', { detail: { by: abortedBy?.by, reason: abortedBy?.reason } });
