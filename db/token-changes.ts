@@ -4,6 +4,8 @@ import { TOKEN_CHANGES_CHANNEL } from './tokens';
 /** Wait before listening again after the connection is lost; it doubles per failure up to the maximum. */
 const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 10_000;
+/** How long one attempt waits for the database, so an unreachable one cannot hold up the API's start. */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /** TokenChangeHandlers hear from a token-change listener. */
 export interface TokenChangeHandlers {
@@ -32,7 +34,7 @@ export async function listenForTokenChanges(databaseUrl: string, handlers: Token
   let delay = RETRY_FIRST_MS;
 
   const attempt = async (): Promise<void> => {
-    const client = new Client({ connectionString: databaseUrl, keepAlive: true });
+    const client = new Client({ connectionString: databaseUrl, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     let down = false;
     const fail = (error: Error) => {
       if (down) return;
