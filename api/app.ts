@@ -5,6 +5,7 @@ import { requestIds, requireToken } from './auth';
 import { decisionsRouter } from './decisions-routes';
 import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
+import { jsonBody } from './json-body';
 import { plansRouter } from './plans-routes';
 import { problemHandler, unknownRoute } from './problem';
 import { rolloutsRouter } from './rollouts-routes';
@@ -37,8 +38,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', decisionsRouter(deps));
   app.use('/v1/plans', plansRouter(deps.pool));
   app.use('/v1/rollouts', evidenceRouter(deps));
-  app.use('/v1/rollouts', express.json({ limit: JSON_BODY_LIMIT }), rolloutsRouter(deps));
-  app.use('/v1/rollouts', express.json({ limit: JSON_BODY_LIMIT }), steadyStateRouter(deps));
+  app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), rolloutsRouter(deps));
+  app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), steadyStateRouter(deps));
   app.use(unknownRoute);
   app.use(problemHandler);
   return app;

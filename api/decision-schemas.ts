@@ -127,15 +127,6 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * hasNulCharacter: JSON text from JSON.stringify holds a U+0000 character, which PostgreSQL's
- * jsonb cannot store. JSON.stringify writes it as \u0000; an even run of backslashes before
- * that is escaped backslashes, not the escape.
- */
-export function hasNulCharacter(json: string): boolean {
-  return json.includes('\\u0000') && /(?:^|[^\\])(?:\\\\)*\\u0000/.test(json);
-}
-
-/**
  * decisionDigest identifies a decision request's content: a repeat with the same decisionId is
  * the same decision only when its digest matches. decideBy counts as an instant (any zone).
  */

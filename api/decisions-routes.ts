@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
@@ -41,6 +41,7 @@ import { decisionResolvedSignal, decisionWorkflowId, type deferredDecisionWorkfl
 import type { Actor } from '../workflows/rollout-types';
 import { holdsRole } from '../workflows/sign-off';
 import { forbidden, principalOf } from './auth';
+import { jsonBody } from './json-body';
 import {
   CalibrationRequest,
   canonicalJson,
@@ -48,7 +49,6 @@ import {
   DecisionMetricsQuery,
   DecisionRequest,
   decisionDigest,
-  hasNulCharacter,
   OutcomeRequest,
   ProposalDecisionRequest,
   ResolutionRequest,
@@ -203,7 +203,7 @@ const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: 
 
 export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): Router {
   const router = Router();
-  const json = express.json({ limit: JSON_BODY_LIMIT });
+  const json = jsonBody(JSON_BODY_LIMIT);
   const contexts = new ContextCache(pool);
   const writer = new DecisionWriter(pool);
 
@@ -233,7 +233,6 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
     const body = parseBody(DecisionRequest, req.body);
     const rolloutId = req.params.id;
     const recommendation = canonicalJson(body.recommendation);
-    if (hasNulCharacter(recommendation)) throw invalid('recommendation', 'must not contain the character U+0000');
     const digest = decisionDigest(rolloutId, body, recommendation);
     const now = Date.now();
 

@@ -1,4 +1,4 @@
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import type { Pool } from 'pg';
 import type { z } from 'zod';
 import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metrics';
@@ -21,6 +21,7 @@ import {
 } from '../db/evidence';
 import { getPlanVersion } from '../db/plans';
 import type { RolloutRow } from '../db/rollouts';
+import { jsonBody } from './json-body';
 import { principalOf } from './auth';
 import {
   EvidenceId,
@@ -49,7 +50,7 @@ const EVIDENCE_BODY_LIMIT = '1mb';
  */
 export function evidenceRouter({ pool }: { pool: Pool }): Router {
   const router = Router();
-  const json = express.json({ limit: EVIDENCE_BODY_LIMIT });
+  const json = jsonBody(EVIDENCE_BODY_LIMIT);
 
   router.post('/:id/metrics', json, async (req, res) => {
     const row = await requireRollout(pool, req);

@@ -193,7 +193,7 @@ stages:
     expect((await bad({ decideBy: 'tomorrow' }))[0]!.path).toBe('decideBy');
     expect((await bad({ recommendation: undefined }))[0]!.path).toBe('recommendation');
     expect((await bad({ recommendation: null }))[0]!.path).toBe('recommendation');
-    expect(await bad({ recommendation: { note: 'a\u0000b' } })).toEqual([{ path: 'recommendation', message: 'must not contain the character U+0000' }]);
+    expect(await bad({ recommendation: { note: 'a\u0000b' } })).toEqual([{ path: 'recommendation.note', message: 'must not contain the character U+0000' }]);
     expect((await bad({ kind: 'Carrier Selection' }))[0]!.path).toBe('kind');
     expect((await bad({ irreversible: 'yes' }))[0]!.path).toBe('irreversible');
     expect((await bad({ extra: 1 }))[0]!.path).toBe('(body)');

@@ -76,6 +76,24 @@ describe('human control of a rollout', () => {
     expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', reason: 'data contract broken' });
   });
 
+  it('refuses a body holding U+0000 with 422 and its path, and records nothing', async () => {
+    const id = await startRollout(h, twoStages);
+    await waitForStage(h, id, 'pilot', 'awaiting-approval');
+    const before = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.length;
+    const signOff = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'reject', comment: 'bad\u0000data' }, await h.as('dana'));
+    expect(signOff.status).toBe(422);
+    expect(signOff.body.errors).toEqual([{ path: 'comment', message: 'must not contain the character U+0000' }]);
+    const sample = { metric: 'defects', value: 1, observedAt: new Date().toISOString(), scope: { site: 'a\u0000' } };
+    const evidence = await h.http('POST', `/v1/rollouts/${id}/metrics`, { samples: [sample] });
+    expect(evidence.status).toBe(422);
+    expect(evidence.body.errors[0].path).toBe('samples.0.scope.site');
+    // An escaped backslash before "u0000" is ordinary text.
+    expect((await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'approve', comment: 'path C:\\u0000' }, await h.as('dana'))).status).toBe(200);
+    const events = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events;
+    expect(events.slice(before).map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['stage.approved']));
+    expect(events.some((e: { type: string }) => e.type === 'stage.rejected')).toBe(false);
+  });
+
   it('answers clearly for unknown rollouts, stages, plans and taken ids', async () => {
     const id = await startRollout(h, twoStages, 'named-once');
     await waitForStage(h, id, 'pilot', 'awaiting-approval');

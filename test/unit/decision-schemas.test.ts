@@ -1,4 +1,5 @@
-import { canonicalJson, hasNulCharacter } from '../../api/decision-schemas';
+import { canonicalJson } from '../../api/decision-schemas';
+import { hasNulCharacter, nulPath } from '../../api/json-body';
 
 describe('hasNulCharacter', () => {
   it('finds U+0000 in strings and keys of JSON text, however deep', () => {
@@ -14,3 +15,14 @@ describe('hasNulCharacter', () => {
     expect(hasNulCharacter(canonicalJson({ carrier: 'nordfracht', rate: 812.5 }))).toBe(false);
   });
 });
+
+describe('nulPath', () => {
+  it('names the first place of U+0000 in a parsed body: a value, a key, an array entry', () => {
+    expect(nulPath({ comment: 'ok', nested: { note: 'a\u0000b' } })).toBe('nested.note');
+    expect(nulPath({ samples: [{ metric: 'x' }, { scope: { site: '\u0000' } }] })).toBe('samples.1.scope.site');
+    expect(nulPath({ detail: { 'key\u0000': 1 } })).toBe('detail."key\\u0000"');
+    expect(nulPath('\u0000')).toBe('(body)');
+    expect(nulPath({ clean: ['text', 1, null, true] })).toBeUndefined();
+  });
+});
+
