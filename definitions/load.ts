@@ -153,7 +153,9 @@ function validate(data: unknown, locator: Locator, issues: PlanIssue[]): Read {
     return issueAt(problem.atKey ? locator.keyOffsetOf(at) : locator.offsetOf(at), problem.path, problem.message, severity);
   };
   for (const problem of graphProblems(data)) issues.push(problemIssue(problem, 'error'));
-  if (!parsed.success) return { issues };
+  const nul = nulPath(data);
+  if (nul) issues.push(issueAt(locator.offsetOf(nul), nul, `${formatPath(nul)}: must not contain the character U+0000 (NUL), which cannot be stored`, 'error'));
+  if (!parsed.success || nul) return { issues };
   for (const problem of checkSemantics(parsed.data)) issues.push(problemIssue(problem, 'error'));
   for (const warning of lintPlan(parsed.data)) issues.push({ ...problemIssue(warning, 'warning'), rule: warning.rule });
   return { plan: parsed.data, issues };
@@ -282,6 +284,19 @@ function sortIssues(issues: PlanIssue[]): PlanIssue[] {
 
 function fileIssue(message: string): PlanIssue {
   return { line: 1, column: 1, path: '', message, severity: 'error' };
+}
+
+/** nulPath is the path of the first key or string holding U+0000, which PostgreSQL cannot store. */
+function nulPath(value: unknown, path: PlanPath = []): PlanPath | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const at = [...path, Array.isArray(value) ? Number(key) : key];
+    if (key.includes('\u0000')) return at;
+    const found = nulPath(item, at);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
