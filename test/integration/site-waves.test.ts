@@ -214,6 +214,27 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(events.find((e) => e.type === 'stage.passed' && !e.detail?.site)!.detail).toEqual(expect.objectContaining({ rolledBack: ['plant-a'] }));
   });
 
+  it('abort-all: a failing site aborts the rollout, and the sites still running are aborted with it', async () => {
+    const yaml = phasedPlan('phased-abort-all', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest], onSiteFailure: abort-all }', CRITERIA, METRICS);
+    const rolloutId = await startRollout(h, yaml, 'phased-abort-all-1');
+    await waitForSite(rolloutId, 'plant-a', 'running');
+    const running = await waitForSite(rolloutId, 'plant-b', 'running');
+    await reportDefects(rolloutId, 'plant-a', 12);
+
+    const status = await waitForRollout(h, rolloutId, 'aborted');
+    expect(status.stages[0].state).toBe('aborted');
+    const bChild = h.temporal.workflow.getHandle(site(running, 'plant-b').workflowId);
+    await eventually(async () => ((await bChild.describe()).status.name === 'COMPLETED' ? true : undefined), 'plant-b\'s child to end');
+    expect((await bChild.result()).state).toBe('aborted');
+    const events = await eventually(async () => {
+      const all = await trail(rolloutId);
+      return all.some((e) => e.type === 'rollout.aborted' && !e.detail?.site) ? all : undefined;
+    }, 'the rollout.aborted event');
+    expect(events.find((e) => e.type === 'site.failed')!.detail).toEqual(expect.objectContaining({ site: 'plant-a', policy: 'abort-all' }));
+    // The rollout compensates the stage as a whole; neither site compensates itself.
+    expect(events.filter((e) => e.type === 'stage.compensated').map((e) => e.detail?.site)).toEqual([undefined]);
+  });
+
   it('starts a site only inside its execution window, in the site\'s time zone', async () => {
     // A one-minute window opening at the next minute boundary (the one after, when that is too close).
     const minute = 60_000;
