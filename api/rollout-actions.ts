@@ -132,8 +132,10 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
         await auditDenied(pool, row, req, principal, { action: `rollout.${name}`, reason });
         throw forbidden(reason, { reason: 'NotAuthorized' });
       }
-      const { state } = (await currentStatus(temporal, row)).status;
-      if (!appliesTo.includes(state)) {
+      const { state, stages } = (await currentStatus(temporal, row)).status;
+      // Resume also ends an escalation hold of one site of a per-site stage.
+      const siteHeld = name === 'resume' && stages.some((stage) => stage.sites?.some((site) => site.heldReason !== undefined));
+      if (!appliesTo.includes(state) && !siteHeld) {
         throw conflict(`rollout ${row.rolloutId} is ${state}; ${name} applies to a ${appliesTo.join(' or ')} rollout`, { state });
       }
       await temporal.workflow

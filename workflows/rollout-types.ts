@@ -188,6 +188,8 @@ export interface SiteStatus {
   startedAt?: string;
   /** notBefore is when the site's next execution window opens, while its child waits for it. */
   notBefore?: string;
+  /** heldReason says why the site's run is held (an escalation hold); resuming the rollout ends it. */
+  heldReason?: string;
   settledAt?: string;
   reason?: string;
 }

@@ -190,24 +190,31 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     return recording;
   };
 
-  /** reportToParent tells a site run's parent its stage state when it changed, or how the run settled. */
-  let reportedState: StageState | undefined;
-  let reportedNotBefore: string | undefined;
+  /**
+   * reportToParent tells a site run's parent its stage state, when its execution window opens
+   * and whether the run itself is held (an escalation hold, which the rollout's resume ends),
+   * whenever one of them changed; and at the end how the run settled.
+   */
+  let reported = '';
   const reportToParent = (settled?: ChildOutcome, reason?: string): Promise<void> => {
     const { state, notBefore } = status.stages[0]!;
-    if (!siteRun || (settled === undefined && state === reportedState && notBefore === reportedNotBefore)) return Promise.resolve();
-    reportedState = state;
-    reportedNotBefore = notBefore;
-    return getExternalWorkflowHandle(siteRun.parentWorkflowId).signal(childProgressSignal, {
-      stageId: siteRun.stageId,
-      site: siteRun.site,
-      workflowId: workflowInfo().workflowId,
-      state,
-      at: now(),
-      ...(settled ? { settled } : {}),
-      ...(reason ? { reason } : {}),
-      ...(notBefore ? { detail: { notBefore } } : {}),
-    }).catch(() => undefined); // a parent that already ended has nothing left to learn
+    const heldReason = status.state === 'held' ? status.heldReason : undefined;
+    const current = JSON.stringify([state, notBefore, heldReason]);
+    if (!siteRun || (settled === undefined && current === reported)) return Promise.resolve();
+    reported = current;
+    const detail = { ...(notBefore ? { notBefore } : {}), ...(heldReason ? { heldReason } : {}) };
+    return getExternalWorkflowHandle(siteRun.parentWorkflowId)
+      .signal(childProgressSignal, {
+        stageId: siteRun.stageId,
+        site: siteRun.site,
+        workflowId: workflowInfo().workflowId,
+        state,
+        at: now(),
+        ...(settled ? { settled } : {}),
+        ...(reason ? { reason } : {}),
+        ...(Object.keys(detail).length > 0 ? { detail } : {}),
+      })
+      .catch(() => undefined); // a parent that already ended has nothing left to learn
   };
 
   // Notifications go to every target that wants the event. Deliveries are not awaited where
@@ -407,6 +414,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     await record('rollout.paused', operatorFields(action));
   });
   setHandler(resumeSignal, async (action) => {
+    void sites.resumeHeldSites(status.stages, action);
     if (status.state !== 'paused' && status.state !== 'held') return;
     status.state = 'running';
     delete status.heldReason;

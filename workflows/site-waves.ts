@@ -1,7 +1,7 @@
 import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { parseDuration } from '../definitions/duration';
 import type { NotificationEvent, Stage } from '../definitions/schema';
-import { abortSignal } from './messages';
+import { abortSignal, resumeSignal } from './messages';
 import type { ChildProgress, HoldCause, OperatorAction, RolloutInput, SiteStatus, StageStatus, WaveStatus } from './rollout-types';
 import { planSiteStage, sitePlan, siteWorkflowId } from './site-plan';
 
@@ -89,11 +89,10 @@ export function createSiteRunner(host: SiteStageHost) {
     if (!site || (progress.workflowId !== undefined && progress.workflowId !== site.workflowId) || isSettled(site)) return;
     if (!progress.settled) {
       // Only the settled report ends a site: a child's passed or aborted stage is not yet its outcome.
-      const notBefore = typeof progress.detail?.notBefore === 'string' ? progress.detail.notBefore : undefined;
-      if (UNDER_WAY.has(progress.state)) {
-        const { notBefore: _notBefore, ...rest } = site;
-        host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === site.site ? { ...rest, state: progress.state } : s)) });
-      } else if (notBefore) updateSite(id, site.site, { notBefore });
+      const { notBefore: _notBefore, heldReason: _heldReason, ...rest } = site;
+      const text = (key: string) => (typeof progress.detail?.[key] === 'string' ? { [key]: progress.detail[key] as string } : {});
+      const next: SiteStatus = { ...rest, ...(UNDER_WAY.has(progress.state) ? { state: progress.state } : text('notBefore')), ...text('heldReason') };
+      host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === site.site ? next : s)) });
       return;
     }
     const at = progress.at;
@@ -224,6 +223,12 @@ export function createSiteRunner(host: SiteStageHost) {
     return retried;
   }
 
+  /** resumeHeldSites passes a resume on to the site runs an escalation hold stopped. */
+  async function resumeHeldSites(stages: readonly StageStatus[], action: OperatorAction): Promise<void> {
+    const held = stages.flatMap((stage) => (stage.sites ?? []).filter((site) => site.workflowId && site.heldReason && !isSettled(site)));
+    await Promise.all(held.map((site) => getExternalWorkflowHandle(site.workflowId!).signal(resumeSignal, action).catch(() => undefined)));
+  }
+
   /** abortChildren asks every site child still under way (of one stage, or all) to abort. */
   async function abortChildren(stages: readonly StageStatus[], reason: string): Promise<void> {
     const running = stages.flatMap((stage) => (stage.sites ?? []).filter((site) => site.workflowId && !isSettled(site)));
@@ -236,7 +241,7 @@ export function createSiteRunner(host: SiteStageHost) {
     );
   }
 
-  return { planSites, run, onProgress, waveGateApproved, retryFailedSites, abortChildren, idle: () => startsInFlight === 0 };
+  return { planSites, run, onProgress, waveGateApproved, retryFailedSites, abortChildren, resumeHeldSites, idle: () => startsInFlight === 0 };
 }
 
 /** A failed or aborted site keeps its wave from passing until a retry; a rolled-back one does not. */

@@ -235,6 +235,28 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(events.filter((e) => e.type === 'stage.compensated').map((e) => e.detail?.site)).toEqual([undefined]);
   });
 
+  it('an escalation hold stops one site; resuming the rollout lets it go on', async () => {
+    const yaml = phasedPlan('phased-site-hold', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest] }', ['escalation: [{ after: 1s, action: hold }]']);
+    const rolloutId = await startRollout(h, yaml, 'phased-site-hold-1');
+    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    const held = await eventually(async () => {
+      const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
+      return site(body, 'plant-a').heldReason ? body : undefined;
+    }, 'plant-a to be held');
+    expect(held.state).toBe('running');
+    expect(site(held, 'plant-a').heldReason).toContain('not complete after 1s');
+    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(409);
+
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, { reason: 'plant-a manager back from leave' }, await h.as('dana'))).status).toBe(202);
+    await eventually(async () => {
+      const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
+      return site(body, 'plant-a').heldReason === undefined ? true : undefined;
+    }, 'plant-a to be resumed');
+    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    await waitForRollout(h, rolloutId, 'completed');
+  });
+
   it('starts a site only inside its execution window, in the site\'s time zone', async () => {
     // A one-minute window opening at the next minute boundary (the one after, when that is too close).
     const minute = 60_000;
