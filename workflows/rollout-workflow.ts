@@ -409,12 +409,13 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     ...(action.requestId ? { requestId: action.requestId } : {}),
   });
   setHandler(pauseSignal, async (action) => {
+    void sites.passOnToSites(status.stages, pauseSignal, action);
     if (status.state !== 'running') return;
     status.state = 'paused';
     await record('rollout.paused', operatorFields(action));
   });
   setHandler(resumeSignal, async (action) => {
-    void sites.resumeHeldSites(status.stages, action);
+    void sites.passOnToSites(status.stages, resumeSignal, action);
     if (status.state !== 'paused' && status.state !== 'held') return;
     status.state = 'running';
     delete status.heldReason;

@@ -1,7 +1,7 @@
 import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { parseDuration } from '../definitions/duration';
 import type { NotificationEvent, Stage } from '../definitions/schema';
-import { abortSignal, resumeSignal } from './messages';
+import { abortSignal, type pauseSignal } from './messages';
 import type { ChildProgress, HoldCause, OperatorAction, RolloutInput, SiteStatus, StageStatus, WaveStatus } from './rollout-types';
 import { planSiteStage, sitePlan, siteWorkflowId } from './site-plan';
 
@@ -223,10 +223,13 @@ export function createSiteRunner(host: SiteStageHost) {
     return retried;
   }
 
-  /** resumeHeldSites passes a resume on to the site runs an escalation hold stopped. */
-  async function resumeHeldSites(stages: readonly StageStatus[], action: OperatorAction): Promise<void> {
-    const held = stages.flatMap((stage) => (stage.sites ?? []).filter((site) => site.workflowId && site.heldReason && !isSettled(site)));
-    await Promise.all(held.map((site) => getExternalWorkflowHandle(site.workflowId!).signal(resumeSignal, action).catch(() => undefined)));
+  /**
+   * passOnToSites passes a pause or resume of the rollout on to its site runs under way, so a
+   * paused rollout takes no sign-off at any site, and a resume also ends a site's escalation hold.
+   */
+  async function passOnToSites(stages: readonly StageStatus[], signal: typeof pauseSignal, action: OperatorAction): Promise<void> {
+    const running = stages.flatMap((stage) => (stage.sites ?? []).filter((site) => site.workflowId && !isSettled(site)));
+    await Promise.all(running.map((site) => getExternalWorkflowHandle(site.workflowId!).signal(signal, action).catch(() => undefined)));
   }
 
   /** abortChildren asks every site child still under way (of one stage, or all) to abort. */
@@ -241,7 +244,7 @@ export function createSiteRunner(host: SiteStageHost) {
     );
   }
 
-  return { planSites, run, onProgress, waveGateApproved, retryFailedSites, abortChildren, resumeHeldSites, idle: () => startsInFlight === 0 };
+  return { planSites, run, onProgress, waveGateApproved, retryFailedSites, abortChildren, passOnToSites, idle: () => startsInFlight === 0 };
 }
 
 /** A failed or aborted site keeps its wave from passing until a retry; a rolled-back one does not. */

@@ -1,3 +1,4 @@
+import { statusQuery } from '../../workflows/messages';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { startRollout, waitForRollout, waitForStage, type StatusBody } from '../support/rollouts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -233,6 +234,22 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(events.find((e) => e.type === 'site.failed')!.detail).toEqual(expect.objectContaining({ site: 'plant-a', policy: 'abort-all' }));
     // The rollout compensates the stage as a whole; neither site compensates itself.
     expect(events.filter((e) => e.type === 'stage.compensated').map((e) => e.detail?.site)).toEqual([undefined]);
+  });
+
+  it('pausing the rollout pauses its sites: no site takes sign-off until it resumes', async () => {
+    const rolloutId = await startRollout(h, phasedPlan('phased-paused', ['plant-a'], '{ over: sites, waves: [rest] }'), 'phased-paused-1');
+    const awaiting = await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    const child = h.temporal.workflow.getHandle(site(awaiting, 'plant-a').workflowId);
+    const childState = (state: string) => eventually(async () => ((await child.query(statusQuery)).state === state ? true : undefined), `the site run to be ${state}`);
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/pause`, { reason: 'line stop at plant-a' }, await h.as('dana'))).status).toBe(202);
+    await childState('paused');
+    const refused = await approveSite(rolloutId, 'plant-a', 'alice');
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toContain('paused');
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, {}, await h.as('dana'))).status).toBe(202);
+    await childState('running');
+    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    await waitForRollout(h, rolloutId, 'completed');
   });
 
   it('an escalation hold stops one site; resuming the rollout lets it go on', async () => {
