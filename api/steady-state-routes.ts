@@ -13,7 +13,7 @@ import { steadyStateWorkflowId } from '../workflows/steady-state-types';
 import { forbidden, principalOf } from './auth';
 import { conflict, notFound, parseBody, Problem, ProblemType } from './problem';
 import { IdempotencyKey } from './request-schemas';
-import { auditDenied, requireRollout } from './rollout-lookup';
+import { auditDenied, currentStatus, requireRollout } from './rollout-lookup';
 import { temporalProblem } from './temporal-errors';
 
 /** How long a status read waits for the steady-state workflow to answer. */
@@ -44,7 +44,11 @@ const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: 
 export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {
   const router = Router();
 
-  const childOf = (row: RolloutRow, stageId: string) => temporal.workflow.getHandle(steadyStateWorkflowId(row.rolloutId, stageId));
+  /** childOf is the stage's current steady-state run, as the rollout's status names it (a stage entered again has a new one). */
+  const childOf = async (row: RolloutRow, stageId: string) => {
+    const stage = (await currentStatus(temporal, row)).status.stages.find((candidate) => candidate.id === stageId);
+    return temporal.workflow.getHandle(stage?.steadyState?.workflowId ?? steadyStateWorkflowId(row.rolloutId, stageId));
+  };
 
   /** missingOrEnded tells a stage without a steady-state run (404) from one whose run has ended (409). */
   const missingOrEnded = async (handle: WorkflowHandle, row: RolloutRow, stageId: string): Promise<Problem> => {
@@ -59,7 +63,7 @@ export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Cl
     const key = req.header('idempotency-key');
     // Temporal deduplicates updates by id: a retry with the same key returns the first answer.
     const updateId = key === undefined ? undefined : `${principal.name}:${parseBody(IdempotencyKey, key)}`;
-    const handle = childOf(row, req.params.stageId);
+    const handle = await childOf(row, req.params.stageId);
     try {
       return await execute(handle, updateId);
     } catch (error) {
@@ -76,7 +80,7 @@ export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Cl
 
   router.get('/:id/stages/:stageId/steady-state', async (req, res) => {
     const row = await requireRollout(pool, req);
-    const handle = childOf(row, req.params.stageId);
+    const handle = await childOf(row, req.params.stageId);
     const status = await temporal.connection
       .withAbortSignal(AbortSignal.timeout(QUERY_TIMEOUT_MS), () => handle.query(steadyStateStatusQuery))
       .catch(async (error: unknown) => {

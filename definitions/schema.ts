@@ -195,6 +195,7 @@ export const ForEach = z
     feedbackCycle: Duration.optional().describe('feedbackCycle: the minimum time between a wave passing and the next one starting.'),
     waveApprovals: z
       .array(Approval)
+      .min(1, 'a wave sign-off needs at least one approval; leave waveApprovals out for the stage approvals')
       .optional()
       .describe(
         "waveApprovals: sign-offs needed before each wave after the first starts (after the feedback cycle). Default the stage's approvals. Each site is signed off by the stage's approvals scoped to it (plant-manager → plant-manager@<site>).",
@@ -238,7 +239,7 @@ export type Site = z.infer<typeof Site>;
 export const SteadyState = z
   .strictObject({
     reviewEvery: Duration.describe('reviewEvery: the review calendar, e.g. 4w; each review is a sign-off task with the latest KPI verdicts.'),
-    reviewBy: z.array(Approval).optional().describe("reviewBy: who signs a periodic review off. Default the stage's approvals."),
+    reviewBy: z.array(Approval).min(1, 'a review needs at least one approval; leave reviewBy out for the stage approvals').optional().describe("reviewBy: who signs a periodic review off. Default the stage's approvals."),
     retrainEvery: Duration.optional().describe('retrainEvery: how often a retraining reminder is sent, with a due date.'),
     retrainingOwner: RoleName.optional().describe('retrainingOwner: the role a retraining reminder is addressed to.'),
     horizon: Duration.describe(

@@ -163,6 +163,8 @@ export interface StageStatus {
 /** SteadyStateSummary is a steady-state stage's child as the parent knows it from its reports. */
 export interface SteadyStateSummary {
   workflowId: string;
+  /** abandoned: the rollout asked the child to abort (a rollback or the rollout's abort); its reports no longer count. */
+  abandoned?: boolean;
   /** report is the child's latest detail: open reviews, the last review, the lagging verdict, the next review and the horizon. */
   report?: Record<string, unknown>;
   settled?: ChildOutcome;

@@ -283,7 +283,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     abort,
   });
   setHandler(childProgressSignal, (progress) => (progress.site === undefined ? steadyStates.onProgress(progress) : sites.onProgress(progress)));
-  const childrenIdle = () => sites.idle() && steadyStates.idle();
+  /** Rollbacks under way: continue-as-new waits for them, so none is cut between compensation and reset. */
+  let rollbacksInFlight = 0;
+  const childrenIdle = () => sites.idle() && steadyStates.idle() && rollbacksInFlight === 0;
 
   setHandler(statusQuery, () => status);
 
@@ -499,17 +501,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
 
   /** rollback compensates the stages from target on, then re-enters target: they all return to pending. */
   async function rollback(from: string, target: string, reason: string): Promise<void> {
-    const affected = rollbackScope(plan.stages, target, started);
-    await record('stage.rolling-back', { stageId: from, reason, detail: { to: target, stages: affected } });
-    await sites.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
-    await steadyStates.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
-    await compensate(affected);
-    for (const id of affected) {
-      const { hold: _h, evaluation: _e, awaitingSince: _a, endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, sites: _s, waves: _v, steadyState: _t, ...rest } = stage(id);
-      setStage({ ...rest, state: 'pending', approvals: [], escalatedTo: [], escalationsApplied: 0 });
-      started.delete(id);
+    rollbacksInFlight += 1;
+    try {
+      const affected = rollbackScope(plan.stages, target, started);
+      await record('stage.rolling-back', { stageId: from, reason, detail: { to: target, stages: affected } });
+      await sites.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
+      await steadyStates.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
+      await compensate(affected);
+      for (const id of affected) {
+        const { hold: _h, evaluation: _e, awaitingSince: _a, endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, sites: _s, waves: _v, steadyState: _t, ...rest } = stage(id);
+        setStage({ ...rest, state: 'pending', approvals: [], escalatedTo: [], escalationsApplied: 0 });
+        started.delete(id);
+      }
+      await record('stage.rolled-back', { stageId: target, reason, detail: { from, stages: affected } });
+    } finally {
+      rollbacksInFlight -= 1;
     }
-    await record('stage.rolled-back', { stageId: target, reason, detail: { from, stages: affected } });
   }
 
   /** evaluate runs one criteria evaluation; an evaluation that cannot run counts as inconclusive. */

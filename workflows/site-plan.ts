@@ -10,10 +10,14 @@ import type { PrerequisiteStatus, SiteStatus, StageStatus } from './rollout-type
 
 /**
  * siteWorkflowId names a site's child workflow. `/` and `@` cannot occur in rollout ids, so a
- * child id never equals a rollout's workflow id. A retried site gets `#<attempt>`.
+ * child id never equals a rollout's workflow id. A retried site gets `#<site attempt>`; a site of
+ * a stage entered again (after a rollback) `#<stage attempt>.<site attempt>`, so no two runs share
+ * an id, nor the event, delivery and evaluation ids derived from it.
  */
-export const siteWorkflowId = (parentWorkflowId: string, stageId: string, site: string, attempt: number): string =>
-  `${parentWorkflowId}/${stageId}@${site}${attempt > 1 ? `#${attempt}` : ''}`;
+export const siteWorkflowId = (parentWorkflowId: string, stageId: string, site: string, stageAttempt: number, siteAttempt: number): string => {
+  const suffix = stageAttempt > 1 ? `#${stageAttempt}.${siteAttempt}` : siteAttempt > 1 ? `#${siteAttempt}` : '';
+  return `${parentWorkflowId}/${stageId}@${site}${suffix}`;
+};
 
 /** sitePrerequisiteId names the per-site instance of a perSite prerequisite. */
 export const sitePrerequisiteId = (prerequisiteId: string, site: string): string => `${prerequisiteId}@${site}`;

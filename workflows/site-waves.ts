@@ -59,7 +59,7 @@ export function createSiteRunner(host: SiteStageHost) {
     if (!current()) return;
     const site = siteOf(id, name)!;
     const attempt = site.attempt + 1;
-    const workflowId = siteWorkflowId(parentWorkflowId, id, name, attempt);
+    const workflowId = siteWorkflowId(parentWorkflowId, id, name, stageAttempt, attempt);
     const policy = host.definition(id).forEach!.onSiteFailure;
     updateSite(id, name, { state: 'starting', attempt, workflowId, startedAt: new Date().toISOString() });
     startsInFlight += 1;
@@ -76,6 +76,10 @@ export function createSiteRunner(host: SiteStageHost) {
           } satisfies RolloutInput,
         ],
       });
+    } catch (error) {
+      // A start the server refuses fails the site, with the reason, instead of the rollout.
+      await onProgress({ stageId: id, site: name, workflowId, state: 'running', settled: 'failed', reason: `its run could not start: ${(error as Error).message}`, at: new Date().toISOString() });
+      return;
     } finally {
       startsInFlight -= 1;
     }
@@ -111,6 +115,11 @@ export function createSiteRunner(host: SiteStageHost) {
     const policy = host.definition(id).forEach!.onSiteFailure;
     const state = policy === 'rollback-site' ? 'rolled-back' : 'failed';
     updateSite(id, site.site, { state, settledAt: at, reason });
+    // An aborted rollout only takes note: its own abort decides what happens to its sites.
+    if (host.isAborted()) {
+      await host.record(state === 'rolled-back' ? 'site.rolled-back' : 'site.failed', { stageId: id, reason, detail: { ...detail, policy } });
+      return;
+    }
     host.notify('site.failed', {
       stageId: id,
       action: `Site ${site.site} of stage "${host.definition(id).title}" failed: ${reason}. ${siteFailureConsequence(policy)}`,
@@ -216,7 +225,8 @@ export function createSiteRunner(host: SiteStageHost) {
     const { hold: _hold, ...rest } = host.stage(id);
     host.setStage({ ...rest, state: 'running' });
     for (const name of retried) {
-      const { settledAt: _settled, reason: _reason, ...site } = siteOf(id, name)!;
+      // Until its new run starts, the site names no run: actions sent to it get 409, not the old run.
+      const { settledAt: _settled, reason: _reason, workflowId: _workflowId, ...site } = siteOf(id, name)!;
       host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === name ? { ...site, state: 'waiting' } : s)) });
       void startSite(id, name, host.stage(id).attempt);
     }

@@ -31,7 +31,7 @@ export function createSteadyStateRunner(host: SteadyStateHost) {
     const attempt = host.stage(id).attempt;
     const current = () => !host.isAborted() && host.stage(id).attempt === attempt && host.stage(id).state === 'running';
     if (!host.stage(id).steadyState) {
-      const workflowId = steadyStateWorkflowId(host.input.rolloutId, id);
+      const workflowId = steadyStateWorkflowId(host.input.rolloutId, id, attempt);
       host.setStage({ ...host.stage(id), steadyState: { workflowId } });
       const childInput: SteadyStateInput = {
         rolloutId: host.input.rolloutId,
@@ -46,6 +46,10 @@ export function createSteadyStateRunner(host: SteadyStateHost) {
       startsInFlight += 1;
       try {
         await startChild('steadyStateWorkflow', { workflowId, parentClosePolicy: ParentClosePolicy.ABANDON, args: [childInput] });
+      } catch (error) {
+        // A start the server refuses fails the stage, with the reason, instead of the rollout.
+        if (current()) await host.failStage(id, `its steady-state run could not start: ${(error as Error).message}`);
+        return;
       } finally {
         startsInFlight -= 1;
       }
@@ -63,7 +67,7 @@ export function createSteadyStateRunner(host: SteadyStateHost) {
   function onProgress(progress: ChildProgress): void {
     const current = host.maybeStage(progress.stageId);
     const summary = current?.steadyState;
-    if (!current || !summary || summary.settled !== undefined || (progress.workflowId !== undefined && progress.workflowId !== summary.workflowId)) return;
+    if (!current || !summary || summary.abandoned || summary.settled !== undefined || (progress.workflowId !== undefined && progress.workflowId !== summary.workflowId)) return;
     host.setStage({
       ...current,
       steadyState: {
@@ -77,8 +81,10 @@ export function createSteadyStateRunner(host: SteadyStateHost) {
 
   /** abortChildren asks the steady-state children of the given stages still under way to abort. */
   async function abortChildren(stages: readonly StageStatus[], reason: string): Promise<void> {
-    const running = stages.flatMap((stage) => (stage.steadyState && stage.steadyState.settled === undefined ? [stage.steadyState.workflowId] : []));
-    await Promise.all(running.map((workflowId) => getExternalWorkflowHandle(workflowId).signal(abortSignal, { reason }).catch(() => undefined)));
+    const running = stages.filter((stage) => stage.steadyState && stage.steadyState.settled === undefined && !stage.steadyState.abandoned);
+    // Marked first: the child's aborted report must not read as the stage's own outcome.
+    for (const stage of running) host.setStage({ ...host.stage(stage.id), steadyState: { ...stage.steadyState!, abandoned: true } });
+    await Promise.all(running.map((stage) => getExternalWorkflowHandle(stage.steadyState!.workflowId).signal(abortSignal, { reason }).catch(() => undefined)));
   }
 
   return { run, onProgress, abortChildren, idle: () => startsInFlight === 0 };

@@ -165,7 +165,15 @@ export async function steadyStateWorkflow(input: SteadyStateInput): Promise<Stea
   /** report tells the parent where the stage is, in order; a parent that cannot be signalled is audited, not fatal. */
   const report = (settled?: ChildOutcome, reason?: string): Promise<void> => {
     const state = settled === 'passed' || settled === 'aborted' ? settled : 'running';
-    const progress: ChildProgress = { stageId: stage.id, state, ...(settled ? { settled } : {}), ...(reason ? { reason } : {}), at: now(), detail: progressDetail(status) };
+    const progress: ChildProgress = {
+      stageId: stage.id,
+      workflowId,
+      state,
+      ...(settled ? { settled } : {}),
+      ...(reason ? { reason } : {}),
+      at: now(),
+      detail: progressDetail(status),
+    };
     reporting = reporting
       .then(() => parent.signal(childProgressSignal, progress))
       .catch((error: unknown) => record('steady-state.report-failed', { reason: `parent ${input.parentWorkflowId}: ${(error as Error).message}` }));

@@ -236,6 +236,33 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(events.filter((e) => e.type === 'stage.compensated').map((e) => e.detail?.site)).toEqual([undefined]);
   });
 
+  it('a forEach stage rolled back onto itself runs every site again, as new runs on fresh evidence', async () => {
+    const yaml = phasedPlan('phased-rolled-back', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest], onSiteFailure: halt }', CRITERIA, METRICS);
+    const rolloutId = await startRollout(h, yaml, 'phased-rolled-back-1');
+    await waitForSite(rolloutId, 'plant-a', 'running');
+    await waitForSite(rolloutId, 'plant-b', 'running');
+    await reportDefects(rolloutId, 'plant-b', 8);
+    await waitForStage(h, rolloutId, 'phased', 'held');
+    const rollback = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/resolution`, { choice: 'rollback', to: 'phased', reason: 'new camera firmware' }, await h.as('dana'));
+    expect(rollback.status).toBe(200);
+
+    const again = await waitForSite(rolloutId, 'plant-b', 'running');
+    expect(again.stages[0].attempt).toBe(2);
+    expect(site(again, 'plant-b').workflowId).toBe(`rollout-${rolloutId}/phased@plant-b#2.1`);
+    await waitForSite(rolloutId, 'plant-a', 'running');
+    for (const name of ['plant-a', 'plant-b']) await reportDefects(rolloutId, name, 0.2);
+    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
+    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    await waitForRollout(h, rolloutId, 'completed');
+    const events = await trail(rolloutId);
+    expect(events.filter((e) => e.type === 'site.started').map((e) => e.detail?.workflowId)).toEqual(
+      expect.arrayContaining([`rollout-${rolloutId}/phased@plant-a#2.1`, `rollout-${rolloutId}/phased@plant-b#2.1`]),
+    );
+    expect(events.some((e) => e.type === 'rollout.aborted')).toBe(false);
+  });
+
   it('pausing the rollout pauses its sites: no site takes sign-off until it resumes', async () => {
     const rolloutId = await startRollout(h, phasedPlan('phased-paused', ['plant-a'], '{ over: sites, waves: [rest] }'), 'phased-paused-1');
     const awaiting = await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');

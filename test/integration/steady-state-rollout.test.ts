@@ -72,3 +72,72 @@ it.each([
   const types: string[] = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.map((e: { type: string }) => e.type);
   expect(types).toEqual(expect.arrayContaining(['steady-state.started', 'review.opened', 'review.signed', 'verdict.lagging']));
 }, 60_000);
+
+it('a rollback that returns a running steady-state stage to pending does not abort the rollout', async () => {
+  const yaml = `
+name: steady-rolled-back
+owner: maria
+roles:
+  deployment-lead: { members: [dana] }
+  plant-manager: { members: [pia] }
+metrics:
+  scrap-rate: { unit: '%', direction: lower-is-better }
+stages:
+  - id: line
+    title: One line
+    mode: supervised
+    overrideAuthority: plant-manager
+    minDuration: 0s
+    approvals: [{ role: deployment-lead }]
+  - id: second-line
+    title: A second line
+    dependsOn: [line]
+    mode: supervised
+    overrideAuthority: plant-manager
+    minDuration: 1h
+    evaluationInterval: 1s
+    criteria: [{ metric: scrap-rate, threshold: 2, window: 1d }]
+    approvals: [{ role: deployment-lead }]
+    onFailure: { rollback: line }
+  - id: steady
+    title: Steady state of the first line
+    dependsOn: [line]
+    mode: autonomous
+    minDuration: 0s
+    approvals: [{ role: plant-manager }]
+    steadyState: { reviewEvery: 1h, horizon: 2h }
+`;
+  const id = await startRollout(h, yaml);
+  const approveLine = async () => {
+    await waitForStage(h, id, 'line', 'awaiting-approval');
+    expect((await h.http('POST', `/v1/rollouts/${id}/stages/line/approvals`, { decision: 'approve' }, await h.as('dana'))).status).toBe(200);
+  };
+  await approveLine();
+  const first = await eventually(async () => {
+    const { body } = await h.http('GET', `/v1/rollouts/${id}`);
+    return body.stages[2].steadyState?.report ? body : undefined;
+  }, 'the steady-state run to report');
+  expect(first.stages[2].steadyState.workflowId).toBe(`${id}.steady.steady-state`);
+  await waitForStage(h, id, 'second-line', 'running');
+  expect((await report2(id, 'scrap-rate', 9)).status).toBe(201);
+
+  // The rollback aborts the steady-state run and returns its stage to pending; the rollout goes on.
+  await waitForStage(h, id, 'line', 'awaiting-approval');
+  const afterRollback = (await h.http('GET', `/v1/rollouts/${id}`)).body;
+  expect(afterRollback.state).toBe('running');
+  expect(afterRollback.stages[2].state).toBe('pending');
+  await approveLine();
+  const second = await eventually(async () => {
+    const { body } = await h.http('GET', `/v1/rollouts/${id}/stages/steady/steady-state`);
+    return body.workflowId === `${id}.steady.steady-state#2` ? body : undefined;
+  }, 'the second steady-state run to answer');
+  expect(second.state).toBe('running');
+  const types: string[] = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.map((e: { type: string }) => e.type);
+  expect(types).toContain('stage.rolled-back');
+  expect(types).not.toContain('rollout.aborted');
+  expect((await h.http('POST', `/v1/rollouts/${id}/abort`, { reason: 'end of test' }, await h.as('dana'))).status).toBe(202);
+}, 60_000);
+
+const report2 = (id: string, metric: string, value: number) =>
+  h.http('POST', `/v1/rollouts/${id}/metrics`, { samples: [{ metric, value, observedAt: new Date().toISOString() }] });
+
