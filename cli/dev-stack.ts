@@ -5,10 +5,11 @@ import { temporalConnectionOptions } from '../config/temporal';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import { ensureDatabase } from '../db/admin';
 import { migrateDatabase } from '../db/migrate';
+import { redactUrl } from '../db/pool';
 import { ensureLocalAdminToken } from './admin-token';
 import { startWorker } from '../workers/main';
 import { Component, ComponentError, errorText } from './component-error';
-import { choosePostgres, redactUrl } from './postgres-server';
+import { choosePostgres } from './postgres-server';
 import { resolveTemporalCli } from './temporal-cli';
 import { describeTemporalExit, spawnTemporalDevServer, waitForTemporal } from './temporal-dev-server';
 
@@ -18,7 +19,7 @@ interface Running {
 }
 
 /** Thrown by start() when stop() was called while it was still starting components. */
-export class StartCancelled extends Error {
+class StartCancelled extends Error {
   constructor() {
     super('start-up cancelled');
   }

@@ -1,7 +1,8 @@
-import { parseDuration } from '../definitions/duration';
+import { formatDuration, parseDuration } from '../definitions/duration';
 import type { Plan, Prerequisite, Stage, SteadyState } from '../definitions/schema';
 import { stageSpanMs, waveDates } from '../definitions/schedule';
-import { siteRole, stageWaves } from '../definitions/sites';
+import { forEachUnits, siteRole, stageWaves } from '../definitions/sites';
+import { MIN_STEP_MS, reviewDueAt } from '../workflows/steady-state-calendar';
 import { formatInstant, membersText, plural, unitNoun, wavesText, windowText } from './plan-words';
 
 /**
@@ -12,37 +13,43 @@ import { formatInstant, membersText, plural, unitNoun, wavesText, windowText } f
 export type Facts = Array<[string, string[]]>;
 
 /** spanText: `10d`; for a per-site stage `2 waves, 4w6d`; for a steady-state stage whose horizon is later, `to its horizon, 78w`. */
-export function spanText(stage: Stage, format: (ms: number) => string): string {
+export function spanText(stage: Stage): string {
+  const spanMs = stageSpanMs(stage);
   const waves = stageWaves(stage);
-  if (waves !== undefined) return `${plural(waves.length, 'wave')}, ${format(stageSpanMs(stage))}`;
-  return stageSpanMs(stage) === parseDuration(stage.minDuration) ? stage.minDuration : `to its horizon, ${format(stageSpanMs(stage))}`;
+  if (waves !== undefined) return `${plural(waves.length, 'wave')}, ${formatDuration(spanMs)}`;
+  return spanMs === parseDuration(stage.minDuration) ? stage.minDuration : `to its horizon, ${formatDuration(spanMs)}`;
 }
 
 const siteFailureText = { halt: 'start no new ones', 'rollback-site': 'roll back that one only', 'abort-all': 'abort them all' } as const;
 
-/** forEachFacts: the waves with their earliest dates, the wave sign-off, sign-off at each site and the execution windows. */
-export function forEachFacts(plan: Plan, stage: Stage, startMs: number): Facts {
+/** ForEachFacts are the lines of a per-site stage's facts; a fact without lines is left out. */
+export type ForEachFacts = { waves: string[]; waveSignOff: string[]; signOff: string[]; windows: string[] };
+
+/**
+ * forEachFacts: the waves with their earliest dates, the wave sign-off, sign-off at each site
+ * and the execution windows; undefined for a stage without forEach.
+ */
+export function forEachFacts(plan: Plan, stage: Stage, startMs: number): ForEachFacts | undefined {
   const forEach = stage.forEach;
-  if (forEach === undefined) return [];
+  if (forEach === undefined) return undefined;
   const noun = unitNoun(forEach);
-  const facts: Facts = [];
   const waves = waveDates(stage, startMs).map(
     ({ sites, startMs: from, finishMs }, k) => `wave ${k + 1}: ${sites.join(', ')}; earliest ${formatInstant(new Date(from))} → ${formatInstant(new Date(finishMs))}`,
   );
-  facts.push(['waves', [`${wavesText(forEach)}; a failing ${noun}: ${siteFailureText[forEach.onSiteFailure]}`, ...waves]]);
-  if (waves.length > 1) {
-    const approvals = forEach.waveApprovals ?? stage.approvals;
-    const whose = forEach.waveApprovals === undefined ? " (the stage's approvals)" : '';
-    facts.push(['wave sign-off', [`before each wave after the first${whose}:`, ...approvals.map(({ role, count }) => `  ${count} × ${role}${membersText(plan, role)}`)]]);
-  }
-  facts.push(['sign-off', [`at each ${noun}, by distinct people:`, ...perSiteLines(plan, stage)]]);
-  if (forEach.over === 'sites') facts.push(['windows', windowLines(plan, stage.scope?.sites ?? [])]);
-  return facts;
+  const approvals = forEach.waveApprovals ?? stage.approvals;
+  const whose = forEach.waveApprovals === undefined ? " (the stage's approvals)" : '';
+  const waveSignOff = [`before each wave after the first${whose}:`, ...approvals.map(({ role, count }) => `  ${count} × ${role}${membersText(plan, role)}`)];
+  return {
+    waves: [`${wavesText(forEach)}; a failing ${noun}: ${siteFailureText[forEach.onSiteFailure]}`, ...waves],
+    waveSignOff: waves.length > 1 ? waveSignOff : [],
+    signOff: [`at each ${noun}, by distinct people:`, ...perSiteLines(plan, stage)],
+    windows: forEach.over === 'sites' ? windowLines(plan, forEachUnits(stage) ?? []) : [],
+  };
 }
 
 /** perSiteLines: each site's sign-off roles, scoped to it, with their members. */
 function perSiteLines(plan: Plan, stage: Stage): string[] {
-  const sites = stageWaves(stage)?.flat() ?? [];
+  const sites = forEachUnits(stage) ?? [];
   const width = Math.max(0, ...sites.map((site) => site.length));
   return sites.flatMap((site) =>
     stage.approvals.map(({ role, count }, k) => {
@@ -67,15 +74,12 @@ function windowLines(plan: Plan, sites: readonly string[]): string[] {
 /** perSitePrerequisiteLines: the sign-off a per-site prerequisite needs at each site of its stage. */
 export function perSitePrerequisiteLines(plan: Plan, prerequisite: Prerequisite): string[] {
   const stage = plan.stages.find((candidate) => candidate.id === prerequisite.before);
-  const sites = stage === undefined ? [] : (stageWaves(stage)?.flat() ?? []);
+  const sites = stage === undefined ? [] : (forEachUnits(stage) ?? []);
   return [
     `before each ${stage?.forEach === undefined ? 'site' : unitNoun(stage.forEach)} of ${prerequisite.before}, signed there by:`,
     ...sites.map((site) => `  ${site}: ${siteRole(prerequisite.signedBy, site)}${membersText(plan, siteRole(prerequisite.signedBy, site))}`),
   ];
 }
-
-/** A review cycle shorter than this counts as this long, as in the engine, so that 0s cannot list endless reviews. */
-const MIN_REVIEW_STEP_MS = 1_000;
 
 /** How many review dates the calendar lists before it says how many follow. */
 const LISTED_REVIEWS = 3;
@@ -85,10 +89,11 @@ export function steadyStateFacts(plan: Plan, stage: Stage, startMs: number): Fac
   const steady = stage.steadyState;
   if (steady === undefined) return [];
   const horizonMs = parseDuration(steady.horizon) ?? 0;
-  const reviewMs = Math.max(MIN_REVIEW_STEP_MS, parseDuration(steady.reviewEvery) ?? horizonMs);
+  const reviewEveryMs = parseDuration(steady.reviewEvery) ?? horizonMs;
   // Reviews due before the horizon always open; one due at the horizon only if its verdict is inconclusive.
-  const reviews = Math.max(0, Math.ceil(horizonMs / reviewMs) - 1);
-  const dates = Array.from({ length: Math.min(reviews, LISTED_REVIEWS) }, (_, k) => formatInstant(new Date(startMs + (k + 1) * reviewMs)));
+  // A cycle shorter than MIN_STEP_MS counts as that long, as in the engine, so that 0s cannot list endless reviews.
+  const reviews = Math.max(0, Math.ceil(horizonMs / Math.max(MIN_STEP_MS, reviewEveryMs)) - 1);
+  const dates = Array.from({ length: Math.min(reviews, LISTED_REVIEWS) }, (_, k) => formatInstant(new Date(reviewDueAt(startMs, reviewEveryMs, k + 1))));
   const facts: Facts = [];
   facts.push([
     'reviews',

@@ -1,29 +1,9 @@
 import { formatDuration } from '../definitions/duration';
 import type { Deferral, EscalationStep, FailurePolicy, Plan, Scope, Stage } from '../definitions/schema';
 import { siteRole } from '../definitions/sites';
-import { earliestStarts, stageSpanMs } from '../definitions/schedule';
+import { criticalPath, earliestStarts } from '../definitions/schedule';
 import { forEachFacts, perSitePrerequisiteLines, spanText, steadyStateFacts, type Facts } from './plan-explain-sites';
 import { criterionText, formatInstant, membersText, oneLine, plural, prerequisitesBefore } from './plan-words';
-
-/** The longest chain of stages by minimum duration: the soonest the whole rollout can pass. */
-export type CriticalPath = { stages: string[]; totalMs: number };
-
-/**
- * criticalPath finds the chain of dependent stages whose minimum durations add up to the most;
- * a per-site stage counts from its first wave's start to its last wave's earliest finish. On
- * ties the chain ends at the stage earliest in topological order and runs through the
- * dependency listed first, so the answer is stable.
- */
-export function criticalPath(plan: Plan): CriticalPath {
-  const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
-  const { start, via, order } = earliestStarts(plan.stages);
-  const finish = (id: string) => start.get(id)! + stageSpanMs(byId.get(id)!);
-  let last: string | undefined;
-  for (const id of order) if (last === undefined || finish(id) > finish(last)) last = id;
-  const stages: string[] = [];
-  for (let id = last; id !== undefined; id = via.get(id)) stages.unshift(id);
-  return { stages, totalMs: last === undefined ? 0 : finish(last) };
-}
 
 /**
  * explainPlan describes a valid plan in words for the people who will run it: the prerequisites,
@@ -52,18 +32,18 @@ export function explainPlan(plan: Plan, start: Date): string {
   }
 
   out.push('', 'Stages, in the order they can run:');
-  const { start: starts, order } = earliestStarts(plan.stages);
-  order.forEach((id, i) => {
-    const stage = plan.stages.find((s) => s.id === id)!;
+  const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
+  const schedule = earliestStarts(plan.stages);
+  schedule.order.forEach((id, i) => {
+    const stage = byId.get(id)!;
     out.push('', `${i + 1}. ${stage.id}: ${oneLine(stage.title)}`);
-    for (const [label, lines] of stageFacts(plan, stage, start.getTime() + starts.get(id)!)) {
+    for (const [label, lines] of stageFacts(plan, stage, start.getTime() + schedule.start.get(id)!)) {
       lines.forEach((line, j) => out.push(`   ${(j === 0 ? `${label}:` : '').padEnd(LABEL_WIDTH)}${line}`));
     }
   });
 
-  const path = criticalPath(plan);
-  const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
-  const chain = path.stages.map((id) => `${id} (${spanText(byId.get(id)!, formatDuration)})`).join(' → ');
+  const path = criticalPath(plan, schedule);
+  const chain = path.stages.map((id) => `${id} (${spanText(byId.get(id)!)})`).join(' → ');
   const days = Math.round((path.totalMs / 86_400_000) * 10) / 10;
   out.push(
     '',
@@ -88,7 +68,7 @@ function stageFacts(plan: Plan, stage: Stage, startMs: number): Facts {
   const add = (label: string, lines: string[]) => {
     if (lines.length > 0) facts.push([label, lines]);
   };
-  const perSite = new Map(forEachFacts(plan, stage, startMs));
+  const perSite = forEachFacts(plan, stage, startMs);
   const scoped = (role: string) => (stage.forEach === undefined ? role : siteRole(role, SITE));
   add('after', stage.dependsOn.length === 0 ? [] : [stage.dependsOn.join(', ')]);
   add('prerequisites', prerequisitesBefore(plan, stage).map((p) => (p.perSite ? `${p.id}, at each site` : p.id)));
@@ -96,11 +76,13 @@ function stageFacts(plan: Plan, stage: Stage, startMs: number): Facts {
   add('scope', stage.scope === undefined ? [] : [scopeText(stage.scope)]);
   const runs = stage.maxDuration === undefined ? `at least ${stage.minDuration}` : `at least ${stage.minDuration}, at most ${stage.maxDuration}`;
   add('runs', [stage.forEach === undefined ? runs : `${runs}, at each site`]);
-  for (const label of ['waves', 'wave sign-off', 'windows']) add(label, perSite.get(label) ?? []);
+  add('waves', perSite?.waves ?? []);
+  add('wave sign-off', perSite?.waveSignOff ?? []);
+  add('windows', perSite?.windows ?? []);
   for (const fact of steadyStateFacts(plan, stage, startMs)) add(...fact);
   add('criteria', stage.criteria.length === 0 ? ['none: the duration and the sign-off decide'] : stage.criteria.map((c) => criterionText(plan, c)));
   if (stage.criteria.length > 0 && stage.evaluationInterval !== undefined) add('evaluated', [`every ${stage.evaluationInterval}`]);
-  add('sign-off', perSite.get('sign-off') ?? stage.approvals.map(({ role, count }) => `${count} × ${role}${membersText(plan, role)}`));
+  add('sign-off', perSite?.signOff ?? stage.approvals.map(({ role, count }) => `${count} × ${role}${membersText(plan, role)}`));
   add('escalation', stage.escalation.map((step) => escalationText(plan, step, scoped)));
   add('on failure', [failureText(stage.onFailure)]);
   if (stage.deferral !== undefined) add('deferral', deferralLines(plan, stage.deferral));

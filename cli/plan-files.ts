@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { formatIssue, loadPlan, type LoadResult, type PlanIssue } from '../definitions/load';
 import type { Plan } from '../definitions/schema';
 import { ExitCode, type CommandIo } from './command-io';
+import { plural } from './plan-words';
 
 /** CheckedFile is one plan file as the CLI saw it: loaded, or not readable at all. */
 export type CheckedFile = { file: string; result: LoadResult } | { file: string; unreadable: string };
@@ -66,10 +67,6 @@ export function loadOnePlan(file: string, io: CommandIo): Plan | ExitCode {
   for (const line of issueLines(checked.result, { warnings: false })) io.err(line);
   io.err(`${file}: ${plural(checked.result.errors.length, 'error')}; fix the plan first (rollgate validate ${file})`);
   return ExitCode.failed;
-}
-
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** readErrorText says in plain words why a file could not be read. */

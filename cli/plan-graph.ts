@@ -74,8 +74,7 @@ export function renderMermaid(plan: Plan): string {
  */
 export function renderDot(plan: Plan): string {
   const lines = [`digraph ${dotString(plan.name)} {`, '  node [shape=box];'];
-  const byId = new Map(plan.stages.map((stage) => [stage.id, stage]));
-  const waveCount = new Map(plan.stages.map((stage) => [stage.id, waveNodes(stage).length]));
+  const wavesOf = new Map(plan.stages.map((stage) => [stage.id, waveNodes(stage)]));
   const wave = (id: string, k: number) => dotString(`${id}/wave-${k + 1}`);
   if (plan.stages.some((stage) => stage.forEach !== undefined)) lines.push('  compound=true;');
   for (const stage of plan.stages) {
@@ -84,7 +83,7 @@ export function renderDot(plan: Plan): string {
       lines.push(`  ${dotString(stage.id)} [label=${label}${stage.steadyState === undefined ? '' : ', shape=hexagon'}];`);
       continue;
     }
-    const waves = waveNodes(stage);
+    const waves = wavesOf.get(stage.id)!;
     lines.push(`  subgraph ${dotString(`cluster_${stage.id}`)} {`, `    label=${label};`);
     waves.forEach((w, k) => lines.push(`    ${wave(stage.id, k)} [label=${dotString(w.label.join('\n'))}];`));
     const between = dotString(betweenWaves(stage));
@@ -93,8 +92,8 @@ export function renderDot(plan: Plan): string {
   }
   /** end names the node an edge leaves from (last wave) or arrives at (first wave), and the cluster to clip at. */
   const end = (id: string, leaving: boolean): { node: string; clip?: string } => {
-    const count = waveCount.get(id) ?? 0;
-    if (byId.get(id)?.forEach === undefined || count === 0) return { node: dotString(id) };
+    const count = wavesOf.get(id)?.length ?? 0;
+    if (count === 0) return { node: dotString(id) };
     return { node: wave(id, leaving ? count - 1 : 0), clip: dotString(`cluster_${id}`) };
   };
   for (const stage of plan.stages) {

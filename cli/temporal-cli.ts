@@ -57,7 +57,7 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions): Pr
 }
 
 /** temporalCliCachePath is where the built CLI is kept, outside any checkout so clones share it. */
-export function temporalCliCachePath(): string {
+function temporalCliCachePath(): string {
   const xdgCache = process.env.XDG_CACHE_HOME;
   const cacheRoot = xdgCache && path.isAbsolute(xdgCache) ? xdgCache : path.join(os.homedir(), '.cache');
   return path.join(cacheRoot, 'rollgate', `temporal-${TEMPORAL_CLI_VERSION}`);

@@ -15,8 +15,30 @@ const UNIT_MS = {
   ms: 1,
 } as const;
 
-const FRIENDLY = /^(?:(\d+(?:\.\d+)?)w)?(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/;
-const ISO = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const NUMBER = String.raw`\d+(?:\.\d+)?`;
+const INTEGER = String.raw`\d+`;
+
+/** friendlyForm is the regular-expression source of `1w2d3h4m5s6ms`, each part optional; `amount` wraps each amount's digits. */
+function friendlyForm(amount: (digits: string) => string): string {
+  return `(?:${amount(NUMBER)}w)?(?:${amount(NUMBER)}d)?(?:${amount(NUMBER)}h)?(?:${amount(NUMBER)}m(?!s))?(?:${amount(NUMBER)}s)?(?:${amount(INTEGER)}ms)?`;
+}
+
+/** isoForm is the regular-expression source of `P1W2DT3H4M5S`, each part optional; `amount` wraps each amount's digits. */
+function isoForm(amount: (digits: string) => string): string {
+  return `P(?:${amount(NUMBER)}W)?(?:${amount(NUMBER)}D)?(?:T(?:${amount(NUMBER)}H)?(?:${amount(NUMBER)}M)?(?:${amount(NUMBER)}S)?)?`;
+}
+
+const captured = (digits: string): string => `(${digits})`;
+const FRIENDLY = new RegExp(`^${friendlyForm(captured)}$`);
+const ISO = new RegExp(`^${isoForm(captured)}$`);
+
+/**
+ * DURATION_FORMS are the two forms parseDuration reads as regular-expression source, without
+ * anchors or capture groups, for patterns that describe durations elsewhere (the plan's JSON
+ * Schema). Both also match texts parseDuration refuses: the empty text, a bare `P`, an ISO
+ * duration ending in `T`, and amounts so long that they overflow.
+ */
+export const DURATION_FORMS = { friendly: friendlyForm((digits) => digits), iso: isoForm((digits) => digits) } as const;
 
 /** parseDuration returns the duration in milliseconds, or undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
+import { DURATION_FORMS } from './duration';
 import { Duration, Plan } from './schema';
 
 /**
@@ -17,17 +18,15 @@ import { Duration, Plan } from './schema';
 export const PLAN_SCHEMA_ID = 'urn:rollgate:schema:plan';
 export const PLAN_SCHEMA_FILE = join(__dirname, 'plan.schema.json');
 
-const NUMBER = String.raw`\d+(?:\.\d+)?`;
-const FRIENDLY = `(?:${NUMBER}w)?(?:${NUMBER}d)?(?:${NUMBER}h)?(?:${NUMBER}m(?!s))?(?:${NUMBER}s)?(?:\\d+ms)?`;
-const ISO = `P(?:${NUMBER}W)?(?:${NUMBER}D)?(?:T(?:${NUMBER}H)?(?:${NUMBER}M)?(?:${NUMBER}S)?)?`;
-
 /**
- * DURATION_PATTERN accepts exactly the texts parseDuration reads (a unit test compares them):
- * the zod Duration is a refinement, which JSON Schema cannot express, so the generated schema
- * gets this pattern on every duration field. The lookaheads refuse what both forms would
- * otherwise match: nothing at all, a bare `P`, and an ISO duration ending in `T`.
+ * DURATION_PATTERN accepts the texts parseDuration reads, built from its forms (a unit test
+ * compares the two on every short text): the zod Duration is a refinement, which JSON Schema
+ * cannot express, so the generated schema gets this pattern on every duration field. The
+ * lookaheads refuse what both forms would otherwise match: nothing at all, a bare `P`, and an
+ * ISO duration ending in `T`. One difference remains: parseDuration also refuses amounts so long
+ * that they overflow (hundreds of digits), which the pattern accepts.
  */
-export const DURATION_PATTERN = `^\\s*(?!\\s*$)(?!P\\s*$)(?!.*T\\s*$)(?:${FRIENDLY}|${ISO})\\s*$`;
+export const DURATION_PATTERN = `^\\s*(?!\\s*$)(?!P\\s*$)(?!.*T\\s*$)(?:${DURATION_FORMS.friendly}|${DURATION_FORMS.iso})\\s*$`;
 
 /** planJsonSchema is the JSON Schema of a plan as written, with every field's description. */
 export function planJsonSchema(): Record<string, unknown> {

@@ -4,7 +4,7 @@ import { lintPlan, type LintRuleId } from './lint';
 import type { PlanProblem } from './problem';
 import { Plan } from './schema';
 import { checkSemantics } from './semantics';
-import { closestMatch } from './suggest';
+import { closestMatch, didYouMean } from './suggest';
 import { findInvalidUtf8, utf8Length, utf8Position } from './utf8';
 import type { Locator } from './locator';
 import { documentLocator, formatPath, locate, pathAtOffset, startOf, valueAt, type PlanPath } from './paths';
@@ -74,7 +74,11 @@ export function formatIssue(issue: PlanIssue, file: string = issue.file ?? '<pla
 type Read = { plan?: Plan; issues: PlanIssue[] };
 
 function readPlan(source: string | Uint8Array): Read {
-  const decoded = decode(source);
+  const size = typeof source === 'string' ? utf8Length(source) : source.byteLength;
+  if (size > MAX_PLAN_BYTES) {
+    return { issues: [fileIssue(`the plan is too large: ${size} bytes, the limit is ${MAX_PLAN_BYTES} bytes (1 MiB)`)] };
+  }
+  const decoded = decodeSource(source, 'plan');
   if ('issue' in decoded) return { issues: [decoded.issue] };
   // Most plans are plain enough for the fast reader; the rest, and every broken one, go to the yaml package.
   const fast = readSimpleYaml(decoded.text);
@@ -87,18 +91,13 @@ type YamlRead = { data: unknown; locator: Locator; issues: PlanIssue[] } | { iss
 
 /** readYaml reads the text with the yaml package; it returns no data when the YAML is unusable. */
 function readYaml(text: string): YamlRead {
-  const lineCounter = new LineCounter();
-  let doc: Document.Parsed;
-  try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
-  } catch (error) {
-    return { issues: [fileIssue(`the YAML cannot be read: ${errorText(error)}`)] };
-  }
+  const parsed = parseYaml(text);
+  if ('issue' in parsed) return { issues: [parsed.issue] };
+  const { doc, lineCounter } = parsed;
   const issueAt = (offset: number, path: PlanPath, message: string, severity: PlanIssue['severity'] = 'error'): PlanIssue => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col, path: formatPath(path), message, severity };
   };
-  const issueAtNode = (node: Node | undefined, path: PlanPath, message: string): PlanIssue => issueAt(startOf(node), path, message);
 
   const issues: PlanIssue[] = [];
   for (const error of doc.errors) issues.push(yamlIssue(doc, error, 'error', issueAt));
@@ -111,17 +110,68 @@ function readYaml(text: string): YamlRead {
     const message = contents
       ? `the plan must be a YAML mapping (key: value lines) with the keys ${keys}; found ${isSeq(contents) ? 'a list' : isScalar(contents) ? describeValue(contents.value) : 'an alias'}`
       : `the plan is empty: write a YAML mapping (key: value lines) with the keys ${keys}`;
-    issues.push(issueAtNode(contents ?? undefined, [], message));
+    issues.push(issueAt(startOf(contents ?? undefined), [], message));
     return { issues };
   }
 
-  const dangling = danglingAlias(doc);
-  if (dangling) {
-    issues.push(issueAtNode(dangling, pathAtOffset(doc, startOf(dangling)), `alias *${dangling.source} refers to no anchor &${dangling.source} defined before it`));
-    return { issues };
+  const data = yamlData(doc, lineCounter);
+  if ('issue' in data) return { issues: [...issues, data.issue] };
+  return { ...data, issues };
+}
+
+/**
+ * decodeSource gives the text of a file read as text or as UTF-8 bytes, without a byte order
+ * mark; or, for bytes that are not UTF-8, the issue at the first bad one. `what` names the
+ * file's content in that issue: `save the plan as UTF-8`.
+ */
+export function decodeSource(source: string | Uint8Array, what: string): { text: string } | { issue: PlanIssue } {
+  let text: string;
+  if (typeof source === 'string') {
+    text = source;
+  } else {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(source);
+    } catch {
+      const offset = Math.max(0, findInvalidUtf8(source));
+      const { line, column } = utf8Position(source, offset);
+      const byte = (source[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+      const message = `the file is not valid UTF-8: bad byte 0x${byte}; save the ${what} as UTF-8`;
+      return { issue: { line, column, path: '', message, severity: 'error' } };
+    }
   }
+  // A byte order mark is no content; dropping it keeps columns on the first line right.
+  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+}
+
+/**
+ * parseYaml parses one YAML document with the yaml package, keeping line positions. Its syntax
+ * errors and warnings stay in the document for the caller to report; only a parser that gives
+ * up altogether yields an issue.
+ */
+export function parseYaml(text: string): { doc: Document.Parsed; lineCounter: LineCounter } | { issue: PlanIssue } {
+  const lineCounter = new LineCounter();
   try {
-    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), locator: documentLocator(doc, lineCounter), issues };
+    return { doc: parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' }), lineCounter };
+  } catch (error) {
+    return { issue: fileIssue(`the YAML cannot be read: ${errorText(error)}`) };
+  }
+}
+
+/**
+ * yamlData turns a parsed document (whose errors the caller has dealt with) into data, with a
+ * locator for positions in it. It refuses an alias to no anchor defined before it, and more
+ * alias expansion than MAX_ALIAS_COUNT (a possible alias bomb), pointing at the alias.
+ */
+export function yamlData(doc: Document.Parsed, lineCounter: LineCounter): { data: unknown; locator: Locator } | { issue: PlanIssue } {
+  const issueAtNode = (node: Node | undefined, message: string): PlanIssue => {
+    const offset = startOf(node);
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col, path: formatPath(node ? pathAtOffset(doc, offset) : []), message, severity: 'error' };
+  };
+  const dangling = danglingAlias(doc);
+  if (dangling) return { issue: issueAtNode(dangling, `alias *${dangling.source} refers to no anchor &${dangling.source} defined before it`) };
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), locator: documentLocator(doc, lineCounter) };
   } catch (error) {
     // The yaml package signals too much alias expansion with a ReferenceError.
     const alias = error instanceof ReferenceError ? firstAlias(doc) : undefined;
@@ -130,9 +180,13 @@ function readYaml(text: string): YamlRead {
       : error instanceof RangeError
         ? 'the YAML nests too deeply to be read'
         : `the YAML cannot be read: ${errorText(error)}`;
-    issues.push(issueAtNode(alias, alias ? pathAtOffset(doc, startOf(alias)) : [], message));
-    return { issues };
+    return { issue: issueAtNode(alias, message) };
   }
+}
+
+/** invalidYamlText words a YAML syntax error: `invalid YAML: …`, in lower case as our messages are. */
+export function invalidYamlText(error: YAMLError): string {
+  return `invalid YAML: ${lowerFirst(error.message)}`;
 }
 
 /** validate checks the data read from the YAML: schema, stage graph, cross-field rules and lint. */
@@ -161,29 +215,6 @@ function validate(data: unknown, locator: Locator, issues: PlanIssue[]): Read {
   return { plan: parsed.data, issues };
 }
 
-function decode(source: string | Uint8Array): { text: string } | { issue: PlanIssue } {
-  const size = typeof source === 'string' ? utf8Length(source) : source.byteLength;
-  if (size > MAX_PLAN_BYTES) {
-    return { issue: fileIssue(`the plan is too large: ${size} bytes, the limit is ${MAX_PLAN_BYTES} bytes (1 MiB)`) };
-  }
-  let text: string;
-  if (typeof source === 'string') {
-    text = source;
-  } else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(source);
-    } catch {
-      const offset = Math.max(0, findInvalidUtf8(source));
-      const { line, column } = utf8Position(source, offset);
-      const byte = (source[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-      const message = `the file is not valid UTF-8: bad byte 0x${byte}; save the plan as UTF-8`;
-      return { issue: { line, column, path: '', message, severity: 'error' } };
-    }
-  }
-  // A byte order mark is no content; dropping it keeps columns on the first line right.
-  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
-}
-
 type IssueAt = (offset: number, path: PlanPath, message: string, severity?: PlanIssue['severity']) => PlanIssue;
 
 function yamlIssue(doc: Document, error: YAMLError, severity: PlanIssue['severity'], issueAt: IssueAt): PlanIssue {
@@ -205,7 +236,7 @@ function yamlIssue(doc: Document, error: YAMLError, severity: PlanIssue['severit
     }
     default:
       // After a syntax error the document structure is a guess, so no path is claimed.
-      if (severity === 'error') return issueAt(offset, [], `invalid YAML: ${lowerFirst(error.message)}`, severity);
+      if (severity === 'error') return issueAt(offset, [], invalidYamlText(error), severity);
       return issueAt(offset, pathAtOffset(doc, offset), lowerFirst(error.message), severity);
   }
 }
@@ -236,8 +267,7 @@ function graphProblems(data: unknown): PlanProblem[] {
         const dep = valueAt(data, problem.path);
         const suggestion =
           problem.kind === 'unknown-dependency' && typeof dep === 'string' && suggestions++ < MAX_SUGGESTIONS ? closestMatch(dep, ids) : undefined;
-        const hint = suggestion ? ` (did you mean "${suggestion}"?)` : '';
-        return { path: problem.path, message: `${formatPath(problem.path)}: ${problem.message}${hint}` };
+        return { path: problem.path, message: `${formatPath(problem.path)}: ${problem.message}${didYouMean(suggestion)}` };
       })
   );
 }

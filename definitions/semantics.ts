@@ -5,8 +5,9 @@ import { stageReach, type StageReach } from './graph';
 import { LINT_RULES, isLintRule } from './lint';
 import type { PlanProblem } from './problem';
 import type { Plan, Stage } from './schema';
-import { checkForEach, checkPerSitePrerequisite, checkSteadyState, checkTimeZones, forEachUnits, type SiteRuleContext } from './site-semantics';
-import { closestMatch } from './suggest';
+import { checkForEach, checkPerSitePrerequisite, checkSteadyState, checkTimeZones, type SiteRuleContext } from './site-semantics';
+import { baseRole, forEachUnits, siteRole } from './sites';
+import { closestMatch, didYouMean } from './suggest';
 
 /**
  * Cross-field rules of the plan format that the schema cannot state: every role, metric,
@@ -39,7 +40,7 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
     if (prerequisite.before !== undefined && !knownStages.has(prerequisite.before)) {
       report([...at, 'before'], `unknown stage "${prerequisite.before}"${hint(prerequisite.before, stageIds)}`);
     }
-    if (prerequisite.perSite) checkPerSitePrerequisite(plan, k, sites);
+    if (prerequisite.perSite) checkPerSitePrerequisite(plan, prerequisite, at, sites);
     else checkRole([...at, 'signedBy'], prerequisite.signedBy);
   });
 
@@ -107,10 +108,6 @@ function suggester(): Suggest {
   return (word, candidates) => (left-- > 0 ? closestMatch(word, candidates) : undefined);
 }
 
-function didYouMean(suggestion: string | undefined): string {
-  return suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
-}
-
 /**
  * roleChecker checks role names against the plan's `roles` map, when it has one. A name
  * scoped to a site (`plant-manager@plant-b`) is declared when either it or its base role is.
@@ -122,22 +119,21 @@ function roleChecker(plan: Plan, report: Report, suggest: Suggest): (path: Path,
   const declared = Object.keys(plan.roles);
   const known = new Set(declared);
   return (path, role, sites) => {
-    const at = role.indexOf('@');
-    const base = at < 0 ? role : role.slice(0, at);
+    const base = baseRole(role);
     if (known.has(role) || known.has(base)) return;
-    const scoped = at < 0 ? declared.filter((name) => name.startsWith(`${role}@`)) : [];
-    if (sites !== undefined && at < 0 && scoped.length > 0) {
-      const missing = sites.filter((site) => !known.has(`${role}@${site}`));
+    const unscoped = base === role;
+    const scoped = unscoped ? declared.filter((name) => name.startsWith(`${role}@`)) : [];
+    if (sites !== undefined && unscoped && scoped.length > 0) {
+      const missing = sites.map((site) => siteRole(role, site)).filter((name) => !known.has(name));
       if (missing.length > 0) {
-        const names = missing.map((site) => `${role}@${site}`).join(', ');
-        report(path, `role "${role}" signs per site, as ${role}@<site>: declare ${role}, or ${names}, under roles`);
+        report(path, `role "${role}" signs per site, as ${role}@<site>: declare ${role}, or ${missing.join(', ')}, under roles`);
       }
       return;
     }
     const near = suggest(role, declared);
     // For a scoped name, a near miss of its base role keeps the site.
-    const nearBase = near === undefined && at >= 0 ? suggest(base, declared.filter((name) => !name.includes('@'))) : undefined;
-    const suggestion = near ?? (nearBase === undefined ? undefined : `${nearBase}${role.slice(at)}`);
+    const nearBase = near === undefined && !unscoped ? suggest(base, declared.filter((name) => !name.includes('@'))) : undefined;
+    const suggestion = near ?? (nearBase === undefined ? undefined : `${nearBase}${role.slice(base.length)}`);
     const text =
       didYouMean(suggestion) || (scoped.length > 0 ? `: roles declares it only per site, as ${scoped.join(', ')}` : ': declare it under roles');
     report(path, `unknown role "${role}"${text}`);

@@ -1,6 +1,7 @@
 import { parseDuration } from './duration';
-import type { Plan, Stage } from './schema';
-import { isTimeZone } from './sites';
+import type { Plan, Prerequisite, Stage } from './schema';
+import { forEachUnits, isTimeZone } from './sites';
+import { didYouMean } from './suggest';
 
 /**
  * The cross-field rules of per-site stages and steady-state governance, part of
@@ -21,15 +22,9 @@ export type SiteRuleContext = {
 export function checkTimeZones(plan: Plan, { report, suggest }: SiteRuleContext): void {
   for (const [name, site] of Object.entries(plan.sites ?? {})) {
     if (isTimeZone(site.timeZone)) continue;
-    const near = suggest(site.timeZone, Intl.supportedValuesOf('timeZone'));
-    const hint = near === undefined ? ': use an IANA time zone such as Europe/Berlin or America/Chicago' : ` (did you mean "${near}"?)`;
+    const hint = didYouMean(suggest(site.timeZone, Intl.supportedValuesOf('timeZone'))) || ': use an IANA time zone such as Europe/Berlin or America/Chicago';
     report(['sites', name, 'timeZone'], `unknown time zone "${site.timeZone}"${hint}`);
   }
-}
-
-/** forEachUnits is the scope entries a forEach stage runs over, or undefined for a stage without forEach. */
-export function forEachUnits(stage: Stage): string[] | undefined {
-  return stage.forEach === undefined ? undefined : (stage.scope?.[stage.forEach.over] ?? []);
 }
 
 /**
@@ -42,7 +37,7 @@ export function checkForEach(stage: Stage, at: Path, { report, checkRole }: Site
   if (forEach === undefined) return;
   const path: Path = [...at, 'forEach'];
   const { over } = forEach;
-  const units = stage.scope?.[over] ?? [];
+  const units = forEachUnits(stage) ?? [];
   if (units.length === 0) report([...path, 'over'], `forEach over ${over} needs the ${over} listed in scope.${over}`);
   units.forEach((unit, k) => {
     if (units.indexOf(unit) < k) report([...at, 'scope', over, k], `"${unit}" is listed twice; each of the ${over} runs once`);
@@ -88,10 +83,7 @@ export function checkSteadyState(stage: Stage, at: Path, { report, checkRole }: 
  * checkPerSitePrerequisite: a per-site prerequisite names, in `before`, a forEach stage; each
  * of its sites is signed off by signedBy@<site>. It checks signedBy of per-site prerequisites.
  */
-export function checkPerSitePrerequisite(plan: Plan, k: number, { report, checkRole }: SiteRuleContext): void {
-  const prerequisite = plan.prerequisites[k];
-  if (prerequisite === undefined || !prerequisite.perSite) return;
-  const at: Path = ['prerequisites', k];
+export function checkPerSitePrerequisite(plan: Plan, prerequisite: Prerequisite, at: Path, { report, checkRole }: SiteRuleContext): void {
   const stage = plan.stages.find((candidate) => candidate.id === prerequisite.before);
   const units = stage === undefined ? undefined : forEachUnits(stage);
   checkRole([...at, 'signedBy'], prerequisite.signedBy, units);

@@ -36,15 +36,26 @@ export function planWaves(units: readonly string[], waves: readonly Wave[]): str
   return planned;
 }
 
-/** stageWaves is planWaves for a forEach stage's scope; undefined for a stage without forEach. */
+/** forEachUnits are the sites (or lines) a forEach stage runs over, in scope order; undefined for a stage without forEach. */
+export function forEachUnits(stage: Pick<Stage, 'scope' | 'forEach'>): string[] | undefined {
+  return stage.forEach === undefined ? undefined : (stage.scope?.[stage.forEach.over] ?? []);
+}
+
+/** stageWaves is planWaves for a forEach stage's units; undefined for a stage without forEach. */
 export function stageWaves(stage: Pick<Stage, 'scope' | 'forEach'>): string[][] | undefined {
-  if (stage.forEach === undefined) return undefined;
-  return planWaves(stage.scope?.[stage.forEach.over] ?? [], stage.forEach.waves);
+  const units = forEachUnits(stage);
+  return units === undefined ? undefined : planWaves(units, stage.forEach!.waves);
 }
 
 /** siteRole scopes a role to a site, `plant-manager` → `plant-manager@plant-b`; a role already scoped stays as it is. */
 export function siteRole(role: string, site: string): string {
   return role.includes('@') ? role : `${role}@${site}`;
+}
+
+/** baseRole is a role without its site, `plant-manager@plant-b` → `plant-manager`; an unscoped role stays as it is. */
+export function baseRole(role: string): string {
+  const at = role.indexOf('@');
+  return at < 0 ? role : role.slice(0, at);
 }
 
 export type WaveDates = { sites: string[]; startMs: number; finishMs: number };
@@ -96,7 +107,7 @@ export function windowOpen(site: SiteWindows | undefined, atMs: number): boolean
 }
 
 /** How far ahead nextWindowStart looks: every weekday occurs in it, whatever daylight saving does. */
-export const WINDOW_SEARCH_DAYS = 8;
+const WINDOW_SEARCH_DAYS = 8;
 
 /**
  * nextWindowStart is the earliest instant at or after fromMs when one of the site's windows is

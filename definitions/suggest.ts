@@ -23,7 +23,7 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
  * editDistance counts the single-character insertions, deletions, substitutions and swaps of
  * neighbours that turn `a` into `b` (optimal string alignment distance).
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
@@ -36,4 +36,9 @@ export function editDistance(a: string, b: string): number {
     rows.push(row);
   }
   return rows[a.length]![b.length]!;
+}
+
+/** didYouMean words a suggestion for a message, ` (did you mean "x"?)`, or gives '' without one. */
+export function didYouMean(suggestion: string | undefined): string {
+  return suggestion ? ` (did you mean "${suggestion}"?)` : '';
 }

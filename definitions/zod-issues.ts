@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Duration } from './schema';
-import { closestMatch } from './suggest';
+import { closestMatch, didYouMean } from './suggest';
 import { prefix } from './format-path';
 import { valueAt, type PlanPath } from './paths';
 
@@ -71,10 +71,9 @@ export function describeValue(value: unknown): string {
   return show(value);
 }
 
-/** didYouMean is ` (did you mean "x"?)` for the candidate closest to `word`, or '' when none is close. */
-export function didYouMean(word: unknown, candidates: readonly string[]): string {
-  const suggestion = typeof word === 'string' ? closestMatch(word, candidates) : undefined;
-  return suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
+/** nearest is ` (did you mean "x"?)` for the candidate closest to `word`, or '' when none is close. */
+function nearest(word: unknown, candidates: readonly string[]): string {
+  return didYouMean(typeof word === 'string' ? closestMatch(word, candidates) : undefined);
 }
 
 function unknownKeys(root: z.ZodType, data: unknown, path: PlanPath, keys: string[]): DescribedIssue[] {
@@ -84,7 +83,7 @@ function unknownKeys(root: z.ZodType, data: unknown, path: PlanPath, keys: strin
   const allowed = keysOf(schema && optionFor(schema, value));
   const unused = allowed.filter((key) => !present.includes(key));
   return keys.map((key) => {
-    const hint = didYouMean(key, unused) || (allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : '');
+    const hint = nearest(key, unused) || (allowed.length > 0 ? `; allowed here: ${allowed.join(', ')}` : '');
     return { path: [...path, key], at: [...path, key], atKey: true, message: `${prefix(path)}unknown key "${key}"${hint}` };
   });
 }
@@ -117,11 +116,11 @@ function describeUnion(root: z.ZodType, data: unknown, issue: z.core.$ZodIssueIn
   }
   const expected = options.length > 0 ? orList(options.flatMap(expectedOf)) : 'something else';
   const literals = options.flatMap(literalsOf);
-  return [{ path, at: path, message: `${prefix(path)}expected ${expected}, got ${describeValue(value)}${didYouMean(value, literals)}` }];
+  return [{ path, at: path, message: `${prefix(path)}expected ${expected}, got ${describeValue(value)}${nearest(value, literals)}` }];
 }
 
 function notOneOf(value: unknown, options: readonly string[]): string {
-  if (typeof value === 'string') return `${show(value)} is not one of ${options.join(', ')}${didYouMean(value, options)}`;
+  if (typeof value === 'string') return `${show(value)} is not one of ${options.join(', ')}${nearest(value, options)}`;
   return `expected one of ${options.join(', ')}, got ${describeValue(value)}`;
 }
 

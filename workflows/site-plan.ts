@@ -1,6 +1,6 @@
 import { earliestStarts, waveDates } from '../definitions/schedule';
 import type { Plan, Stage } from '../definitions/schema';
-import { siteRole } from '../definitions/sites';
+import { forEachUnits, siteRole } from '../definitions/sites';
 import type { PrerequisiteStatus, SiteStatus, StageStatus } from './rollout-types';
 
 /**
@@ -21,12 +21,6 @@ export const siteWorkflowId = (parentWorkflowId: string, stageId: string, site: 
 
 /** sitePrerequisiteId names the per-site instance of a perSite prerequisite. */
 export const sitePrerequisiteId = (prerequisiteId: string, site: string): string => `${prerequisiteId}@${site}`;
-
-/** forEachUnits are the sites (or lines) a forEach stage runs over, in plan order. */
-export function forEachUnits(stage: Stage): string[] {
-  if (!stage.forEach) return [];
-  return (stage.forEach.over === 'sites' ? stage.scope?.sites : stage.scope?.lines) ?? [];
-}
 
 /**
  * sitePlan is the plan a site's child runs: the forEach stage alone, scoped to the site, with
@@ -56,8 +50,9 @@ export function sitePlan(plan: Plan, stageId: string, site: string): Plan {
 export function rolloutPrerequisites(plan: Plan): PrerequisiteStatus[] {
   return plan.prerequisites.flatMap((prerequisite): PrerequisiteStatus[] => {
     const stage = prerequisite.perSite ? plan.stages.find((candidate) => candidate.id === prerequisite.before) : undefined;
-    if (!stage?.forEach) return [{ ...prerequisite }];
-    return forEachUnits(stage).map((site) => ({
+    const sites = stage === undefined ? undefined : forEachUnits(stage);
+    if (sites === undefined) return [{ ...prerequisite }];
+    return sites.map((site) => ({
       ...prerequisite,
       id: sitePrerequisiteId(prerequisite.id, site),
       signedBy: siteRole(prerequisite.signedBy, site),

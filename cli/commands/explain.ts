@@ -1,8 +1,8 @@
 import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
+import { startOption } from '../instant';
 import { explainPlan } from '../plan-explain';
 import { loadOnePlan } from '../plan-files';
-import { parseInstant } from '../scenario';
 
 export const EXPLAIN_USAGE = `usage: rollgate explain [--start <date>] <file>
 
@@ -24,22 +24,12 @@ exit status: 0 printed, 1 the plan has errors, 2 usage error or the file could n
 export function explainCommand(args: string[], io: CommandIo, today: Date = new Date()): ExitCode {
   const parsed = parseCommandArgs('explain', args, { start: { type: 'string', short: 's' } }, EXPLAIN_USAGE, io);
   if (typeof parsed === 'number') return parsed;
-  const start = parsed.values.start === undefined ? startOfDay(today) : parseStart(parsed.values.start);
+  const start = startOption(parsed.values.start, today);
   if (start === undefined) return usageError('explain', `--start must be a date such as 2026-12-01, not "${parsed.values.start}"`, io);
   if (parsed.positionals.length !== 1) return usageError('explain', 'give exactly one plan file', io);
 
   const plan = loadOnePlan(parsed.positionals[0]!, io);
   if (typeof plan === 'number') return plan;
-  io.out(explainPlan(plan, start).trimEnd());
+  io.out(explainPlan(plan, new Date(start)).trimEnd());
   return ExitCode.ok;
-}
-
-/** parseStart reads `2026-12-01` as midnight UTC, or an ISO 8601 time with its zone (`2026-12-01T06:00+01:00`). */
-function parseStart(text: string): Date | undefined {
-  const ms = parseInstant(text);
-  return ms === undefined ? undefined : new Date(ms);
-}
-
-function startOfDay(date: Date): Date {
-  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 }

@@ -1,7 +1,8 @@
 import { LINT_RULES, type LintRuleId } from '../../definitions/lint';
 import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
-import { checkPlanFile, issueLines, plural, summaryLine, tally } from '../plan-files';
+import { checkPlanFile, issueLines, summaryLine, tally } from '../plan-files';
+import { plural } from '../plan-words';
 
 export const LINT_USAGE = `usage: rollgate lint [--strict] <file…>
        rollgate lint --rules

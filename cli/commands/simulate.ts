@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { formatDuration, parseDuration } from '../../definitions/duration';
 import { formatIssue } from '../../definitions/load';
 import type { Plan } from '../../definitions/schema';
-import { didYouMean } from '../../definitions/zod-issues';
+import { closestMatch, didYouMean } from '../../definitions/suggest';
 import { DEFAULT_HORIZON_MS, DEFAULT_SIGN_OFF_AFTER_MS, simulate, type SimulationResult } from '../../workflows/simulation';
 import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
-import { loadOnePlan, plural, readErrorText } from '../plan-files';
-import { loadScenario, parseInstant, scenarioFormat, type Position } from '../scenario';
+import { startOption } from '../instant';
+import { loadOnePlan, readErrorText } from '../plan-files';
+import { plural } from '../plan-words';
+import { loadScenario, scenarioFormat, type Position } from '../scenario';
 
 export const SIMULATE_USAGE = `usage: rollgate simulate <plan.yaml> --metrics <scenario.yaml|csv> [options]
 
@@ -48,7 +50,7 @@ export function simulateCommand(args: string[], io: CommandIo, today: Date = new
   );
   if (typeof parsed === 'number') return parsed;
   const values = parsed.values;
-  const start = values.start === undefined ? Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) : parseInstant(values.start);
+  const start = startOption(values.start, today);
   if (start === undefined) {
     return usageError('simulate', `--start must be a date such as 2026-12-01 or an ISO 8601 time with its zone, not "${values.start}"`, io);
   }
@@ -109,7 +111,7 @@ export function metricWarnings(plan: Plan, file: string, metrics: ReadonlyMap<st
   }
   for (const [metric, at] of metrics) {
     if (!judgedBy.has(metric)) {
-      warnings.push(`${file}:${at.line}:${at.column}: warning: no criterion of the plan judges "${metric}"${didYouMean(metric, [...judgedBy.keys()])}`);
+      warnings.push(`${file}:${at.line}:${at.column}: warning: no criterion of the plan judges "${metric}"${didYouMean(closestMatch(metric, [...judgedBy.keys()]))}`);
     }
   }
   return warnings;

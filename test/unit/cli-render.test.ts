@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlan } from '../../definitions/load';
+import { criticalPath } from '../../definitions/schedule';
 import type { Plan } from '../../definitions/schema';
-import { criticalPath, explainPlan } from '../../cli/plan-explain';
+import { explainPlan } from '../../cli/plan-explain';
 import { renderDot, renderMermaid } from '../../cli/plan-graph';
 import { criterionText, windowText } from '../../cli/plan-words';
 
