@@ -2,14 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureSearchAttributes, ROLLOUT_SEARCH_ATTRIBUTES } from '../cli/search-attributes';
-import { resolveTemporalCli } from '../cli/temporal-cli';
 import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../config/env';
 import { dropDatabase, ensureDatabase } from '../db/admin';
 import { migrateDatabase } from '../db/migrate';
 import { createPool, redactUrl } from '../db/pool';
 import { createToken } from '../db/tokens';
+import { waitForActiveStages } from '../test/support/decisions';
+import { startDevServer } from '../test/support/temporal';
 import { installRuntimeLogger, startWorker, type RunningWorker } from '../workers/main';
 import { runLoad, summarize, type LoadPhase, type LoadResult } from './support/load';
 
@@ -89,16 +88,8 @@ async function main(): Promise<number> {
 
     log('starting a Temporal dev server');
     installRuntimeLogger('WARN');
-    const cliPath = await resolveTemporalCli({ cliPath: env.TEMPORAL_CLI_PATH, log });
-    const temporal = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: cliPath === undefined ? undefined : { type: 'existing-path', path: cliPath },
-        searchAttributes: [...ROLLOUT_SEARCH_ATTRIBUTES],
-        log: { format: 'pretty', level: 'error' },
-      },
-    });
+    const temporal = await startDevServer({ log });
     cleanup.push(() => temporal.teardown());
-    await ensureSearchAttributes(temporal.connection, 'default');
     const taskQueue = `rollgate-bench-${randomBytes(4).toString('hex')}`;
 
     log('starting the worker and the servers under test');
@@ -241,12 +232,8 @@ async function startBenchRollout(api: string, admin: Record<string, string>, poo
   };
   await call('POST', '/v1/plans', PLAN, 'application/yaml');
   await call('POST', '/v1/rollouts', JSON.stringify({ plan: 'bench-carrier-selection', rolloutId: 'bench' }), 'application/json');
-  for (let i = 0; i < 100; i += 1) {
-    const { rows } = await pool.query<{ active: string[] }>("SELECT active_stages AS active FROM rollouts WHERE rollout_id = 'bench'");
-    if (rows[0]?.active.includes('supervised')) return 'bench';
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the bench rollout did not start its stage within 10 s');
+  await waitForActiveStages({ pool }, 'bench', ['supervised'], 10_000);
+  return 'bench';
 }
 
 main().then(

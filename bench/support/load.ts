@@ -28,7 +28,7 @@ export interface LoadResult {
   firstFailure?: string;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   url: string;
   clients: number;
   seconds: number;
@@ -87,7 +87,7 @@ export function summarize(phases: readonly LoadPhase[]): LoadResult {
 }
 
 /** percentile of sorted values, nearest rank. */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }

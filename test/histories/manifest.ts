@@ -39,7 +39,7 @@ export function readManifest(labelDir: string): Manifest {
 }
 
 /** recordedLabels lists the label directories under dir, oldest version first. */
-export function recordedLabels(dir = RECORDED_DIR): string[] {
+function recordedLabels(dir = RECORDED_DIR): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true })

@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureSearchAttributes, ROLLOUT_SEARCH_ATTRIBUTES } from '../../cli/search-attributes';
-import { resolveTemporalCli } from '../../cli/temporal-cli';
 import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../../config/env';
 import { version } from '../../package.json';
 import { installRuntimeLogger } from '../../workers/main';
 import { startHarness } from '../support/harness';
+import { startDevServer } from '../support/temporal';
 import { captureHistories } from './capture';
 import { MANIFEST_FILE, readManifest, RECORDED_DIR, type Manifest, type RecordedHistory } from './manifest';
 import type { Scenario } from './scenario';
@@ -50,7 +48,8 @@ async function main(argv: string[]): Promise<void> {
   process.env.ROLLGATE_TEST_DATABASE_SERVER = databaseServer();
   const recorded: RecordedHistory[] = [];
   for (const [suggestContinueAsNewAfter, group] of groupByServer(scenarios)) {
-    const server = await startDevServer(suggestContinueAsNewAfter);
+    log(`starting a Temporal dev server${suggestContinueAsNewAfter === undefined ? '' : ` (suggesting continue-as-new after ${suggestContinueAsNewAfter} events)`}`);
+    const server = await startDevServer({ suggestContinueAsNewAfter, log });
     try {
       for (const [name, scenario] of group) recorded.push(...(await recordScenario(name, scenario, server.address, staging, commit)));
     } finally {
@@ -132,22 +131,6 @@ function groupByServer(scenarios: Array<[string, Scenario]>): Map<number | undef
     groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
   return groups;
-}
-
-async function startDevServer(suggestContinueAsNewAfter: number | undefined): Promise<TestWorkflowEnvironment> {
-  const cliPath = await resolveTemporalCli({ cliPath: loadEnv().TEMPORAL_CLI_PATH, log });
-  const extraArgs = suggestContinueAsNewAfter ? ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${suggestContinueAsNewAfter}`] : [];
-  log(`starting a Temporal dev server${extraArgs.length ? ` (${extraArgs[1]})` : ''}`);
-  const server = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
-      searchAttributes: [...ROLLOUT_SEARCH_ATTRIBUTES],
-      extraArgs,
-      log: { format: 'pretty', level: 'error' },
-    },
-  });
-  await ensureSearchAttributes(server.connection, 'default');
-  return server;
 }
 
 /** databaseServer is DATABASE_URL's server (else the local one) without a database name: each scenario makes its own. */

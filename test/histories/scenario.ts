@@ -1,4 +1,4 @@
-import { eventually, type Harness, type HttpResult } from '../support/harness';
+import type { Harness, HttpResult } from '../support/harness';
 
 /**
  * A Scenario drives a short, real rollout through the REST API so that the recorder can keep
@@ -31,25 +31,4 @@ export async function reportMetric(h: Harness, rolloutId: string, metric: string
   const at = Date.now();
   const samples = values.map((value, i) => ({ metric, value, observedAt: new Date(at + i).toISOString() }));
   expectStatus(await h.http('POST', `/v1/rollouts/${rolloutId}/metrics`, { samples }, await h.as('mes-bridge', [], 'service')), 201, `report ${metric}`);
-}
-
-/** waitForSite polls the rollout until a site of its per-site stage stageId is in state. */
-export function waitForSite(h: Harness, rolloutId: string, stageId: string, site: string, state: string): Promise<void> {
-  return eventually(async () => {
-    const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
-    const stage = body.stages?.find((s: { id: string }) => s.id === stageId);
-    return stage?.sites?.find((s: { site: string }) => s.site === site)?.state === state ? true : undefined;
-  }, `site ${site} of ${rolloutId} to be ${state}`).then(() => undefined);
-}
-
-/** approveSite signs off one site of a per-site stage as approver. */
-export async function approveSite(h: Harness, rolloutId: string, stageId: string, site: string, approver: string): Promise<void> {
-  const signed = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/${stageId}/approvals`, { decision: 'approve', site }, await h.as(approver));
-  expectStatus(signed, 200, `approve ${site} by ${approver}`);
-}
-
-/** reportSiteMetric posts one sample of a metric observed at one site, as the `mes-bridge` service. */
-export async function reportSiteMetric(h: Harness, rolloutId: string, metric: string, site: string, value: number): Promise<void> {
-  const samples = [{ metric, value, observedAt: new Date().toISOString(), scope: { site } }];
-  expectStatus(await h.http('POST', `/v1/rollouts/${rolloutId}/metrics`, { samples }, await h.as('mes-bridge', [], 'service')), 201, `report ${metric} at ${site}`);
 }

@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../support/harness';
-import { startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { auditTrail, eventTypes, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -59,7 +59,7 @@ describe('sign-off authority', () => {
     expect(denied.body).toMatchObject({ reason: 'NotAuthorized', detail: 'zed holds none of the roles that sign off stage gate: line-supervisor, safety-officer' });
     const service = await h.http('POST', `/v1/rollouts/${id}/stages/gate/approvals`, { decision: 'approve' }, await h.as('mes', ['line-supervisor'], 'service'));
     expect(service.status).toBe(403);
-    const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events;
+    const events = await auditTrail(h, id);
     const attempts = events.filter((e: { type: string }) => e.type === 'stage.sign-off.denied');
     expect(attempts).toEqual([
       expect.objectContaining({ actor: 'zed', stageId: 'gate', requestId: denied.headers.get('x-request-id'), reason: denied.body.detail }),
@@ -85,7 +85,7 @@ describe('sign-off authority', () => {
     expect(again.body).toEqual(first.body);
     const status = (await h.http('GET', `/v1/rollouts/${id}`)).body;
     expect(status.stages[0].approvals).toHaveLength(1);
-    const approved = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events.filter((e: { type: string }) => e.type === 'stage.approved');
+    const approved = (await auditTrail(h, id)).filter((e: { type: string }) => e.type === 'stage.approved');
     expect(approved).toHaveLength(1);
   });
 
@@ -98,7 +98,7 @@ describe('sign-off authority', () => {
     expect(status.stages[0].state).toBe('awaiting-approval');
     const escalated = await signOff(id, 'pia');
     expect(escalated.body.stage).toMatchObject({ state: 'passed', escalatedTo: ['plant-manager'], approvals: [{ approver: 'pia', role: 'plant-manager' }] });
-    const types = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: { type: string; role?: string }) => `${e.type}${e.role ? `:${e.role}` : ''}`);
+    const types = (await auditTrail(h, id)).map((e: { type: string; role?: string }) => `${e.type}${e.role ? `:${e.role}` : ''}`);
     expect(types).toEqual(expect.arrayContaining(['stage.escalated:plant-manager', 'stage.approved:plant-manager', 'stage.passed']));
   });
 
@@ -116,7 +116,7 @@ describe('sign-off authority', () => {
     expect((await h.http('POST', `/v1/rollouts/${id}/resume`, { reason: 'supervisors are back from training' }, await h.as('maria', []))).status).toBe(202);
     await waitForRollout(h, id, 'running');
     expect((await signOff(id, 'ann')).status).toBe(200);
-    const types = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: { type: string }) => e.type);
+    const types = await eventTypes(h, id);
     expect(types).toEqual(expect.arrayContaining(['rollout.held', 'rollout.resumed']));
   });
 

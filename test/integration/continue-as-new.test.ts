@@ -1,8 +1,7 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../cli/search-attributes';
-import { resolveTemporalCli } from '../../cli/temporal-cli';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { approve, planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { approve, auditTrail, planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { startDevServer } from '../support/temporal';
 
 /** A dev server of its own that suggests continue-as-new once a run's history has this many events. */
 const SUGGEST_AFTER_EVENTS = 12;
@@ -10,14 +9,7 @@ const SUGGEST_AFTER_EVENTS = 12;
 let server: TestWorkflowEnvironment;
 let h: Harness;
 beforeAll(async () => {
-  const path = await resolveTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH });
-  server = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(path ? { executable: { type: 'existing-path' as const, path } } : {}),
-      searchAttributes: [...ROLLOUT_SEARCH_ATTRIBUTES],
-      extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_AFTER_EVENTS}`],
-    },
-  });
+  server = await startDevServer({ suggestContinueAsNewAfter: SUGGEST_AFTER_EVENTS });
   h = await startHarness({ temporalAddress: server.address });
 });
 afterAll(async () => {
@@ -50,7 +42,7 @@ it('continues as new partway through stages and loses nothing', async () => {
 
   // The live status says completed a moment before the last event is written.
   const events = await eventually(async () => {
-    const all = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events;
+    const all = await auditTrail(h, id);
     return all.at(-1)?.type === 'rollout.completed' ? all : undefined;
   }, 'the rollout.completed event');
   expect(events.map((e: { type: string; stageId?: string }) => (e.stageId ? `${e.type}:${e.stageId}` : e.type))).toEqual([
@@ -102,7 +94,7 @@ it('continues as new in the middle of waves, with site children still running, a
   expect(parentRuns.filter((name) => name === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
 
   // Every site and wave event is in the trail exactly once, whichever run recorded it.
-  const events: Array<{ type: string; detail?: { site?: string; wave?: number } }> = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events;
+  const events = await auditTrail(h, id);
   const parentEvents = events.filter((e) => e.type.startsWith('site.') || e.type.startsWith('wave.')).map((e) => `${e.type}:${e.detail?.site ?? e.detail?.wave}`);
   expect(parentEvents.sort()).toEqual(
     [

@@ -1,3 +1,4 @@
+import { submitDecision } from '../support/decisions';
 import { startHarness, type Harness } from '../support/harness';
 import { startRollout, waitForStage } from '../support/rollouts';
 
@@ -34,12 +35,7 @@ it("judges a stage's deferral-rate criterion on the stage's own decisions", asyn
   const service = await h.as('tms', [], 'service');
   const decideBy = new Date(Date.now() + 3_600_000).toISOString();
   for (const [i, confidence] of [0.95, 0.9, 0.85, 0.5].entries()) {
-    const answer = await h.http(
-      'POST',
-      `/v1/rollouts/${id}/decisions`,
-      { decisionId: `${id}-d${i}`, kind: 'carrier-selection', confidence, irreversible: true, decideBy, recommendation: { carrier: 'nordfracht' } },
-      service,
-    );
+    const answer = await submitDecision(h, id, `${id}-d${i}`, { confidence, irreversible: true, decideBy }, service);
     expect(answer.body.disposition).toBe(confidence >= 0.8 ? 'auto' : 'deferred');
   }
   const awaiting = await waitForStage(h, id, 'supervised', 'awaiting-approval');

@@ -1,6 +1,7 @@
 import { DecisionWriter, type InsertResult } from '../../db/decision-writer';
 import type { NewDecision } from '../../db/decisions';
-import { eventually, startHarness, type Harness } from '../support/harness';
+import { waitForActiveStages } from '../support/decisions';
+import { startHarness, type Harness } from '../support/harness';
 import { startRollout } from '../support/rollouts';
 
 let h: Harness;
@@ -8,10 +9,7 @@ let rolloutId: string;
 beforeAll(async () => {
   h = await startHarness();
   rolloutId = await startRollout(h, PLAN, 'batched');
-  await eventually(async () => {
-    const { rows } = await h.pool.query<{ active: string[] }>('SELECT active_stages AS active FROM rollouts WHERE rollout_id = $1', [rolloutId]);
-    return rows[0]?.active.includes('supervised') ? true : undefined;
-  }, 'the supervised stage to take decisions');
+  await waitForActiveStages(h, rolloutId, ['supervised']);
 });
 afterAll(() => h?.close());
 

@@ -1,5 +1,6 @@
-import { eventually, startHarness, type Harness } from '../support/harness';
-import { approve, startRollout, waitForStage } from '../support/rollouts';
+import { submitDecision, waitForActiveStages } from '../support/decisions';
+import { startHarness, type Harness } from '../support/harness';
+import { approve, auditTrail, startRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 let service: Record<string, string>;
@@ -41,15 +42,8 @@ stages:
     deferral: { confidenceThreshold: 0.8, deferTo: transport-planner }
 `;
 
-const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
-
 async function decide(rolloutId: string, decisionId: string, confidence: number) {
-  const answer = await h.http(
-    'POST',
-    `/v1/rollouts/${rolloutId}/decisions`,
-    { decisionId, kind: 'carrier-selection', confidence, decideBy: inAnHour(), recommendation: { carrier: 'nordfracht' } },
-    service,
-  );
+  const answer = await submitDecision(h, rolloutId, decisionId, { confidence }, service);
   expect(answer.status).toBe(201);
   return answer.body;
 }
@@ -63,10 +57,7 @@ async function decideWithOutcome(rolloutId: string, decisionId: string, confiden
 async function passStage(rolloutId: string, stageId: string, next: string) {
   await waitForStage(h, rolloutId, stageId, 'awaiting-approval');
   expect((await approve(h, rolloutId, stageId, 'tess', {}, [])).status).toBe(200);
-  await eventually(async () => {
-    const { rows } = await h.pool.query<{ active: string[] }>('SELECT active_stages AS active FROM rollouts WHERE rollout_id = $1', [rolloutId]);
-    return JSON.stringify(rows[0]?.active) === JSON.stringify([next]) ? true : undefined;
-  }, `stage ${next} to be the active one`);
+  await waitForActiveStages(h, rolloutId, [next]);
 }
 
 const calibrate = async (rolloutId: string, body: Record<string, unknown>, who = 'tess') =>
@@ -85,10 +76,7 @@ const SHADOW = Array.from({ length: 60 }, (_, i) => {
 
 it('proposes a threshold from production outcomes that applies, once signed off, to later decisions only', async () => {
   const id = await startRollout(h, PLAN, 'calibrated');
-  await eventually(async () => {
-    const { rows } = await h.pool.query<{ active: string[] }>('SELECT active_stages AS active FROM rollouts WHERE rollout_id = $1', [id]);
-    return rows[0]?.active.includes('pilot') ? true : undefined;
-  }, 'the pilot stage to be active');
+  await waitForActiveStages(h, id, ['pilot']);
   for (let i = 0; i < 6; i += 1) await decideWithOutcome(id, `pilot-${i}`, 0.9, true);
   await passStage(id, 'pilot', 'shadow');
 
@@ -173,7 +161,7 @@ it('proposes a threshold from production outcomes that applies, once signed off,
 
   const listed = await h.http('GET', `/v1/rollouts/${id}/stages/supervised/calibrations`);
   expect(listed.body.proposals.map((p: { source: string; state: string }) => `${p.source}:${p.state}`)).toEqual(['pilot:proposed', 'production:approved']);
-  const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events as Array<{ type: string; actor: string; detail: Record<string, unknown> }>;
+  const events = await auditTrail(h, id);
   expect(events.filter((e) => e.type.startsWith('calibration.')).map((e) => `${e.type}:${e.actor}`)).toEqual([
     'calibration.proposed:tess',
     'calibration.proposed:tess',

@@ -1,6 +1,7 @@
 import { decisionMetrics } from '../../db/decisions';
+import { submitDecision, waitForActiveStages, waitForDecision } from '../support/decisions';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { startRollout } from '../support/rollouts';
+import { auditTrail, startRollout } from '../support/rollouts';
 
 let h: Harness;
 let service: Record<string, string>;
@@ -31,38 +32,21 @@ stages:
 const RECOMMENDATION = { carrier: 'nordfracht' };
 
 async function defer(rolloutId: string, decisionId: string, decideBy: string, irreversible: boolean) {
-  const answer = await h.http(
-    'POST',
-    `/v1/rollouts/${rolloutId}/decisions`,
-    { decisionId, kind: 'carrier-selection', confidence: 0.3, irreversible, decideBy, recommendation: RECOMMENDATION },
-    service,
-  );
+  const answer = await submitDecision(h, rolloutId, decisionId, { confidence: 0.3, irreversible, decideBy, recommendation: RECOMMENDATION }, service);
   expect(answer.body).toMatchObject({ disposition: 'deferred', decideBy });
 }
 
-const eventsOf = async (rolloutId: string, type: string) =>
-  ((await h.http('GET', `/v1/rollouts/${rolloutId}/events`)).body.events as Array<{ type: string; actor: string; detail: Record<string, unknown> }>).filter(
-    (e) => e.type === type,
-  );
+const eventsOf = async (rolloutId: string, type: string) => (await auditTrail(h, rolloutId)).filter((e) => e.type === type);
 
 /** waitForTimers waits until each decision's workflow has announced it (its decision.deferred event). */
 const waitForTimers = (rolloutId: string, count: number) =>
   eventually(async () => ((await eventsOf(rolloutId, 'decision.deferred')).length === count ? true : undefined), `${count} decision timers`);
 
-const waitForState = (decisionId: string, state: string) =>
-  eventually(async () => {
-    const { body } = await h.http('GET', `/v1/decisions/${decisionId}`);
-    return body.state === state ? body : undefined;
-  }, `decision ${decisionId} to be ${state}`);
-
 const sleepUntil = (iso: string) => new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(iso) - Date.now()) + 500));
 
 async function startedRollout(rolloutId: string): Promise<string> {
   const id = await startRollout(h, PLAN.replace('name: deadline-decisions', `name: ${rolloutId}`), rolloutId);
-  await eventually(async () => {
-    const { rows } = await h.pool.query<{ active: string[] }>('SELECT active_stages AS active FROM rollouts WHERE rollout_id = $1', [id]);
-    return rows[0]?.active.includes('supervised') ? true : undefined;
-  }, 'the supervised stage to be active');
+  await waitForActiveStages(h, id, ['supervised']);
   return id;
 }
 
@@ -83,9 +67,9 @@ it('applies the safe default when nobody decides in time, across a worker restar
   expect((await h.http('GET', '/v1/decisions/reversible')).body.state).toBe('pending');
   await h.startWorker();
 
-  const executed = await waitForState('reversible', 'timed-out');
+  const executed = await waitForDecision(h, 'reversible', 'timed-out');
   expect(executed).toMatchObject({ timeout: { action: 'execute' }, effect: { execute: true, payload: RECOMMENDATION, basis: 'timeout:execute' } });
-  const held = await waitForState('truck-leaves', 'timed-out');
+  const held = await waitForDecision(h, 'truck-leaves', 'timed-out');
   expect(held).toMatchObject({ irreversible: true, safeDefault: 'hold', timeout: { action: 'hold' }, effect: { execute: false, basis: 'timeout:hold' } });
 
   // The timer that started before the restart is the one that fired.
@@ -114,7 +98,7 @@ it('starts a lost timer again when the decision is read', async () => {
   await handle.terminate('simulating a timer that was never started');
 
   await sleepUntil(decideBy);
-  const settled = await waitForState('orphan', 'timed-out');
+  const settled = await waitForDecision(h, 'orphan', 'timed-out');
   expect(settled.timeout.action).toBe('execute');
   const rerun = await h.temporal.workflow.getHandle(`decision-${id}-orphan`).describe();
   expect(rerun.runId).not.toBe(lostRun);

@@ -1,6 +1,7 @@
 import { decisionMetrics } from '../../db/decisions';
+import { inAnHour, submitDecision, waitForActiveStages } from '../support/decisions';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { startRollout } from '../support/rollouts';
+import { auditTrail, startRollout } from '../support/rollouts';
 
 let h: Harness;
 let service: Record<string, string>;
@@ -28,37 +29,22 @@ stages:
     deferral: { confidenceThreshold: 0.8, safeDefault: hold, deferTo: transport-planner }
 `;
 
-const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 const RECOMMENDATION = { carrier: 'nordfracht', route: ['DC-1', 'HUB-4'], rate: { eur: 812.5 } };
 
-function submit(rolloutId: string, decisionId: string, fields: Record<string, unknown> = {}) {
-  return h.http(
-    'POST',
-    `/v1/rollouts/${rolloutId}/decisions`,
-    { decisionId, kind: 'carrier-selection', confidence: 0.9, decideBy: inAnHour(), recommendation: RECOMMENDATION, ...fields },
-    service,
-  );
-}
+const submit = (rolloutId: string, decisionId: string, fields: Record<string, unknown> = {}) =>
+  submitDecision(h, rolloutId, decisionId, { confidence: 0.9, recommendation: RECOMMENDATION, ...fields }, service);
 
-/** waitForActiveStages waits until the registry (what the decision path reads) shows the active stages. */
-function waitForActiveStages(rolloutId: string, stages: string[]): Promise<true> {
-  return eventually(async () => {
-    const { rows } = await h.pool.query<{ active: string[] }>('SELECT active_stages AS active FROM rollouts WHERE rollout_id = $1', [rolloutId]);
-    return JSON.stringify(rows[0]?.active) === JSON.stringify(stages) ? true : undefined;
-  }, `rollout ${rolloutId} to have active stages ${stages.join(', ')}`);
-}
-
+/** started starts a rollout and waits until the registry (what the decision path reads) shows its active stages. */
 async function started(yaml: string, rolloutId: string, stages: string[]): Promise<string> {
   const id = await startRollout(h, yaml, rolloutId);
-  await waitForActiveStages(id, stages);
+  await waitForActiveStages(h, id, stages);
   return id;
 }
 
 const storedCount = async (pattern: string) =>
   Number((await h.pool.query<{ n: string }>('SELECT count(*) AS n FROM decisions WHERE decision_id LIKE $1', [pattern])).rows[0]!.n);
 
-const auditOf = async (rolloutId: string, type: string) =>
-  ((await h.http('GET', `/v1/rollouts/${rolloutId}/events`)).body.events as Array<{ type: string; detail: { decisionId?: string } }>).filter((e) => e.type === type);
+const auditOf = async (rolloutId: string, type: string) => (await auditTrail(h, rolloutId)).filter((e) => e.type === type);
 
 describe('submitting decisions', () => {
   let id: string;
@@ -166,7 +152,7 @@ stages:
   it('answers 409 when no stage accepts decisions, and 404 for an unknown rollout', async () => {
     const ended = await started(PLAN.replace('name: carrier-decisions', 'name: aborted-decisions'), 'aborted', ['supervised']);
     expect((await h.http('POST', `/v1/rollouts/${ended}/abort`, { reason: 'contract cancelled' })).status).toBe(202);
-    await waitForActiveStages(ended, []);
+    await waitForActiveStages(h, ended, []);
     const refused = await submit(ended, 'too-late');
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ reason: 'NoActiveStage', detail: 'no stage is accepting decisions: rollout aborted has no stage under way' });

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { eventually, startHarness, type Harness } from '../support/harness';
-import { startRollout, waitForStage } from '../support/rollouts';
+import { submitDecision, waitForDecision } from '../support/decisions';
+import { startHarness, type Harness } from '../support/harness';
+import { eventTypes, startRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 let tms: Record<string, string>;
@@ -30,12 +31,7 @@ function exampleSupervisedStage(): string {
 const RECOMMENDATION = { carrier: 'nordfracht', loadId: 'L-4711', rate: { eur: 812.5 } };
 
 async function decide(rolloutId: string, decisionId: string, confidence: number, decideBy = new Date(Date.now() + 3_600_000)) {
-  const answer = await h.http(
-    'POST',
-    `/v1/rollouts/${rolloutId}/decisions`,
-    { decisionId, kind: 'carrier-selection', confidence, irreversible: true, decideBy: decideBy.toISOString(), recommendation: RECOMMENDATION },
-    tms,
-  );
+  const answer = await submitDecision(h, rolloutId, decisionId, { confidence, irreversible: true, decideBy: decideBy.toISOString(), recommendation: RECOMMENDATION }, tms);
   expect(answer.status).toBe(201);
   return answer.body as { disposition: string; threshold: number; taskUrl?: string };
 }
@@ -83,10 +79,7 @@ it('runs the example logistics plan with live decisions, human resolutions, a sa
 
   // Nobody answers one before the truck's cut-off: the irreversible decision is held, never executed.
   await decide(id, 'ftl-unattended', 0.55, new Date(Date.now() + 2_000));
-  const timedOut = await eventually(async () => {
-    const { body } = await h.http('GET', '/v1/decisions/ftl-unattended', undefined, tms);
-    return body.state === 'timed-out' ? body : undefined;
-  }, 'the unattended decision to time out');
+  const timedOut = await waitForDecision(h, 'ftl-unattended', 'timed-out', tms);
   expect(timedOut).toMatchObject({ safeDefault: 'hold', timeout: { action: 'hold' }, effect: { execute: false, basis: 'timeout:hold' } });
 
   // Production outcomes recalibrate the threshold; it applies once a second team lead signs it off.
@@ -110,6 +103,6 @@ it('runs the example logistics plan with live decisions, human resolutions, a sa
   expect((await h.http('POST', approvals, { comment: 'FTL outcomes since go-live' }, await h.as('v.santos', []))).status).toBe(200);
   expect(await decide(id, 'ftl-after-sign-off', 0.75)).toMatchObject({ disposition: 'auto', threshold: 0.69 });
 
-  const events: string[] = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.map((e: { type: string }) => e.type);
+  const events = await eventTypes(h, id);
   expect(events).toEqual(expect.arrayContaining(['decision.resolved', 'decision.timed-out', 'calibration.proposed', 'calibration.approved']));
 });

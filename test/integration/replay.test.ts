@@ -6,6 +6,7 @@ import { installRuntimeLogger } from '../../workers/main';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 import { historyFromJSON } from '../histories/history-json';
 import { recordedFiles, unlistedFiles, type RecordedFile } from '../histories/manifest';
+import { quietLogger } from '../support/temporal';
 
 /**
  * Every history recorded by `npm run histories:record`, from this and earlier versions, must
@@ -56,12 +57,3 @@ it('reports a DeterminismViolationError for workflow code that no longer matches
   expect(result!.error).toBeInstanceOf(DeterminismViolationError);
   expect(result!.error!.message).toMatch(/nondetermin/i);
 });
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../support/harness';
-import { approve, planYaml, reject, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { approve, auditTrail, eventTypes, planYaml, reject, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ describe('human control of a rollout', () => {
     expect(approved.body.stage.history.map((d: { decision: string }) => d.decision)).toEqual(['reject', 'approve']);
     await waitForStage(h, id, 'shadow', 'awaiting-approval');
 
-    const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events;
+    const events = await auditTrail(h, id);
     expect(events.find((e: { type: string }) => e.type === 'stage.rejected')).toMatchObject({
       stageId: 'pilot',
       actor: 'sam',
@@ -56,7 +56,7 @@ describe('human control of a rollout', () => {
     await waitForRollout(h, id, 'running');
     expect((await approve(h, id, 'pilot')).body.stage.state).toBe('passed');
     await waitForStage(h, id, 'shadow', 'awaiting-approval');
-    const types = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events.map((e: { type: string }) => e.type);
+    const types = await eventTypes(h, id);
     expect(types).toEqual(expect.arrayContaining(['rollout.paused', 'rollout.resumed']));
   });
 
@@ -72,14 +72,14 @@ describe('human control of a rollout', () => {
     const resume = await h.http('POST', `/v1/rollouts/${id}/resume`, {});
     expect(resume.status).toBe(409);
     expect(resume.body.detail).toBe(`rollout ${id} is aborted; resume applies to a paused or held rollout`);
-    const events = (await h.http('GET', `/v1/rollouts/${id}/events`)).body.events;
+    const events = await auditTrail(h, id);
     expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', reason: 'data contract broken' });
   });
 
   it('refuses a body holding U+0000 with 422 and its path, and records nothing', async () => {
     const id = await startRollout(h, twoStages);
     await waitForStage(h, id, 'pilot', 'awaiting-approval');
-    const before = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.length;
+    const before = (await auditTrail(h, id)).length;
     const signOff = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'reject', comment: 'bad\u0000data' }, await h.as('dana'));
     expect(signOff.status).toBe(422);
     expect(signOff.body.errors).toEqual([{ path: 'comment', message: 'must not contain the character U+0000' }]);
@@ -89,7 +89,7 @@ describe('human control of a rollout', () => {
     expect(evidence.body.errors[0].path).toBe('samples.0.scope.site');
     // An escaped backslash before "u0000" is ordinary text.
     expect((await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'approve', comment: 'path C:\\u0000' }, await h.as('dana'))).status).toBe(200);
-    const events = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events;
+    const events = await auditTrail(h, id);
     expect(events.slice(before).map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['stage.approved']));
     expect(events.some((e: { type: string }) => e.type === 'stage.rejected')).toBe(false);
   });

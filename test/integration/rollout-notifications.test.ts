@@ -1,3 +1,4 @@
+import { submitDecision } from '../support/decisions';
 import { startHarness, type Harness } from '../support/harness';
 import { approve, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -93,12 +94,7 @@ stages:
   const id = await startRollout(h, yaml, 'notified-2');
   await waitForStage(h, id, 'supervised', 'running');
   const decideBy = new Date(Date.now() + 3_600_000).toISOString();
-  const deferred = await h.http(
-    'POST',
-    `/v1/rollouts/${id}/decisions`,
-    { decisionId: 'load-4711', kind: 'carrier-selection', confidence: 0.55, irreversible: true, decideBy, recommendation: { carrier: 'nordfracht' } },
-    await h.as('tms', [], 'service'),
-  );
+  const deferred = await submitDecision(h, id, 'load-4711', { confidence: 0.55, irreversible: true, decideBy });
   expect(deferred.body.disposition).toBe('deferred');
   const wms = () => receiver.received.filter((r) => r.path === '/wms');
   await waitFor(() => wms().length >= 1);

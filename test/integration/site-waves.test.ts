@@ -1,6 +1,6 @@
 import { statusQuery } from '../../workflows/messages';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { startRollout, waitForRollout, waitForStage, type StatusBody } from '../support/rollouts';
+import { approveSite, auditTrail, reportSiteMetric, startRollout, waitForRollout, waitForSite, waitForStage, type StatusBody } from '../support/rollouts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = 'site-waves-test-secret';
@@ -48,29 +48,9 @@ const METRICS = ['metrics:', '  defect-escape-rate: { unit: ppm, direction: lowe
 
 const site = (status: StatusBody, name: string) => status.stages[0].sites.find((s: { site: string }) => s.site === name);
 
-function waitForSite(rolloutId: string, name: string, state: string, timeoutMs?: number): Promise<StatusBody> {
-  return eventually(
-    async () => {
-      const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
-      return site(body, name)?.state === state ? body : undefined;
-    },
-    `site ${name} of ${rolloutId} to be ${state}`,
-    timeoutMs,
-  );
-}
-
-async function approveSite(rolloutId: string, name: string, approver: string) {
-  return h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve', site: name }, await h.as(approver));
-}
-
 async function reportDefects(rolloutId: string, name: string, value: number) {
-  const sample = { metric: 'defect-escape-rate', value, observedAt: new Date().toISOString(), scope: { site: name } };
-  const response = await h.http('POST', `/v1/rollouts/${rolloutId}/metrics`, { samples: [sample] });
+  const response = await reportSiteMetric(h, rolloutId, 'defect-escape-rate', name, value);
   expect(response.status).toBe(201);
-}
-
-async function trail(rolloutId: string): Promise<Array<{ type: string; detail?: Record<string, unknown>; actor: string; occurredAt: string }>> {
-  return (await h.http('GET', `/v1/rollouts/${rolloutId}/events?limit=500`)).body.events;
 }
 
 describe('a forEach stage runs one child workflow per site, in waves', () => {
@@ -82,7 +62,7 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     const rolloutId = await startRollout(h, yaml, 'phased-1');
 
     // The wave plan shows at once; plant-a waits for its own training sign-off.
-    let status = await waitForSite(rolloutId, 'plant-a', 'waiting');
+    let status = await waitForSite(h, rolloutId, 'phased', 'plant-a', 'waiting');
     expect(status.stages[0].waves.map((w: { sites: string[] }) => w.sites)).toEqual([['plant-a'], ['plant-b', 'plant-c']]);
     expect(Date.parse(status.stages[0].waves[1].expectedStart) - Date.parse(status.stages[0].waves[0].expectedStart)).toBe(3000);
     expect(status.prerequisites.map((p: { id: string; signedBy: string }) => `${p.id}:${p.signedBy}`)).toEqual([
@@ -94,15 +74,15 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(wrongSigner.status).toBe(403);
     expect((await h.http('POST', `/v1/rollouts/${rolloutId}/prerequisites/training@plant-a/sign-offs`, {}, await h.as('alice'))).status).toBe(200);
 
-    status = await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    status = await waitForSite(h, rolloutId, 'phased', 'plant-a', 'awaiting-approval');
     expect(site(status, 'plant-b').state).toBe('pending');
     // Per-site authority: plant-b's manager cannot sign off plant-a; plant-a's can.
-    const denied = await approveSite(rolloutId, 'plant-a', 'bob');
+    const denied = await approveSite(h, rolloutId, 'phased', 'plant-a', 'bob');
     expect(denied.status).toBe(403);
     expect(denied.body.detail).toContain('plant-manager@plant-a');
-    const notStarted = await approveSite(rolloutId, 'plant-b', 'bob');
+    const notStarted = await approveSite(h, rolloutId, 'phased', 'plant-b', 'bob');
     expect(notStarted.status).toBe(409);
-    expect((await approveSite(rolloutId, 'plant-a', 'alice')).body.stage.state).toBe('passed');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).body.stage.state).toBe('passed');
 
     // Wave 2 waits for the feedback cycle, then for the wave sign-off.
     status = await waitForStage(h, rolloutId, 'phased', 'awaiting-approval');
@@ -118,15 +98,15 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(byLead.body.stage.state).toBe('running');
 
     for (const [name, signer] of [['plant-b', 'bob'], ['plant-c', 'pat']] as const) {
-      await waitForSite(rolloutId, name, 'waiting');
+      await waitForSite(h, rolloutId, 'phased', name, 'waiting');
       expect((await h.http('POST', `/v1/rollouts/${rolloutId}/prerequisites/training@${name}/sign-offs`, {}, await h.as(signer))).status).toBe(200);
     }
-    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
-    await waitForSite(rolloutId, 'plant-c', 'awaiting-approval');
+    await waitForSite(h, rolloutId, 'phased', 'plant-b', 'awaiting-approval');
+    await waitForSite(h, rolloutId, 'phased', 'plant-c', 'awaiting-approval');
     // plant-c has no role of its own in the plan: the base role's members sign it.
-    expect((await approveSite(rolloutId, 'plant-c', 'bob')).status).toBe(403);
-    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
-    expect((await approveSite(rolloutId, 'plant-c', 'pat')).status).toBe(200);
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-c', 'bob')).status).toBe(403);
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-b', 'bob')).status).toBe(200);
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-c', 'pat')).status).toBe(200);
 
     status = await waitForRollout(h, rolloutId, 'completed');
     expect(status.stages[0].state).toBe('passed');
@@ -134,7 +114,7 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(status.stages[0].waves.map((w: { state: string }) => w.state)).toEqual(['passed', 'passed']);
 
     const events = await eventually(async () => {
-      const all = await trail(rolloutId);
+      const all = await auditTrail(h, rolloutId);
       return all.at(-1)?.type === 'rollout.completed' ? all : undefined;
     }, 'the rollout.completed event');
     const types = events.map((e) => (e.detail?.site ? `${e.type}@${String(e.detail.site)}` : e.type));
@@ -149,39 +129,39 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
   it('halt: a failing site stops new sites, running ones go on, and a retry-window reruns the failed site', async () => {
     const yaml = phasedPlan('phased-halt', ['plant-a', 'plant-b', 'plant-c'], '{ over: sites, waves: [2, rest], onSiteFailure: halt }', CRITERIA, METRICS);
     const rolloutId = await startRollout(h, yaml, 'phased-halt-1');
-    await waitForSite(rolloutId, 'plant-a', 'running');
-    await waitForSite(rolloutId, 'plant-b', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-b', 'running');
     await reportDefects(rolloutId, 'plant-a', 0.2);
     await reportDefects(rolloutId, 'plant-b', 7);
 
-    let status = await waitForSite(rolloutId, 'plant-b', 'failed');
+    let status = await waitForSite(h, rolloutId, 'phased', 'plant-b', 'failed');
     expect(site(status, 'plant-b').reason).toContain('defect-escape-rate');
     status = await waitForStage(h, rolloutId, 'phased', 'held');
     expect(status.stages[0].hold.cause).toBe('site-failed');
     // The running site goes on and can pass while the stage is held; plant-c does not start.
-    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
-    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
-    status = await waitForSite(rolloutId, 'plant-a', 'passed');
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'awaiting-approval');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(200);
+    status = await waitForSite(h, rolloutId, 'phased', 'plant-a', 'passed');
     expect(site(status, 'plant-c').state).toBe('pending');
     expect(status.stages[0].waves[0].state).toBe('running');
 
     const retry = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/resolution`, { choice: 'retry-window', reason: 'sensor recalibrated' }, await h.as('dana'));
     expect(retry.status).toBe(200);
-    status = await waitForSite(rolloutId, 'plant-b', 'running');
+    status = await waitForSite(h, rolloutId, 'phased', 'plant-b', 'running');
     expect(site(status, 'plant-b').attempt).toBe(2);
     expect(site(status, 'plant-b').workflowId).toMatch(/#2$/);
     await reportDefects(rolloutId, 'plant-b', 0.1);
-    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
-    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    await waitForSite(h, rolloutId, 'phased', 'plant-b', 'awaiting-approval');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-b', 'bob')).status).toBe(200);
 
     await waitForStage(h, rolloutId, 'phased', 'awaiting-approval');
     expect((await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve' }, await h.as('pat'))).status).toBe(200);
-    await waitForSite(rolloutId, 'plant-c', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-c', 'running');
     await reportDefects(rolloutId, 'plant-c', 0.3);
-    await waitForSite(rolloutId, 'plant-c', 'awaiting-approval');
-    expect((await approveSite(rolloutId, 'plant-c', 'pat')).status).toBe(200);
+    await waitForSite(h, rolloutId, 'phased', 'plant-c', 'awaiting-approval');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-c', 'pat')).status).toBe(200);
     await waitForRollout(h, rolloutId, 'completed');
-    const types = (await trail(rolloutId)).map((e) => e.type);
+    const types = (await auditTrail(h, rolloutId)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['site.failed', 'stage.held', 'stage.resolved']));
     expect(types).not.toContain('stage.compensated');
   });
@@ -193,13 +173,13 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
       `  - { url: "${receiver.url}/cmms", secretEnv: ROLLGATE_WEBHOOK_SECRET_SITES, events: [stage.compensate, site.failed] }`,
     ]);
     const rolloutId = await startRollout(h, yaml, 'phased-rollback-1');
-    await waitForSite(rolloutId, 'plant-a', 'running');
-    await waitForSite(rolloutId, 'plant-b', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-b', 'running');
     await reportDefects(rolloutId, 'plant-a', 9);
     await reportDefects(rolloutId, 'plant-b', 0.4);
-    await waitForSite(rolloutId, 'plant-a', 'rolled-back');
-    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
-    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'rolled-back');
+    await waitForSite(h, rolloutId, 'phased', 'plant-b', 'awaiting-approval');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-b', 'bob')).status).toBe(200);
     const status = await waitForRollout(h, rolloutId, 'completed');
     expect(status.stages[0].sites.map((s: { state: string }) => s.state)).toEqual(['rolled-back', 'passed']);
 
@@ -210,7 +190,7 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(compensations).toHaveLength(1);
     expect(compensations[0]!.body.site).toBe('plant-a');
     expect(String(compensations[0]!.body.action)).toContain('plant-a');
-    const events = await trail(rolloutId);
+    const events = await auditTrail(h, rolloutId);
     expect(events.filter((e) => e.type === 'stage.compensated').map((e) => e.detail?.site)).toEqual(['plant-a']);
     expect(events.find((e) => e.type === 'stage.passed' && !e.detail?.site)!.detail).toEqual(expect.objectContaining({ rolledBack: ['plant-a'] }));
   });
@@ -218,8 +198,8 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
   it('abort-all: a failing site aborts the rollout, and the sites still running are aborted with it', async () => {
     const yaml = phasedPlan('phased-abort-all', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest], onSiteFailure: abort-all }', CRITERIA, METRICS);
     const rolloutId = await startRollout(h, yaml, 'phased-abort-all-1');
-    await waitForSite(rolloutId, 'plant-a', 'running');
-    const running = await waitForSite(rolloutId, 'plant-b', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'running');
+    const running = await waitForSite(h, rolloutId, 'phased', 'plant-b', 'running');
     await reportDefects(rolloutId, 'plant-a', 12);
 
     const status = await waitForRollout(h, rolloutId, 'aborted');
@@ -228,7 +208,7 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     await eventually(async () => ((await bChild.describe()).status.name === 'COMPLETED' ? true : undefined), 'plant-b\'s child to end');
     expect((await bChild.result()).state).toBe('aborted');
     const events = await eventually(async () => {
-      const all = await trail(rolloutId);
+      const all = await auditTrail(h, rolloutId);
       return all.some((e) => e.type === 'rollout.aborted' && !e.detail?.site) ? all : undefined;
     }, 'the rollout.aborted event');
     expect(events.find((e) => e.type === 'site.failed')!.detail).toEqual(expect.objectContaining({ site: 'plant-a', policy: 'abort-all' }));
@@ -239,24 +219,24 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
   it('a forEach stage rolled back onto itself runs every site again, as new runs on fresh evidence', async () => {
     const yaml = phasedPlan('phased-rolled-back', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest], onSiteFailure: halt }', CRITERIA, METRICS);
     const rolloutId = await startRollout(h, yaml, 'phased-rolled-back-1');
-    await waitForSite(rolloutId, 'plant-a', 'running');
-    await waitForSite(rolloutId, 'plant-b', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-b', 'running');
     await reportDefects(rolloutId, 'plant-b', 8);
     await waitForStage(h, rolloutId, 'phased', 'held');
     const rollback = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/resolution`, { choice: 'rollback', to: 'phased', reason: 'new camera firmware' }, await h.as('dana'));
     expect(rollback.status).toBe(200);
 
-    const again = await waitForSite(rolloutId, 'plant-b', 'running');
+    const again = await waitForSite(h, rolloutId, 'phased', 'plant-b', 'running');
     expect(again.stages[0].attempt).toBe(2);
     expect(site(again, 'plant-b').workflowId).toBe(`rollout-${rolloutId}/phased@plant-b#2.1`);
-    await waitForSite(rolloutId, 'plant-a', 'running');
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'running');
     for (const name of ['plant-a', 'plant-b']) await reportDefects(rolloutId, name, 0.2);
-    await waitForSite(rolloutId, 'plant-b', 'awaiting-approval');
-    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
-    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
-    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    await waitForSite(h, rolloutId, 'phased', 'plant-b', 'awaiting-approval');
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'awaiting-approval');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(200);
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-b', 'bob')).status).toBe(200);
     await waitForRollout(h, rolloutId, 'completed');
-    const events = await trail(rolloutId);
+    const events = await auditTrail(h, rolloutId);
     expect(events.filter((e) => e.type === 'site.started').map((e) => e.detail?.workflowId)).toEqual(
       expect.arrayContaining([`rollout-${rolloutId}/phased@plant-a#2.1`, `rollout-${rolloutId}/phased@plant-b#2.1`]),
     );
@@ -265,39 +245,39 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
 
   it('pausing the rollout pauses its sites: no site takes sign-off until it resumes', async () => {
     const rolloutId = await startRollout(h, phasedPlan('phased-paused', ['plant-a'], '{ over: sites, waves: [rest] }'), 'phased-paused-1');
-    const awaiting = await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
+    const awaiting = await waitForSite(h, rolloutId, 'phased', 'plant-a', 'awaiting-approval');
     const child = h.temporal.workflow.getHandle(site(awaiting, 'plant-a').workflowId);
     const childState = (state: string) => eventually(async () => ((await child.query(statusQuery)).state === state ? true : undefined), `the site run to be ${state}`);
     expect((await h.http('POST', `/v1/rollouts/${rolloutId}/pause`, { reason: 'line stop at plant-a' }, await h.as('dana'))).status).toBe(202);
     await childState('paused');
-    const refused = await approveSite(rolloutId, 'plant-a', 'alice');
+    const refused = await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice');
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toContain('paused');
     expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, {}, await h.as('dana'))).status).toBe(202);
     await childState('running');
-    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(200);
     await waitForRollout(h, rolloutId, 'completed');
   });
 
   it('an escalation hold stops one site; resuming the rollout lets it go on', async () => {
     const yaml = phasedPlan('phased-site-hold', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest] }', ['escalation: [{ after: 1s, action: hold }]']);
     const rolloutId = await startRollout(h, yaml, 'phased-site-hold-1');
-    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
-    expect((await approveSite(rolloutId, 'plant-b', 'bob')).status).toBe(200);
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'awaiting-approval');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-b', 'bob')).status).toBe(200);
     const held = await eventually(async () => {
       const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
       return site(body, 'plant-a').heldReason ? body : undefined;
     }, 'plant-a to be held');
     expect(held.state).toBe('running');
     expect(site(held, 'plant-a').heldReason).toContain('not complete after 1s');
-    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(409);
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(409);
 
     expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, { reason: 'plant-a manager back from leave' }, await h.as('dana'))).status).toBe(202);
     await eventually(async () => {
       const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
       return site(body, 'plant-a').heldReason === undefined ? true : undefined;
     }, 'plant-a to be resumed');
-    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(200);
     await waitForRollout(h, rolloutId, 'completed');
   });
 
@@ -312,22 +292,22 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
       `  plant-a: { timeZone: UTC, executionWindows: [{ days: [mon, tue, wed, thu, fri, sat, sun], from: "${hhmm(opensAt)}", to: "${hhmm(opensAt + minute)}", description: early shift }] }`,
     ]);
     const rolloutId = await startRollout(h, yaml, 'phased-window-1');
-    const waiting = await waitForSite(rolloutId, 'plant-a', 'starting');
+    const waiting = await waitForSite(h, rolloutId, 'phased', 'plant-a', 'starting');
     await eventually(async () => {
       const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
       return site(body, 'plant-a').notBefore === new Date(opensAt).toISOString() ? body : undefined;
     }, 'the site to show when its window opens');
     expect(site(waiting, 'plant-a').state).toBe('starting');
 
-    await waitForSite(rolloutId, 'plant-a', 'running', 90_000);
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'running', 90_000);
     expect(Date.now()).toBeGreaterThanOrEqual(opensAt);
-    const started = (await trail(rolloutId)).find((e) => e.type === 'stage.started' && e.detail?.site === 'plant-a')!;
+    const started = (await auditTrail(h, rolloutId)).find((e) => e.type === 'stage.started' && e.detail?.site === 'plant-a')!;
     expect(Date.parse(started.occurredAt)).toBeGreaterThanOrEqual(opensAt);
-    expect((await trail(rolloutId)).find((e) => e.type === 'site.waiting-for-window')!.detail).toEqual(
+    expect((await auditTrail(h, rolloutId)).find((e) => e.type === 'site.waiting-for-window')!.detail).toEqual(
       expect.objectContaining({ site: 'plant-a', opensAt: new Date(opensAt).toISOString() }),
     );
-    await waitForSite(rolloutId, 'plant-a', 'awaiting-approval');
-    expect((await approveSite(rolloutId, 'plant-a', 'alice')).status).toBe(200);
+    await waitForSite(h, rolloutId, 'phased', 'plant-a', 'awaiting-approval');
+    expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(200);
     await waitForRollout(h, rolloutId, 'completed');
   }, 120_000);
 });

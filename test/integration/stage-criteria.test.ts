@@ -1,5 +1,5 @@
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { approve, startRollout, waitForRollout, waitForStage, type StatusBody } from '../support/rollouts';
+import { approve, auditTrail, startRollout, waitForRollout, waitForStage, type StatusBody } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -37,10 +37,7 @@ const report = async (id: string, metric: string, values: number[], observedAt =
 const resolve = async (id: string, stageId: string, body: Record<string, unknown>) =>
   h.http('POST', `/v1/rollouts/${id}/stages/${stageId}/resolution`, body, await h.as('maria', []));
 
-const eventTypes = async (id: string) =>
-  (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.map((e: { type: string; stageId?: string }) =>
-    e.stageId ? `${e.type}:${e.stageId}` : e.type,
-  );
+const eventTypes = async (id: string) => (await auditTrail(h, id)).map((e) => (e.stageId ? `${e.type}:${e.stageId}` : e.type));
 
 function waitForHold(id: string, stageId: string, cause: string): Promise<StatusBody> {
   return eventually(async () => {

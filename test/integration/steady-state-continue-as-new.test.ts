@@ -1,10 +1,10 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ROLLOUT_SEARCH_ATTRIBUTES } from '../../cli/search-attributes';
-import { resolveTemporalCli } from '../../cli/temporal-cli';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ChildProgress } from '../../workflows/rollout-types';
 import type { SteadyStateStatus } from '../../workflows/steady-state-types';
 import { registerRollout, startRecorderWorker, startSteadyState, type Recorder } from '../fixtures/workflows/steady-state-setup';
 import { eventually, startHarness, type Harness } from '../support/harness';
+import { auditTrail } from '../support/rollouts';
+import { startDevServer } from '../support/temporal';
 import { installRuntimeLogger } from '../../workers/main';
 
 /** A dev server of its own that suggests continue-as-new once a run's history has this many events. */
@@ -15,14 +15,7 @@ let h: Harness;
 let recorder: Recorder;
 beforeAll(async () => {
   installRuntimeLogger('WARN');
-  const path = await resolveTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH });
-  server = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(path ? { executable: { type: 'existing-path' as const, path } } : {}),
-      searchAttributes: [...ROLLOUT_SEARCH_ATTRIBUTES],
-      extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_AFTER_EVENTS}`],
-    },
-  });
+  server = await startDevServer({ suggestContinueAsNewAfter: SUGGEST_AFTER_EVENTS });
   h = await startHarness({ temporalAddress: server.address });
   recorder = await startRecorderWorker(server.address, `${h.taskQueue}-parents`);
 });
@@ -76,7 +69,7 @@ it('continues as new between reviews and carries reviews, sign-offs, reminders a
     [3, null],
   ]);
   expect(final.retraining.map((r) => r.number)).toEqual([1, 2]);
-  const events: { type: string; detail: { review?: number; reminder?: number } }[] = (await h.http('GET', '/v1/rollouts/steady-can/events?limit=500')).body.events;
+  const events = await auditTrail(h, 'steady-can');
   // The calendar's events in calendar order; the sign-off lands wherever the request did.
   const calendarTypes = new Set(['steady-state.started', 'review.opened', 'retraining.due', 'verdict.lagging', 'steady-state.settled']);
   expect(events.map((e) => e.type).filter((type) => calendarTypes.has(type))).toEqual([

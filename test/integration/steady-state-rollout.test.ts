@@ -1,5 +1,5 @@
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { eventTypes, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -69,7 +69,7 @@ it.each([
     expect(status.stages[1]).toMatchObject({ state: 'held', hold: { cause: 'criteria-failed' }, steadyState: { settled: 'failed' } });
     expect(status.stages[1].hold.reason).toContain('warranty-claims');
   }
-  const types: string[] = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.map((e: { type: string }) => e.type);
+  const types = await eventTypes(h, id);
   expect(types).toEqual(expect.arrayContaining(['steady-state.started', 'review.opened', 'review.signed', 'verdict.lagging']));
 }, 60_000);
 
@@ -132,7 +132,7 @@ stages:
     return body.workflowId === `${id}.steady.steady-state#2` ? body : undefined;
   }, 'the second steady-state run to answer');
   expect(second.state).toBe('running');
-  const types: string[] = (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.map((e: { type: string }) => e.type);
+  const types = await eventTypes(h, id);
   expect(types).toContain('stage.rolled-back');
   expect(types).not.toContain('rollout.aborted');
   expect((await h.http('POST', `/v1/rollouts/${id}/abort`, { reason: 'end of test' }, await h.as('dana'))).status).toBe(202);

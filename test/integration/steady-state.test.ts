@@ -3,6 +3,7 @@ import type { ChildProgress } from '../../workflows/rollout-types';
 import type { Review, SteadyStateStatus } from '../../workflows/steady-state-types';
 import { registerRollout, startRecorderWorker, startSteadyState, type Recorder } from '../fixtures/workflows/steady-state-setup';
 import { eventually, startHarness, type Harness } from '../support/harness';
+import { eventTypes } from '../support/rollouts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = 'cmms-shared-secret';
@@ -75,8 +76,6 @@ const untilStatus = (id: string, what: string, ready: (status: SteadyStateStatus
 const sign = async (id: string, number: number | string, who: string, headers: Record<string, string> = {}, body: unknown = {}) =>
   h.http('POST', `/v1/rollouts/${id}/stages/steady/reviews/${number}/sign`, body, { ...(await h.as(who, [])), ...headers });
 const iso = (ms: number) => new Date(ms).toISOString();
-const eventTypes = async (id: string): Promise<string[]> =>
-  (await h.http('GET', `/v1/rollouts/${id}/events?limit=500`)).body.events.map((e: { type: string }) => e.type);
 
 it('opens reviews on schedule, takes sign-off by reviewBy only, reminds about retraining, records model versions, and settles aborted', async () => {
   const { rolloutId: id, parent, child, startedAt } = await begin('steady-governance', '1h', 80);
@@ -145,7 +144,7 @@ it('opens reviews on schedule, takes sign-off by reviewBy only, reminds about re
   expect(progress).toHaveLength(1 + final.reviews.length + 1 + 1);
   expect((await sign(id, 2, 'pia')).status).toBe(409);
 
-  const types = await eventTypes(id);
+  const types = await eventTypes(h, id);
   for (const type of ['steady-state.started', 'review.opened', 'review.sign.denied', 'review.signed', 'model.version-change.denied', 'model.version-changed', 'retraining.due', 'review.overdue', 'steady-state.settled']) {
     expect(types).toContain(type);
   }
@@ -163,7 +162,7 @@ it('judges the lagging KPIs at the horizon: passing settles the stage passed and
   expect(status).toMatchObject({ state: 'passed', laggingVerdict: 'pass', settled: { outcome: 'passed' } });
   expect(status.reviews.map((r) => r.dueAt)).toEqual([2_000, 4_000, 6_000].map((ms) => iso(startedAt + ms)));
   expect(status.reviews.every((r) => r.verdicts.find((v) => v.metric === 'warranty-claims')?.verdict === 'too-early')).toBe(true);
-  expect(await eventTypes(id)).toContain('verdict.lagging');
+  expect(await eventTypes(h, id)).toContain('verdict.lagging');
 });
 
 it('settles failed with the failing criterion when a lagging KPI fails at the horizon', async () => {

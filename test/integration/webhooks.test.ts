@@ -19,6 +19,7 @@ import { createPool } from '../../db/pool';
 import { listDeliveries, recordDeliveryAttempt } from '../../db/webhooks';
 import { installRuntimeLogger } from '../../workers/main';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { quietLogger } from '../support/temporal';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /*
@@ -309,12 +310,3 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

@@ -1,10 +1,9 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
-import { ensureSearchAttributes, ROLLOUT_SEARCH_ATTRIBUTES } from '../../cli/search-attributes';
 import { errorText } from '../../cli/component-error';
 import { redactUrl } from '../../cli/postgres-server';
-import { resolveTemporalCli } from '../../cli/temporal-cli';
 import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../../config/env';
+import { startDevServer } from './temporal';
 
 declare global {
   /** The Temporal dev server shared by the whole test run; global teardown stops it. */
@@ -21,29 +20,7 @@ export default async function globalSetup(): Promise<void> {
   await checkPostgres(databaseServer);
 
   const log = (line: string) => process.stderr.write(`[temporal] ${line}\n`);
-  const cliPath = await resolveTemporalCli({ cliPath: env.TEMPORAL_CLI_PATH, log });
-  if (cliPath === undefined) log('no Temporal CLI found; @temporalio/testing will download a dev server (needs internet)');
-  let temporal: TestWorkflowEnvironment;
-  try {
-    temporal = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: cliPath === undefined ? undefined : { type: 'existing-path', path: cliPath },
-        searchAttributes: [...ROLLOUT_SEARCH_ATTRIBUTES],
-        log: { format: 'pretty', level: 'error' },
-      },
-    });
-  } catch (error) {
-    throw new Error(
-      `Tests need a Temporal dev server, and it did not start (CLI: ${cliPath ?? 'SDK download'}): ${errorText(error)}. ` +
-        'Set TEMPORAL_CLI_PATH to a Temporal CLI, put `temporal` on PATH, or install Go so that one can be built.',
-    );
-  }
-  try {
-    await ensureSearchAttributes(temporal.connection, 'default');
-  } catch (error) {
-    await temporal.teardown();
-    throw error;
-  }
+  const temporal = await startDevServer({ log });
 
   globalThis.rollgateTestTemporal = temporal;
   process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS = temporal.address;

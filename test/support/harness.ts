@@ -8,6 +8,7 @@ import { createToken, type PrincipalKind } from '../../db/tokens';
 import { installRuntimeLogger } from '../../workers/main';
 import { createWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import { createTestDatabase } from './databases';
+import { quietLogger } from './temporal';
 
 /**
  * Harness runs the real stack for one test file: a throwaway PostgreSQL database, a worker on
@@ -136,13 +137,3 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
-

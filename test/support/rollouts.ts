@@ -1,4 +1,4 @@
-import { eventually, type Harness } from './harness';
+import { eventually, type Harness, type HttpResult } from './harness';
 
 /** planYaml builds a small test plan: stages given as id → dependsOn, each lasting minDuration. */
 export function planYaml(name: string, stages: Record<string, string[]>, minDuration = '1s', approvals = '[{ role: deployment-lead }]'): string {
@@ -9,11 +9,17 @@ export function planYaml(name: string, stages: Record<string, string[]>, minDura
   return `${lines.join('\n')}\n`;
 }
 
-/** startRollout uploads plan YAML and starts a rollout of it; returns the rollout id. */
-export async function startRollout(h: Harness, yaml: string, rolloutId?: string): Promise<string> {
+/** uploadPlan uploads plan YAML (a new version, or one already stored) and returns its name and version. */
+export async function uploadPlan(h: Harness, yaml: string): Promise<{ name: string; version: number }> {
   const upload = await h.http('POST', '/v1/plans', yaml);
   if (upload.status !== 201 && upload.status !== 200) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
-  const started = await h.http('POST', '/v1/rollouts', { plan: upload.body.name, ...(rolloutId ? { rolloutId } : {}) });
+  return { name: upload.body.name, version: upload.body.version };
+}
+
+/** startRollout uploads plan YAML and starts a rollout of it; returns the rollout id. */
+export async function startRollout(h: Harness, yaml: string, rolloutId?: string): Promise<string> {
+  const { name } = await uploadPlan(h, yaml);
+  const started = await h.http('POST', '/v1/rollouts', { plan: name, ...(rolloutId ? { rolloutId } : {}) });
   if (started.status !== 201) throw new Error(`start failed: ${JSON.stringify(started.body)}`);
   return started.body.rolloutId as string;
 }
@@ -50,4 +56,59 @@ export async function approve(h: Harness, rolloutId: string, stageId: string, ap
 /** reject rejects a stage through the REST API as approver, with a reason. */
 export async function reject(h: Harness, rolloutId: string, stageId: string, approver: string, comment?: string) {
   return h.http('POST', `/v1/rollouts/${rolloutId}/stages/${stageId}/approvals`, { decision: 'reject', ...(comment ? { comment } : {}) }, await h.as(approver));
+}
+
+/** waitForSite polls the rollout until a site of its per-site stage stageId is in state, and returns the status. */
+export function waitForSite(h: Harness, rolloutId: string, stageId: string, site: string, state: string, timeoutMs?: number): Promise<StatusBody> {
+  return eventually(
+    async () => {
+      const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
+      const stage = body.stages?.find((s: { id: string }) => s.id === stageId);
+      return stage?.sites?.find((s: { site: string }) => s.site === site)?.state === state ? body : undefined;
+    },
+    `site ${site} of ${rolloutId} to be ${state}`,
+    timeoutMs,
+  );
+}
+
+/** approveSite signs off one site of a per-site stage as approver (a person holding deployment-lead unless the plan says otherwise). */
+export async function approveSite(h: Harness, rolloutId: string, stageId: string, site: string, approver: string): Promise<HttpResult> {
+  return h.http('POST', `/v1/rollouts/${rolloutId}/stages/${stageId}/approvals`, { decision: 'approve', site }, await h.as(approver));
+}
+
+/** reportSiteMetric posts one sample of a metric observed now at one site, as the `mes-bridge` service unless `as` says otherwise. */
+export async function reportSiteMetric(h: Harness, rolloutId: string, metric: string, site: string, value: number, as?: Record<string, string>): Promise<HttpResult> {
+  const samples = [{ metric, value, observedAt: new Date().toISOString(), scope: { site } }];
+  return h.http('POST', `/v1/rollouts/${rolloutId}/metrics`, { samples }, as ?? (await h.as('mes-bridge', [], 'service')));
+}
+
+/** TrailEvent is one event of a rollout's audit trail, as GET /v1/rollouts/:id/events answers it. */
+export interface TrailEvent {
+  seq: number;
+  type: string;
+  actor: string;
+  stageId?: string;
+  role?: string;
+  reason?: string;
+  requestId?: string;
+  detail: Record<string, unknown>;
+  occurredAt: string;
+  recordedAt: string;
+}
+
+/** auditTrail fetches a rollout's whole audit trail in order, following the pages of GET /v1/rollouts/:id/events. */
+export async function auditTrail(h: Harness, rolloutId: string): Promise<TrailEvent[]> {
+  const events: TrailEvent[] = [];
+  for (let after = 0; ; ) {
+    const page = await h.http('GET', `/v1/rollouts/${rolloutId}/events?limit=500&after=${after}`);
+    if (page.status !== 200) throw new Error(`events of ${rolloutId}: HTTP ${page.status}: ${JSON.stringify(page.body)}`);
+    events.push(...(page.body.events as TrailEvent[]));
+    if (page.body.next === null || page.body.next === undefined) return events;
+    after = page.body.next as number;
+  }
+}
+
+/** eventTypes lists the types of a rollout's audit events in order. */
+export async function eventTypes(h: Harness, rolloutId: string): Promise<string[]> {
+  return (await auditTrail(h, rolloutId)).map((e) => e.type);
 }

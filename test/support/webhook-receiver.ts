@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { verifySignature, WEBHOOK_HEADERS, type SignatureCheck } from '../../activities/webhooks';
 
 /** ReceivedWebhook is one request as the receiver saw it. */
-export interface ReceivedWebhook {
+interface ReceivedWebhook {
   path: string;
   headers: http.IncomingHttpHeaders;
   rawBody: string;

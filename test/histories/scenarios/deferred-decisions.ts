@@ -1,4 +1,5 @@
-import { eventually, type Harness } from '../../support/harness';
+import { submitDecision, waitForActiveStages, waitForDecision } from '../../support/decisions';
+import type { Harness } from '../../support/harness';
 import { startRollout, waitForRollout, waitForStage } from '../../support/rollouts';
 import { expectStatus, type Scenario } from '../scenario';
 
@@ -25,10 +26,7 @@ const scenario: Scenario = {
   async run(h) {
     const id = await startRollout(h, PLAN, 'deferred-decisions');
     await waitForStage(h, id, 'supervised', 'running');
-    await eventually(async () => {
-      const { rows } = await h.pool.query<{ active: string[] }>('SELECT active_stages AS active FROM rollouts WHERE rollout_id = $1', [id]);
-      return rows[0]?.active.includes('supervised') ? true : undefined;
-    }, 'the supervised stage to take decisions');
+    await waitForActiveStages(h, id, ['supervised']);
     await defer(h, id, 'answered', new Date(Date.now() + 3_600_000));
     await defer(h, id, 'unattended', new Date(Date.now() + 2_000));
     const accept = { resolution: 'accept', reason: 'lane checked' };
@@ -42,11 +40,6 @@ const scenario: Scenario = {
 export default scenario;
 
 async function defer(h: Harness, rolloutId: string, decisionId: string, decideBy: Date): Promise<void> {
-  const decision = { decisionId, kind: 'carrier-selection', confidence: 0.3, decideBy: decideBy.toISOString(), recommendation: { carrier: 'nordfracht' } };
-  const answer = expectStatus(await h.http('POST', `/v1/rollouts/${rolloutId}/decisions`, decision, await h.as('tms', [], 'service')), 201, `defer ${decisionId}`);
+  const answer = expectStatus(await submitDecision(h, rolloutId, decisionId, { confidence: 0.3, decideBy: decideBy.toISOString() }), 201, `defer ${decisionId}`);
   if (answer.body.disposition !== 'deferred') throw new Error(`decision ${decisionId} was not deferred: ${JSON.stringify(answer.body)}`);
-}
-
-function waitForDecision(h: Harness, decisionId: string, state: string): Promise<true> {
-  return eventually(async () => ((await h.http('GET', `/v1/decisions/${decisionId}`)).body.state === state ? true : undefined), `decision ${decisionId} to be ${state}`);
 }

@@ -1,5 +1,5 @@
-import { startRollout, waitForRollout, waitForStage } from '../../support/rollouts';
-import { approveSite, expectStatus, reportSiteMetric, waitForSite, type Scenario } from '../scenario';
+import { approveSite, reportSiteMetric, startRollout, waitForRollout, waitForSite, waitForStage } from '../../support/rollouts';
+import { expectStatus, type Scenario } from '../scenario';
 
 const PLAN = `
 name: site-halt-retry
@@ -33,27 +33,27 @@ const scenario: Scenario = {
     const id = await startRollout(h, PLAN, 'site-halt-retry');
     await waitForSite(h, id, 'phased', 'plant-a', 'running');
     await waitForSite(h, id, 'phased', 'plant-b', 'running');
-    await reportSiteMetric(h, id, METRIC, 'plant-a', 0.2);
-    await reportSiteMetric(h, id, METRIC, 'plant-b', 7);
+    expectStatus(await reportSiteMetric(h, id, METRIC, 'plant-a', 0.2), 201, `report ${METRIC} at plant-a`);
+    expectStatus(await reportSiteMetric(h, id, METRIC, 'plant-b', 7), 201, `report ${METRIC} at plant-b`);
     await waitForSite(h, id, 'phased', 'plant-b', 'failed');
     await waitForStage(h, id, 'phased', 'held');
     await waitForSite(h, id, 'phased', 'plant-a', 'awaiting-approval');
-    await approveSite(h, id, 'phased', 'plant-a', 'alice');
+    expectStatus(await approveSite(h, id, 'phased', 'plant-a', 'alice'), 200, 'approve plant-a by alice');
     await waitForSite(h, id, 'phased', 'plant-a', 'passed');
 
     const retry = { choice: 'retry-window', reason: 'sensor recalibrated at plant-b' };
     expectStatus(await h.http('POST', `/v1/rollouts/${id}/stages/phased/resolution`, retry, await h.as('dana')), 200, 'retry-window');
     await waitForSite(h, id, 'phased', 'plant-b', 'running');
-    await reportSiteMetric(h, id, METRIC, 'plant-b', 0.1);
+    expectStatus(await reportSiteMetric(h, id, METRIC, 'plant-b', 0.1), 201, `report ${METRIC} at plant-b`);
     await waitForSite(h, id, 'phased', 'plant-b', 'awaiting-approval');
-    await approveSite(h, id, 'phased', 'plant-b', 'bob');
+    expectStatus(await approveSite(h, id, 'phased', 'plant-b', 'bob'), 200, 'approve plant-b by bob');
 
     await waitForStage(h, id, 'phased', 'awaiting-approval');
     expectStatus(await h.http('POST', `/v1/rollouts/${id}/stages/phased/approvals`, { decision: 'approve' }, await h.as('pat')), 200, 'wave 2 sign-off');
     await waitForSite(h, id, 'phased', 'plant-c', 'running');
-    await reportSiteMetric(h, id, METRIC, 'plant-c', 0.3);
+    expectStatus(await reportSiteMetric(h, id, METRIC, 'plant-c', 0.3), 201, `report ${METRIC} at plant-c`);
     await waitForSite(h, id, 'phased', 'plant-c', 'awaiting-approval');
-    await approveSite(h, id, 'phased', 'plant-c', 'pat');
+    expectStatus(await approveSite(h, id, 'phased', 'plant-c', 'pat'), 200, 'approve plant-c by pat');
     await waitForRollout(h, id, 'completed');
   },
 };

@@ -1,5 +1,5 @@
-import { approve, startRollout, waitForRollout, waitForStage } from '../../support/rollouts';
-import { expectStatus, waitForSite, type Scenario } from '../scenario';
+import { approve, startRollout, waitForRollout, waitForSite, waitForStage } from '../../support/rollouts';
+import { expectStatus, type Scenario } from '../scenario';
 
 const PLAN = `
 name: site-waves-continue-as-new

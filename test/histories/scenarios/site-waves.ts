@@ -1,5 +1,5 @@
-import { startRollout, waitForRollout, waitForStage } from '../../support/rollouts';
-import { approveSite, expectStatus, waitForSite, type Scenario } from '../scenario';
+import { approveSite, startRollout, waitForRollout, waitForSite, waitForStage } from '../../support/rollouts';
+import { expectStatus, type Scenario } from '../scenario';
 
 const PLAN = `
 name: site-waves
@@ -31,7 +31,7 @@ const scenario: Scenario = {
     const training = (site: string, signer: string) => h.as(signer).then((auth) => h.http('POST', `/v1/rollouts/${id}/prerequisites/training@${site}/sign-offs`, {}, auth));
     expectStatus(await training('plant-a', 'alice'), 200, 'training at plant-a');
     await waitForSite(h, id, 'phased', 'plant-a', 'awaiting-approval');
-    await approveSite(h, id, 'phased', 'plant-a', 'alice');
+    expectStatus(await approveSite(h, id, 'phased', 'plant-a', 'alice'), 200, 'approve plant-a by alice');
 
     await waitForStage(h, id, 'phased', 'awaiting-approval');
     const wave = await h.http('POST', `/v1/rollouts/${id}/stages/phased/approvals`, { decision: 'approve' }, await h.as('dana'));
@@ -43,8 +43,8 @@ const scenario: Scenario = {
     }
     await waitForSite(h, id, 'phased', 'plant-b', 'awaiting-approval');
     await waitForSite(h, id, 'phased', 'plant-c', 'awaiting-approval');
-    await approveSite(h, id, 'phased', 'plant-b', 'bob');
-    await approveSite(h, id, 'phased', 'plant-c', 'pat');
+    expectStatus(await approveSite(h, id, 'phased', 'plant-b', 'bob'), 200, 'approve plant-b by bob');
+    expectStatus(await approveSite(h, id, 'phased', 'plant-c', 'pat'), 200, 'approve plant-c by pat');
     await waitForRollout(h, id, 'completed');
   },
 };
