@@ -5,10 +5,10 @@ import { decisionMetrics, type DecisionMetrics } from '../db/decisions';
 import { getEvaluation, storeEvaluation, windowObservations, type EvidenceScope } from '../db/evidence';
 import {
   criterionWindows,
+  isoWindow,
   judgeStage,
   metricDirection,
   type CriterionObservation,
-  type EvidenceWindow,
   type StageEvaluation,
   type TimeWindow,
 } from '../workflows/criteria';
@@ -124,8 +124,6 @@ function instant(text: string, field: string): number {
   const ms = typeof text === 'string' ? Date.parse(text) : NaN;
   return Number.isFinite(ms) ? ms : invalid(`${field} is not an ISO 8601 time: ${String(text)}`);
 }
-
-const isoWindow = (window: TimeWindow): EvidenceWindow => ({ from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() });
 
 function invalid(message: string): never {
   throw ApplicationFailure.create({ message, type: INVALID_EVALUATION_INPUT, nonRetryable: true });

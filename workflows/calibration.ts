@@ -9,7 +9,7 @@
  */
 
 /** The z value of a two-sided 95% interval. */
-export const Z_95 = 1.959963984540054;
+const Z_95 = 1.959963984540054;
 
 /** CalibrationSample is one decision whose production outcome is known. */
 export interface CalibrationSample {

@@ -51,7 +51,7 @@ export interface CriterionResult {
 }
 
 /** defaultOperator is the comparison a criterion without `op` uses. */
-export function defaultOperator(direction: MetricDirection): ComparisonOperator {
+function defaultOperator(direction: MetricDirection): ComparisonOperator {
   return direction === 'higher-is-better' ? '>=' : '<=';
 }
 
@@ -200,6 +200,11 @@ function compare(value: number, op: ComparisonOperator, threshold: number): bool
 export interface EvidenceWindow {
   from: string;
   to: string;
+}
+
+/** isoWindow writes a TimeWindow as an EvidenceWindow. */
+export function isoWindow(window: TimeWindow): EvidenceWindow {
+  return { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() };
 }
 
 /** CriterionObservation is what the evidence store saw for criterion `index` of a stage. */

@@ -1,16 +1,10 @@
 import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { DecisionActivities, DecisionNotice, DecisionSettlement } from '../activities/decisions';
-import type { WebhookActivities } from '../activities/webhooks';
-import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
+import { AUDIT_WRITE } from './activity-options';
+import { createDeliveries } from './trail';
 
 /** Database writes retry without limit: a deferred decision must end settled and audited. */
-const { announceDeferredDecision, settleDeferredDecision } = proxyActivities<DecisionActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/** Webhook deliveries retry on their own schedule; a failing receiver never delays the settlement. */
-const { deliverWebhook } = proxyActivities<WebhookActivities>({ ...WEBHOOK_TIMEOUTS, retry: WEBHOOK_RETRY });
+const { announceDeferredDecision, settleDeferredDecision } = proxyActivities<DecisionActivities>(AUDIT_WRITE);
 
 export interface DeferredDecisionInput {
   rolloutId: string;
@@ -39,12 +33,12 @@ export async function deferredDecisionWorkflow(input: DeferredDecisionInput): Pr
   setHandler(decisionResolvedSignal, () => {
     resolved = true;
   });
-  const deliveries: Promise<unknown>[] = [];
+  // A failing receiver never delays the settlement: deliveries are awaited only at the end.
+  const deliveries = createDeliveries();
   const send = (notice: DecisionNotice | undefined): void => {
-    notice?.targets.forEach((target, index) => {
-      const deliveryId = `${input.decisionId}:${notice.event.type}:${index}`;
-      deliveries.push(deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event: notice.event }).catch(() => undefined));
-    });
+    if (!notice) return;
+    const targets = notice.targets.map((target, index) => ({ target, deliveryId: `${input.decisionId}:${notice.event.type}:${index}` }));
+    void deliveries.deliver(input.rolloutId, notice.event, targets);
   };
   const announced = announceDeferredDecision({ decisionId: input.decisionId }).then(send);
   for (;;) {
@@ -53,7 +47,7 @@ export async function deferredDecisionWorkflow(input: DeferredDecisionInput): Pr
     const settlement = await settleDeferredDecision({ decisionId: input.decisionId, timedOut: !signalled });
     if (settlement.state !== 'pending') {
       send(settlement.notice);
-      await Promise.all(deliveries);
+      await deliveries.settled();
       const { notice: _notice, ...result } = settlement;
       return result;
     }

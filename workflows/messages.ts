@@ -33,14 +33,23 @@ export const recordOverrideUpdate = defineUpdate<StageStatus, [OverrideRequest]>
 export const signPrerequisiteUpdate = defineUpdate<PrerequisiteStatus, [PrerequisiteSignOff]>('signPrerequisite');
 
 /**
- * resolveStageUpdate is a deployment lead's choice for a stage held after failing criteria or
- * inconclusive ones at maxDuration: retry-window (a fresh evidence window), rollback (re-enter
- * an upstream stage after compensation) or abort (end the rollout, with compensation).
+ * resolveStageUpdate is a deployment lead's choice for a stage held after failing criteria,
+ * inconclusive ones at maxDuration, or a failed site under onSiteFailure halt: retry-window (a
+ * fresh evidence window; for a halted forEach stage, new runs of its failed and aborted sites),
+ * rollback (re-enter an upstream stage after compensation) or abort (end the rollout, with
+ * compensation).
  */
 export const resolveStageUpdate = defineUpdate<StageStatus, [FailureResolution]>('resolveStage');
 
-/** pauseSignal stops stages from starting or passing until resumeSignal; timers keep running. resumeSignal also ends a hold. */
+/**
+ * pauseSignal pauses a running rollout until resumeSignal: no stage or site run starts and no
+ * sign-off is taken (the signal is passed on to the site runs, so none is taken there either).
+ * Evaluations and timers go on, so criteria can still fail a stage, and stages that pass
+ * without a sign-off here still pass while paused: a forEach stage whose sites have all passed,
+ * a steady-state stage whose governance settles passed.
+ */
 export const pauseSignal = defineSignal<[OperatorAction]>('pause');
+/** resumeSignal continues a paused rollout, and ends an escalation hold (the rollout's and its site runs'). */
 export const resumeSignal = defineSignal<[OperatorAction]>('resume');
 /** abortSignal ends the rollout: unfinished stages become aborted. */
 export const abortSignal = defineSignal<[OperatorAction]>('abort');

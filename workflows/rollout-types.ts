@@ -6,7 +6,7 @@ export const RolloutState = {
   running: 'running',
   /** paused by a person; resume continues. */
   paused: 'paused',
-  /** held by the engine (an escalation chain ran out, a failure policy); resume continues. */
+  /** held by the engine: a stage's escalation chain reached a `hold` step; resume continues. */
   held: 'held',
   completed: 'completed',
   aborted: 'aborted',
@@ -18,10 +18,10 @@ export type RolloutState = (typeof RolloutState)[keyof typeof RolloutState];
  * pending (dependencies, prerequisites) → running (minDuration, criteria evaluated every
  * evaluationInterval) → awaiting-approval (criteria pass, minDuration over) → passed.
  * `held` waits for a person, and `hold.cause` says for what: after a rejection, for sign-off
- * again; after failing criteria (onFailure hold) or criteria still inconclusive at maxDuration,
- * for a resolution (retry-window, rollback or abort). onFailure `rollback` re-enters an upstream
- * stage, moving it and every stage after it back to pending. Aborting the rollout moves every
- * unfinished stage to aborted.
+ * again; after failing criteria (onFailure hold), criteria still inconclusive at maxDuration or
+ * a failed site (onSiteFailure halt), for a resolution (retry-window, rollback or abort).
+ * onFailure `rollback` re-enters an upstream stage, moving it and every stage after it back to
+ * pending. Aborting the rollout moves every unfinished stage to aborted.
  */
 export const StageState = {
   pending: 'pending',
@@ -32,6 +32,13 @@ export const StageState = {
   aborted: 'aborted',
 } as const;
 export type StageState = (typeof StageState)[keyof typeof StageState];
+
+/**
+ * Stage states in which a stage is under way: it shows in the RolloutStage search attribute and
+ * the registry's activeStages, and a new run after continue-as-new resumes it. A parent takes a
+ * site run's reported stage state as the site's state only when it is one of these.
+ */
+export const UNDER_WAY_STATES: ReadonlySet<StageState> = new Set<StageState>(['running', 'awaiting-approval', 'held']);
 
 /** RolloutInput starts a rollout: the exact plan version it is pinned to, as a snapshot. */
 export interface RolloutInput {
@@ -124,7 +131,7 @@ export interface StageStatus {
   state: StageState;
   dependsOn: string[];
   startedAt?: string;
-  /** endsNoEarlierThan is startedAt + minDuration: the stage cannot pass before it. */
+  /** endsNoEarlierThan is windowStartedAt + minDuration: the current attempt cannot pass before it. */
   endsNoEarlierThan?: string;
   passedAt?: string;
   /** required is the stage's sign-off requirement, from the plan. */
@@ -229,7 +236,10 @@ export interface RolloutStatus {
   stages: StageStatus[];
 }
 
-/** HoldCause: a rejection (sign-off again), failing criteria, or criteria inconclusive at maxDuration. */
+/**
+ * HoldCause: a rejection (sign-off again), failing criteria, criteria inconclusive at
+ * maxDuration, or a failed site of a forEach stage whose onSiteFailure is halt.
+ */
 export type HoldCause = 'rejected' | 'criteria-failed' | 'inconclusive' | 'site-failed';
 
 export interface StageHold {

@@ -13,8 +13,10 @@ import {
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
 import { readyStages, topologicalOrder } from '../definitions/graph';
-import type { EscalationStep, NotificationEvent } from '../definitions/schema';
+import type { EscalationStep } from '../definitions/schema';
 import { nextWindowStart } from '../definitions/sites';
+import { CONTINUE_AS_NEW_DELIVERY_GRACE, EVALUATION } from './activity-options';
+import { iso, now } from './clock';
 import type { Verdict } from './criteria';
 import { compensationAction, escalationAction, signOffAction } from './interventions';
 import {
@@ -28,50 +30,16 @@ import {
   signPrerequisiteUpdate,
   statusQuery,
 } from './messages';
-import type { ChildOutcome, HoldCause, OperatorAction, RolloutInput, RolloutStatus, StageState, StageStatus } from './rollout-types';
+import { UNDER_WAY_STATES, type ChildOutcome, type HoldCause, type OperatorAction, type RolloutInput, type RolloutStatus, type StageStatus } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
 import { evaluationDue, failingReason, rollbackScope, StageStep, stageStep, stageWakeAt } from './stage-policy';
-import { plannedSiteStages, rolloutPrerequisites } from './site-plan';
+import { planSiteStage, plannedSiteStages, rolloutPrerequisites } from './site-plan';
 import { createSiteRunner } from './site-waves';
 import { createSteadyStateRunner } from './steady-state-stage';
-import { applyDecision, checkDecision, checkOverride, checkPrerequisite, checkResolution, type Refusal, type SignOffContext } from './sign-off';
-import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
+import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision, type Refusal, type SignOffContext } from './sign-off';
+import { createNotifier, createTrail, type EventFields } from './trail';
 
-/**
- * Audit writes retry without limit: the trail must not lose an event, so the workflow waits
- * for the database rather than move on without it.
- */
-const { recordEvent } = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/** A criteria evaluation that keeps failing counts as inconclusive (and is recorded), never as a verdict. */
-const { evaluateStage } = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
-
-/** Webhook deliveries retry on their own schedule and never hold up the rollout (see notify). */
-const { deliverWebhook } = proxyActivities<RolloutActivities>({ ...WEBHOOK_TIMEOUTS, retry: WEBHOOK_RETRY });
-
-/**
- * Before continuing as new, the workflow lets webhook deliveries finish for at most this long;
- * deliveries still retrying after it are abandoned (their attempts stay recorded).
- */
-const CONTINUE_AS_NEW_DELIVERY_GRACE = '5 minutes';
-
-/** Stage states in which a stage is under way (it shows in RolloutStage and activeStages). */
-const ACTIVE_STATES: ReadonlySet<StageState> = new Set(['running', 'awaiting-approval', 'held']);
-
-interface EventFields {
-  stageId?: string;
-  actor?: string;
-  role?: string;
-  reason?: string;
-  requestId?: string;
-  detail?: Record<string, unknown>;
-}
+const { evaluateStage } = proxyActivities<RolloutActivities>(EVALUATION);
 
 /**
  * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
@@ -111,7 +79,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       ...wavePlans?.get(stage.id),
     })),
   };
-  // A stage has started once it left pending; the set is derived, so it survives continue-as-new.
+  // `started` holds the stages whose runner this run has begun: a stage joins it while still
+  // pending (waiting for its prerequisites or execution window), so it is not started twice.
+  // It is not carried across continue-as-new but rebuilt from the stage states, as the stages
+  // past pending: a stage still pending then is started again by the new run.
   const started = new Set<string>(status.stages.filter((s) => s.state !== 'pending').map((s) => s.id));
   /** runners are the stage coroutines; a retry-window adds one from its update handler. */
   const runners: Promise<void>[] = [];
@@ -160,35 +131,26 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     ]);
   };
 
-  // Events are written one after another, so the trail's order and the registry's status
-  // snapshot follow the workflow's own order even when stages run in parallel.
-  let eventSeq = input.carried?.eventSeq ?? 0;
-  let recording: Promise<void> = Promise.resolve();
-  const record = (type: string, fields: EventFields = {}): Promise<void> => {
-    syncSearchAttributes();
-    eventSeq += 1;
-    const event = {
-      eventId: `${runKey}:${eventSeq}`,
-      rolloutId: input.rolloutId,
-      planName: input.planName,
-      planVersion: input.planVersion,
-      // In the parent's trail, a site run's own start and end read site-run.started and so on.
-      type: siteRun ? type.replace(/^rollout\./, 'site-run.') : type,
-      occurredAt: now(),
-      ...fields,
-      ...(siteRun ? { detail: { ...fields.detail, site: siteRun.site } } : {}),
-      actor: fields.actor ?? 'rollgate',
-    };
-    // A site run reports to its parent instead of the registry, which holds the parent's status.
-    if (siteRun) {
-      void reportToParent();
-      recording = recording.then(() => recordEvent({ event }));
-      return recording;
-    }
-    const progress = { state: status.state, activeStages: activeStageIds(status), status: JSON.parse(JSON.stringify(status)) as RolloutStatus };
-    recording = recording.then(() => recordEvent({ event, progress }));
-    return recording;
-  };
+  // Every recorded change publishes the search attributes first. A site run then reports to
+  // its parent instead of writing the registry, which holds the parent's status.
+  const trail = createTrail({
+    idPrefix: runKey,
+    base: { rolloutId: input.rolloutId, planName: input.planName, planVersion: input.planVersion },
+    seq: input.carried?.eventSeq ?? 0,
+    beforeRecord: () => {
+      syncSearchAttributes();
+      if (siteRun) void reportToParent();
+    },
+    ...(siteRun
+      ? {}
+      : { progress: () => ({ state: status.state, activeStages: activeStageIds(status), status: JSON.parse(JSON.stringify(status)) as RolloutStatus }) }),
+  });
+  // In the parent's trail, a site run's own start and end read site-run.started and so on, and
+  // every event of a site run names its site.
+  const record = (type: string, fields: EventFields = {}): Promise<void> =>
+    siteRun
+      ? trail.record(type.replace(/^rollout\./, 'site-run.'), { ...fields, detail: { ...fields.detail, site: siteRun.site } })
+      : trail.record(type, fields);
 
   /**
    * reportToParent tells a site run's parent its stage state, when its execution window opens
@@ -217,39 +179,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       .catch(() => undefined); // a parent that already ended has nothing left to learn
   };
 
-  // Notifications go to every target that wants the event. Deliveries are not awaited where
-  // they are sent: a failing receiver is retried and recorded by the activity, and shows in the
-  // rollout's status, but never blocks a state change. The workflow waits for them only at its
-  // end, and compensation waits for its own.
-  let notificationSeq = input.carried?.notificationSeq ?? 0;
-  const deliveries: Promise<unknown>[] = [];
-  type NotificationFields = { stageId?: string; action?: string; dueBy?: string; detail?: Record<string, unknown> };
-  /** sendNotifications starts the deliveries of one event and returns them, for compensation to wait on. */
-  const sendNotifications = (type: NotificationEvent, fields: NotificationFields = {}): Promise<unknown>[] => {
-    notificationSeq += 1;
-    // sequence orders events for receivers: deliveries run in parallel and may arrive out of order.
-    const event = {
-      type,
-      sequence: notificationSeq,
-      occurredAt: now(),
+  // Notifications go to every target that wants the event. A failing receiver is retried and
+  // recorded by the activity, and shows in the rollout's status, but never blocks a state
+  // change: the workflow waits for deliveries only at its end, and compensation for its own.
+  const notifier = createNotifier({
+    idPrefix: runKey,
+    targets: plan.notifications,
+    base: () => ({
       rolloutId: input.rolloutId,
       plan: input.planName,
       version: input.planVersion,
       state: status.state,
       ...(siteRun ? { site: siteRun.site } : {}),
-      ...fields,
-    };
-    const sent = plan.notifications.flatMap((target, index) => {
-      if (target.events && !target.events.includes(type)) return [];
-      const deliveryId = `${runKey}:${notificationSeq}:${index}`;
-      return [deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event })];
-    });
-    deliveries.push(...sent.map((delivery) => delivery.catch(() => undefined)));
-    return sent;
-  };
-  const notify = (type: NotificationEvent, fields: NotificationFields = {}): void => {
-    void sendNotifications(type, fields);
-  };
+    }),
+    seq: input.carried?.notificationSeq ?? 0,
+  });
+  const { notify } = notifier;
   const scopeOf = (id: string) => definition(id).scope;
 
   const abort = (action: OperatorAction): void => {
@@ -292,31 +237,30 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   setHandler(
     approveStageUpdate,
     async (decision) => {
-      const next = applyDecision(signOffContext(), stage(decision.stageId), decision, now());
-      setStage(next);
-      // A forEach stage's sign-off opens its next wave; the stage passes when its sites have.
-      const waveOpened = next.state === 'passed' && definition(next.id).forEach !== undefined && sites.waveGateApproved(next.id);
-      const signOff = next.history[next.history.length - 1]!;
-      const onReject = definition(next.id).onFailure;
+      const at = now();
+      const { stage: signed, signOff, complete } = signDecision(signOffContext(), stage(decision.stageId), decision, at);
+      const id = signed.id;
+      // A complete sign-off of a forEach stage opens the wave it gated: the stage goes on
+      // running and passes when its sites have. Any other complete sign-off passes the stage.
+      const waveOpened = complete && definition(id).forEach !== undefined && sites.openSignedWave(id, signed);
+      if (!waveOpened) setStage(complete ? passSigned(signed, at) : signed);
+      const onReject = definition(id).onFailure;
       // Events are queued before the first await, so they precede whatever the decision unblocks.
       const recorded = [
         record(decision.decision === 'approve' ? 'stage.approved' : 'stage.rejected', {
-          stageId: next.id,
+          stageId: id,
           actor: decision.actor.name,
           role: signOff.role,
           ...(decision.comment ? { reason: decision.comment } : {}),
           ...(decision.requestId ? { requestId: decision.requestId } : {}),
-          detail: { stageState: stage(next.id).state },
+          detail: { stageState: stage(id).state },
         }),
       ];
-      if (waveOpened) recorded.push(record('wave.approved', { stageId: next.id, detail: { wave: stage(next.id).waves?.find((w) => w.state === 'running' && !w.passedAt)?.number } }));
-      else if (next.state === 'passed') {
-        recorded.push(record('stage.passed', { stageId: next.id }));
-        notify('stage.passed', { stageId: next.id });
-      }
-      if (decision.decision === 'reject') notify('stage.rejected', { stageId: next.id, detail: { by: decision.actor.name, reason: decision.comment } });
+      if (waveOpened) recorded.push(record('wave.approved', { stageId: id, detail: { wave: stage(id).waves?.find((w) => w.state === 'running' && !w.passedAt)?.number } }));
+      else if (complete) recorded.push(announcePassed(id, 'record-first'));
+      if (decision.decision === 'reject') notify('stage.rejected', { stageId: id, detail: { by: decision.actor.name, reason: decision.comment } });
       if (decision.decision === 'reject' && onReject === 'abort') {
-        abort({ by: decision.actor.name, reason: `stage ${next.id} was rejected: ${decision.comment ?? ''}`, ...(decision.requestId ? { requestId: decision.requestId } : {}) });
+        abort({ by: decision.actor.name, reason: `stage ${id} was rejected: ${decision.comment ?? ''}`, ...(decision.requestId ? { requestId: decision.requestId } : {}) });
       }
       await Promise.all(recorded);
       return stage(decision.stageId);
@@ -411,13 +355,13 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     ...(action.requestId ? { requestId: action.requestId } : {}),
   });
   setHandler(pauseSignal, async (action) => {
-    void sites.passOnToSites(status.stages, pauseSignal, action);
+    void sites.signalSites(status.stages, pauseSignal, action);
     if (status.state !== 'running') return;
     status.state = 'paused';
     await record('rollout.paused', operatorFields(action));
   });
   setHandler(resumeSignal, async (action) => {
-    void sites.passOnToSites(status.stages, resumeSignal, action);
+    void sites.signalSites(status.stages, resumeSignal, action);
     if (status.state !== 'paused' && status.state !== 'held') return;
     status.state = 'running';
     delete status.heldReason;
@@ -438,30 +382,40 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   function enterStage(id: string): void {
     const at = Date.now();
     const current = stage(id);
-    const { hold: _hold, evaluation: _evaluation, awaitingSince: _awaiting, steadyState: _steadyState, ...rest } = current;
     setStage({
-      ...rest,
+      ...withoutAttempt(current),
       state: 'running',
       startedAt: current.startedAt ?? iso(at),
       windowStartedAt: iso(at),
       endsNoEarlierThan: iso(at + parseDuration(definition(id).minDuration)!),
       attempt: current.attempt + 1,
-      approvals: [],
-      escalatedTo: [],
-      escalationsApplied: 0,
-      ...(definition(id).forEach ? sites.planSites(id, at) : {}),
+      ...(definition(id).forEach ? planSiteStage(definition(id), at) : {}),
     });
   }
 
-  /** passStage passes a stage that needs no further sign-off here (a forEach stage whose sites all passed). */
+  /**
+   * announcePassed records and notifies that a stage passed. The approve handler records first,
+   * passStage notifies first; each keeps its order, since the search-attribute upsert of the
+   * record and the deliveries of the notification are commands in the workflow's history.
+   */
+  function announcePassed(id: string, order: 'record-first' | 'notify-first', detail?: Record<string, unknown>): Promise<void> {
+    if (order === 'notify-first') notify('stage.passed', { stageId: id });
+    const recorded = record('stage.passed', { stageId: id, ...(detail ? { detail } : {}) });
+    if (order === 'record-first') notify('stage.passed', { stageId: id });
+    return recorded;
+  }
+
+  /** passStage passes a stage that needs no further sign-off here (a forEach stage whose sites all passed, a settled steady-state stage). */
   async function passStage(id: string, detail: Record<string, unknown>): Promise<void> {
     const { awaitingSince: _awaiting, ...rest } = stage(id);
     setStage({ ...rest, state: 'passed', passedAt: now() });
-    notify('stage.passed', { stageId: id });
-    await record('stage.passed', { stageId: id, detail });
+    await announcePassed(id, 'notify-first', detail);
   }
 
-  /** holdStage stops a stage for a person: after failing criteria, or criteria inconclusive at maxDuration. */
+  /**
+   * holdStage stops a stage for a person: after failing criteria, criteria inconclusive at
+   * maxDuration, or a failed site of a forEach stage whose onSiteFailure is halt.
+   */
   async function holdStage(id: string, cause: HoldCause, reason: string): Promise<void> {
     setStage({ ...stage(id), state: 'held', hold: { cause, reason, at: now() } });
     notify('stage.failed', {
@@ -489,7 +443,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   async function compensate(ids: readonly string[]): Promise<void> {
     const order = topologicalOrder(plan.stages).filter((id) => ids.includes(id)).reverse();
     for (const id of order) {
-      const sent = sendNotifications('stage.compensate', { stageId: id, action: compensationAction(definition(id).title, scopeOf(id)) });
+      const sent = notifier.send('stage.compensate', { stageId: id, action: compensationAction(definition(id).title, scopeOf(id)) });
       const results = await Promise.allSettled(sent);
       const failed = results.filter((result) => result.status === 'rejected').length;
       await record(failed ? 'stage.compensation-failed' : 'stage.compensated', {
@@ -505,18 +459,23 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     try {
       const affected = rollbackScope(plan.stages, target, started);
       await record('stage.rolling-back', { stageId: from, reason, detail: { to: target, stages: affected } });
-      await sites.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
-      await steadyStates.abortChildren(affected.map(stage), `stage ${from} is rolling back: ${reason}`);
+      await abortChildren(affected, `stage ${from} is rolling back: ${reason}`);
       await compensate(affected);
       for (const id of affected) {
-        const { hold: _h, evaluation: _e, awaitingSince: _a, endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, sites: _s, waves: _v, steadyState: _t, ...rest } = stage(id);
-        setStage({ ...rest, state: 'pending', approvals: [], escalatedTo: [], escalationsApplied: 0 });
+        const { endsNoEarlierThan: _n, windowStartedAt: _w, passedAt: _p, sites: _s, waves: _v, ...rest } = withoutAttempt(stage(id));
+        setStage({ ...rest, state: 'pending' });
         started.delete(id);
       }
       await record('stage.rolled-back', { stageId: target, reason, detail: { from, stages: affected } });
     } finally {
       rollbacksInFlight -= 1;
     }
+  }
+
+  /** abortChildren asks the site runs, then the steady-state runs, of the given stages still under way to abort. */
+  async function abortChildren(ids: readonly string[], reason: string): Promise<void> {
+    await sites.signalSites(ids.map(stage), abortSignal, { reason });
+    await steadyStates.abortChildren(ids.map(stage), reason);
   }
 
   /** evaluate runs one criteria evaluation; an evaluation that cannot run counts as inconclusive. */
@@ -674,17 +633,17 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   /** continueAsNewNow hands the rollout's state to a fresh run, keeping history bounded. */
   async function continueAsNewNow(): Promise<never> {
     await condition(() => allHandlersFinished() && childrenIdle());
-    await recording;
-    await Promise.race([Promise.all(deliveries), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
+    await trail.recording;
+    await Promise.race([notifier.settled(), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
     // Stage runners go on while this waits: hand over only once no event is still being written
     // and no child is being started, with no await between that check and the hand-over.
     for (;;) {
       await condition(() => allHandlersFinished() && childrenIdle());
-      const last = recording;
+      const last = trail.recording;
       await last;
-      if (last === recording && allHandlersFinished() && childrenIdle()) break;
+      if (last === trail.recording && allHandlersFinished() && childrenIdle()) break;
     }
-    const carried = { status, eventSeq, notificationSeq, ...(abortedBy ? { abortedBy } : {}) };
+    const carried = { status, eventSeq: trail.seq, notificationSeq: notifier.seq, ...(abortedBy ? { abortedBy } : {}) };
     return continueAsNew<typeof rolloutWorkflow>({ ...input, carried });
   }
 
@@ -692,7 +651,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     await record('rollout.started', { ...(input.startedBy ? { actor: input.startedBy } : {}), detail: { planDigest: input.planDigest } });
   }
   // Stages under way when the previous run continued as new pick up where they were.
-  for (const s of status.stages) if (ACTIVE_STATES.has(s.state)) runners.push(runStage(s.id));
+  for (const s of status.stages) if (UNDER_WAY_STATES.has(s.state)) runners.push(runStage(s.id));
   const startable = () => readyStages(plan.stages, passedIds(), started);
   for (;;) {
     await condition(
@@ -710,8 +669,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   status.endedAt = now();
   if (isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') setStage({ ...s, state: 'aborted' });
-    await sites.abortChildren(status.stages, `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
-    await steadyStates.abortChildren(status.stages, `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
+    await abortChildren(status.stages.map((s) => s.id), `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
     // A site run compensates only its own failure, and only under onSiteFailure rollback-site.
     if (!siteRun || (siteRun.compensate && !abortedByParent)) await compensate([...started]);
     if (!siteRun) notify('rollout.aborted', { detail: { by: abortedBy?.by, reason: abortedBy?.reason } });
@@ -722,19 +680,17 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     await record('rollout.completed');
   }
   await condition(allHandlersFinished);
-  await Promise.all(deliveries);
+  await notifier.settled();
   await reportToParent(isAborted() ? (abortedByParent ? 'aborted' : 'failed') : 'passed', abortedBy?.reason);
   return status;
 }
 
 function activeStageIds(status: RolloutStatus): string[] {
-  return status.stages.filter((stage) => ACTIVE_STATES.has(stage.state)).map((stage) => stage.id);
+  return status.stages.filter((stage) => UNDER_WAY_STATES.has(stage.state)).map((stage) => stage.id);
 }
 
-function now(): string {
-  return new Date().toISOString();
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
+/** withoutAttempt is a stage without what belongs to its last attempt: its hold, evaluation, sign-off wait, steady-state run, approvals and escalations. */
+function withoutAttempt(current: StageStatus): StageStatus {
+  const { hold: _hold, evaluation: _evaluation, awaitingSince: _awaiting, steadyState: _steadyState, ...rest } = current;
+  return { ...rest, approvals: [], escalatedTo: [], escalationsApplied: 0 };
 }

@@ -71,6 +71,44 @@ export function missingApprovals(required: readonly Approval[], approvals: reado
     .filter((missing) => missing.needed > 0);
 }
 
+/** quorumComplete says whether approvals give every required role its count. */
+export function quorumComplete(required: readonly Approval[], approvals: readonly SignOff[]): boolean {
+  return missingApprovals(required, approvals).length === 0;
+}
+
+/** signOffOf is the SignOff a decision records: what was decided, by whom, in which role, when, and the comment. */
+export function signOffOf(decision: Pick<StageDecision, 'decision' | 'actor' | 'comment' | 'requestId'>, role: string, at: string): SignOff {
+  return {
+    decision: decision.decision,
+    approver: decision.actor.name,
+    role,
+    at,
+    ...(decision.comment ? { comment: decision.comment } : {}),
+    ...(decision.requestId ? { requestId: decision.requestId } : {}),
+  };
+}
+
+/**
+ * standingRefusal refuses a sign-off, whatever it signs, by the person who started the rollout
+ * (unless the plan allows self-approval), then any sign-off while the rollout is not running.
+ * `subject` names what they would sign off in the message, e.g. `its stages`.
+ */
+function standingRefusal(context: SignOffContext, actor: Actor, subject: string): Refusal | undefined {
+  if (actor.name === context.startedBy && !context.allowSelfApproval) {
+    return {
+      type: SignOffRejection.selfApproval,
+      message: `${actor.name} started this rollout and may not sign off ${subject} (the plan does not allowSelfApproval)`,
+    };
+  }
+  if (context.rolloutState !== 'running') {
+    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}; sign-off is possible only while it runs` };
+  }
+  return undefined;
+}
+
+/** stillNeeded words missing approvals: `role ×count, …`. */
+const stillNeeded = (missing: readonly MissingApproval[]): string => missing.map((entry) => `${entry.role} ×${entry.needed}`).join(', ');
+
 /** signingRoles are the roles whose members may sign off the stage now: the required ones and any escalated to. */
 function signingRoles(stage: StageStatus): string[] {
   return [...new Set([...stage.required.map((requirement) => requirement.role), ...stage.escalatedTo])];
@@ -111,15 +149,8 @@ export function checkDecision(context: SignOffContext, stage: StageStatus | unde
   if (!stage) return { type: SignOffRejection.unknownStage, message: `the plan has no stage ${decision.stageId}` };
   const role = resolveRole(context, stage, decision);
   if (typeof role !== 'string') return role;
-  if (decision.actor.name === context.startedBy && !context.allowSelfApproval) {
-    return {
-      type: SignOffRejection.selfApproval,
-      message: `${decision.actor.name} started this rollout and may not sign off its stages (the plan does not allowSelfApproval)`,
-    };
-  }
-  if (context.rolloutState !== 'running') {
-    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}; sign-off is possible only while it runs` };
-  }
+  const standing = standingRefusal(context, decision.actor, 'its stages');
+  if (standing) return standing;
   if (stage.state === 'held' && stage.hold && stage.hold.cause !== 'rejected') {
     return {
       type: SignOffRejection.notAwaitingSignOff,
@@ -139,40 +170,53 @@ export function checkDecision(context: SignOffContext, stage: StageStatus | unde
   }
   const missing = missingApprovals(stage.required, stage.approvals);
   if (!stage.escalatedTo.includes(role) && !missing.some((entry) => entry.role === role)) {
-    const still = missing.map((entry) => `${entry.role} ×${entry.needed}`).join(', ');
     return {
       type: SignOffRejection.roleAlreadySatisfied,
-      message: `stage ${stage.id} already has every ${role} approval it needs; still needed: ${still}`,
+      message: `stage ${stage.id} already has every ${role} approval it needs; still needed: ${stillNeeded(missing)}`,
     };
   }
   return undefined;
 }
 
+/** SignedDecision is a stage with a decision recorded, the decision's SignOff, and whether it completed the sign-off. */
+export interface SignedDecision {
+  stage: StageStatus;
+  signOff: SignOff;
+  /** complete: an approval that met every requirement, or one by a role the stage escalated to. */
+  complete: boolean;
+}
+
 /**
- * applyDecision returns the stage after a decision that checkDecision accepted. An approval
- * that completes every requirement, or one by a role the stage escalated to, passes the stage.
- * A rejection holds the stage and clears its approvals: sign-off starts again once the concern
- * is addressed.
+ * signDecision records a decision that checkDecision accepted on the stage and says whether it
+ * completed the sign-off, leaving what that does to the caller: passSigned passes the stage,
+ * while the rollout opens the gated wave of a forEach stage instead. A rejection holds the
+ * stage and clears its approvals: sign-off starts again once the concern is addressed.
  */
-export function applyDecision(context: SignOffContext, stage: StageStatus, decision: StageDecision, at: string): StageStatus {
+export function signDecision(context: SignOffContext, stage: StageStatus, decision: StageDecision, at: string): SignedDecision {
   const role = resolveRole(context, stage, decision) as string;
-  const signOff: SignOff = {
-    decision: decision.decision,
-    approver: decision.actor.name,
-    role,
-    at,
-    ...(decision.comment ? { comment: decision.comment } : {}),
-    ...(decision.requestId ? { requestId: decision.requestId } : {}),
-  };
+  const signOff = signOffOf(decision, role, at);
   const history = [...stage.history, signOff];
   if (decision.decision === 'reject') {
-    return { ...stage, state: 'held', approvals: [], history, hold: { cause: 'rejected', reason: decision.comment ?? '', at } };
+    return { stage: { ...stage, state: 'held', approvals: [], history, hold: { cause: 'rejected', reason: decision.comment ?? '', at } }, signOff, complete: false };
   }
   const approvals = [...stage.approvals, signOff];
-  const passed = stage.escalatedTo.includes(role) || missingApprovals(stage.required, approvals).length === 0;
-  if (!passed) return { ...stage, approvals, history };
+  const complete = stage.escalatedTo.includes(role) || quorumComplete(stage.required, approvals);
+  return { stage: { ...stage, approvals, history }, signOff, complete };
+}
+
+/** passSigned passes a stage whose sign-off is complete at `at`; a hold after an earlier rejection ends. */
+export function passSigned(stage: StageStatus, at: string): StageStatus {
   const { hold: _cleared, ...rest } = stage;
-  return { ...rest, state: 'passed', passedAt: at, approvals, history };
+  return { ...rest, state: 'passed', passedAt: at };
+}
+
+/**
+ * applyDecision returns the stage after a decision that checkDecision accepted: signDecision,
+ * and a complete sign-off passes the stage.
+ */
+export function applyDecision(context: SignOffContext, stage: StageStatus, decision: StageDecision, at: string): StageStatus {
+  const signed = signDecision(context, stage, decision, at);
+  return signed.complete ? passSigned(signed.stage, at) : signed.stage;
 }
 
 /** checkOverride returns why actor may not record an override on stage, or undefined. */
@@ -269,22 +313,14 @@ export function quorumRole(context: SignOffContext, task: QuorumTask, actor: Act
     const which = role !== undefined ? `the role ${role}` : `any of the roles that sign off ${task.label}: ${roles.join(', ')}`;
     return { type: SignOffRejection.notAuthorized, message: `${actor.name} does not hold ${which}` };
   }
-  if (actor.name === context.startedBy && !context.allowSelfApproval) {
-    return {
-      type: SignOffRejection.selfApproval,
-      message: `${actor.name} started this rollout and may not sign off ${task.label} (the plan does not allowSelfApproval)`,
-    };
-  }
-  if (context.rolloutState !== 'running') {
-    return { type: SignOffRejection.rolloutNotRunning, message: `the rollout is ${context.rolloutState}; sign-off is possible only while it runs` };
-  }
+  const standing = standingRefusal(context, actor, task.label);
+  if (standing) return standing;
   if (missing.length === 0) return { type: SignOffRejection.alreadySigned, message: `${task.label} is already signed off` };
   if (task.approvals.some((approval) => approval.approver === actor.name)) {
     return { type: SignOffRejection.alreadySignedOff, message: `${actor.name} has already signed ${task.label}` };
   }
   if (!missing.some((entry) => entry.role === chosen)) {
-    const still = missing.map((entry) => `${entry.role} ×${entry.needed}`).join(', ');
-    return { type: SignOffRejection.roleAlreadySatisfied, message: `${task.label} already has every ${chosen} sign-off it needs; still needed: ${still}` };
+    return { type: SignOffRejection.roleAlreadySatisfied, message: `${task.label} already has every ${chosen} sign-off it needs; still needed: ${stillNeeded(missing)}` };
   }
   return chosen;
 }

@@ -2,10 +2,8 @@ import { formatDuration, parseDuration } from '../definitions/duration';
 import { readyStages } from '../definitions/graph';
 import type { Approval, Plan, Stage } from '../definitions/schema';
 import { stageWaves } from '../definitions/sites';
-import { criterionWindows, judgeStage, type CriterionEvaluation, type CriterionObservation, type Observation, type TimeWindow, type Verdict } from './criteria';
+import { criterionWindows, isoWindow, judgeStage, type CriterionEvaluation, type CriterionObservation, type Observation, type TimeWindow, type Verdict } from './criteria';
 import { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stageWakeAt } from './stage-policy';
-
-export { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stageWakeAt } from './stage-policy';
 
 /**
  * The rollout simulator behind `rollgate simulate`: it runs a plan's stage graph over a metric
@@ -36,9 +34,9 @@ export const DEFAULT_SIGN_OFF_AFTER_MS = DAY_MS;
 /** DEFAULT_HORIZON_MS: the simulation looks 730 days (two years) ahead of the start. */
 export const DEFAULT_HORIZON_MS = 730 * DAY_MS;
 /** MAX_REENTRIES: how often onFailure may roll back into the same stage before the simulation holds instead. */
-export const MAX_REENTRIES = 3;
+const MAX_REENTRIES = 3;
 /** MAX_EVALUATIONS: a guard against plans whose evaluationInterval is tiny for the horizon (e.g. 1s over two years). */
-export const MAX_EVALUATIONS = 1_000_000;
+const MAX_EVALUATIONS = 1_000_000;
 
 export interface ScenarioSample {
   metric: string;
@@ -129,8 +127,6 @@ export interface SimulationResult {
   /** finishedAt is when the last stage passed; absent unless the rollout completed. */
   finishedAt?: number;
 }
-
-// ── Stage policy shared with the rollout workflow ───────────────────────────────────────
 
 // ── Evidence: an in-memory equivalent of db/evidence.ts windowObservations ──────────────
 
@@ -633,8 +629,4 @@ function reasonsText(criteria: readonly CriterionEvaluation[], verdict: Verdict)
 
 function approvalsText(approvals: readonly Approval[]): string {
   return approvals.map(({ role, count }) => (count > 1 ? `${count} × ${role}` : role)).join(', ');
-}
-
-function isoWindow(window: TimeWindow): { from: string; to: string } {
-  return { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() };
 }

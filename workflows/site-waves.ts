@@ -1,9 +1,10 @@
-import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
 import { parseDuration } from '../definitions/duration';
 import type { NotificationEvent, Stage } from '../definitions/schema';
-import { abortSignal, type pauseSignal } from './messages';
-import type { ChildProgress, HoldCause, OperatorAction, RolloutInput, SiteStatus, StageStatus, WaveStatus } from './rollout-types';
-import { planSiteStage, sitePlan, siteWorkflowId } from './site-plan';
+import { iso, now } from './clock';
+import { UNDER_WAY_STATES, type ChildProgress, type HoldCause, type OperatorAction, type RolloutInput, type SiteStatus, type StageStatus, type WaveStatus } from './rollout-types';
+import { sitePlan, siteWorkflowId } from './site-plan';
+import type { EventFields, NotificationFields } from './trail';
 
 /** What the site runner needs from the rollout workflow it runs in. */
 export interface SiteStageHost {
@@ -11,8 +12,8 @@ export interface SiteStageHost {
   stage(id: string): StageStatus;
   setStage(next: StageStatus): void;
   definition(id: string): Stage;
-  record(type: string, fields: { stageId?: string; reason?: string; detail?: Record<string, unknown> }): Promise<void>;
-  notify(type: NotificationEvent, fields: { stageId?: string; action?: string; dueBy?: string; detail?: Record<string, unknown> }): void;
+  record(type: string, fields: EventFields): Promise<void>;
+  notify(type: NotificationEvent, fields: NotificationFields): void;
   isAborted(): boolean;
   /** mayStartWork: the rollout is running (not paused or held). */
   mayStartWork(): boolean;
@@ -25,12 +26,11 @@ export interface SiteStageHost {
 /** Site states after which a site's child sends nothing more. */
 const SETTLED: ReadonlySet<SiteStatus['state']> = new Set(['passed', 'failed', 'rolled-back', 'aborted']);
 const isSettled = (site: SiteStatus) => SETTLED.has(site.state);
-const UNDER_WAY: ReadonlySet<SiteStatus['state']> = new Set(['running', 'awaiting-approval', 'held']);
 
 /**
  * createSiteRunner runs forEach stages: one child workflow per site, wave by wave. A wave
  * after the first opens once the previous wave passed, its feedback cycle is over and its wave
- * approvals are signed (through the stage's ordinary sign-off, see waveGateApproved). Children
+ * approvals are signed (through the stage's ordinary sign-off, see openSignedWave). Children
  * report through childProgressSignal; all state lives in the stage's status, so a run after
  * continue-as-new resumes where the last one was, with the children still running.
  */
@@ -49,9 +49,6 @@ export function createSiteRunner(host: SiteStageHost) {
   };
   const siteOf = (id: string, name: string): SiteStatus | undefined => sitesOf(id).find((site) => site.site === name);
 
-  /** planSites lays out a forEach stage's sites and waves as it (re-)enters; called by enterStage. */
-  const planSites = (id: string, startedAtMs: number) => planSiteStage(host.definition(id), startedAtMs);
-
   /** startSite waits until the site may start (wave open, prerequisites, no halt, not paused), then starts its child. */
   async function startSite(id: string, name: string, stageAttempt: number): Promise<void> {
     const current = () => !host.isAborted() && host.stage(id).attempt === stageAttempt && siteOf(id, name)?.state === 'waiting';
@@ -61,7 +58,7 @@ export function createSiteRunner(host: SiteStageHost) {
     const attempt = site.attempt + 1;
     const workflowId = siteWorkflowId(parentWorkflowId, id, name, stageAttempt, attempt);
     const policy = host.definition(id).forEach!.onSiteFailure;
-    updateSite(id, name, { state: 'starting', attempt, workflowId, startedAt: new Date().toISOString() });
+    updateSite(id, name, { state: 'starting', attempt, workflowId, startedAt: now() });
     startsInFlight += 1;
     try {
       await startChild('rolloutWorkflow', {
@@ -78,7 +75,7 @@ export function createSiteRunner(host: SiteStageHost) {
       });
     } catch (error) {
       // A start the server refuses fails the site, with the reason, instead of the rollout.
-      await onProgress({ stageId: id, site: name, workflowId, state: 'running', settled: 'failed', reason: `its run could not start: ${(error as Error).message}`, at: new Date().toISOString() });
+      await onProgress({ stageId: id, site: name, workflowId, state: 'running', settled: 'failed', reason: `its run could not start: ${(error as Error).message}`, at: now() });
       return;
     } finally {
       startsInFlight -= 1;
@@ -95,7 +92,7 @@ export function createSiteRunner(host: SiteStageHost) {
       // Only the settled report ends a site: a child's passed or aborted stage is not yet its outcome.
       const { notBefore: _notBefore, heldReason: _heldReason, ...rest } = site;
       const text = (key: string) => (typeof progress.detail?.[key] === 'string' ? { [key]: progress.detail[key] as string } : {});
-      const next: SiteStatus = { ...rest, ...(UNDER_WAY.has(progress.state) ? { state: progress.state } : text('notBefore')), ...text('heldReason') };
+      const next: SiteStatus = { ...rest, ...(UNDER_WAY_STATES.has(progress.state) ? { state: progress.state } : text('notBefore')), ...text('heldReason') };
       host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === site.site ? next : s)) });
       return;
     }
@@ -154,14 +151,14 @@ export function createSiteRunner(host: SiteStageHost) {
         if (index > 0) {
           const opensAt = Date.parse(wavesOf(id)[index - 1]!.passedAt!) + feedbackMs;
           if (wave.state === 'pending') {
-            updateWave(id, index, { state: 'feedback', opensAt: new Date(opensAt).toISOString() });
-            await host.record('wave.feedback-cycle', { stageId: id, detail: { wave: wave.number, opensAt: new Date(opensAt).toISOString() } });
+            updateWave(id, index, { state: 'feedback', opensAt: iso(opensAt) });
+            await host.record('wave.feedback-cycle', { stageId: id, detail: { wave: wave.number, opensAt: iso(opensAt) } });
           }
           if (await condition(() => !current(), Math.max(1, opensAt - Date.now()))) continue;
           await openWaveGate(id, index);
           continue;
         }
-        updateWave(id, index, { state: 'running', startedAt: new Date().toISOString() });
+        updateWave(id, index, { state: 'running', startedAt: now() });
         continue;
       }
       if (wave.state === 'awaiting-approval') {
@@ -175,7 +172,7 @@ export function createSiteRunner(host: SiteStageHost) {
       const waveSites = () => sitesOf(id).filter((site) => site.wave === wave.number);
       await condition(() => !current() || (waveSites().every(isSettled) && !waveSites().some(blocksWave) && host.stage(id).state === 'running'));
       if (!current()) continue;
-      updateWave(id, index, { state: 'passed', passedAt: new Date().toISOString() });
+      updateWave(id, index, { state: 'passed', passedAt: now() });
       await host.record('wave.passed', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
     }
   }
@@ -196,7 +193,7 @@ export function createSiteRunner(host: SiteStageHost) {
     const wave = wavesOf(id)[index]!;
     const required = def.forEach?.waveApprovals ?? def.approvals;
     updateWave(id, index, { state: 'awaiting-approval' });
-    host.setStage({ ...host.stage(id), state: 'awaiting-approval', required, approvals: [], awaitingSince: new Date().toISOString() });
+    host.setStage({ ...host.stage(id), state: 'awaiting-approval', required, approvals: [], awaitingSince: now() });
     host.notify('wave.awaiting-approval', {
       stageId: id,
       action: `Wave ${wave.number} of stage "${def.title}" (${wave.sites.join(', ')}) needs sign-off by ${required.map((r) => r.role).join(' and ')} before it starts.`,
@@ -206,20 +203,24 @@ export function createSiteRunner(host: SiteStageHost) {
   }
 
   /**
-   * waveGateApproved turns a completed sign-off of a forEach stage into the opening of the wave
-   * it gated: the stage goes on running instead of passing. Returns false when no gate was open.
+   * openSignedWave opens the wave whose gate a complete sign-off of a forEach stage approved:
+   * `signed` is the stage with that sign-off (see signDecision). The stage goes on running, its
+   * sign-off requirement back to the stage's own, and the wave keeps the approvals that opened
+   * it. Returns false, changing nothing, when no wave gate was open.
    */
-  function waveGateApproved(id: string): boolean {
-    const index = wavesOf(id).findIndex((wave) => wave.state === 'awaiting-approval');
+  function openSignedWave(id: string, signed: StageStatus): boolean {
+    const index = (signed.waves ?? []).findIndex((wave) => wave.state === 'awaiting-approval');
     if (index === -1) return false;
-    const stage = host.stage(id);
-    const { passedAt: _passed, awaitingSince: _since, ...rest } = stage;
+    const { hold: _hold, passedAt: _passed, awaitingSince: _since, ...rest } = signed;
     host.setStage({ ...rest, state: 'running', required: host.definition(id).approvals });
-    updateWave(id, index, { state: 'running', startedAt: new Date().toISOString(), approvals: stage.approvals });
+    updateWave(id, index, { state: 'running', startedAt: now(), approvals: signed.approvals });
     return true;
   }
 
-  /** retryFailedSites answers a retry-window on a halted forEach stage: failed sites start again with new children. */
+  /**
+   * retryFailedSites answers a retry-window on a halted forEach stage: its failed and aborted
+   * sites start again, each with a new child.
+   */
   function retryFailedSites(id: string): string[] {
     const retried = sitesOf(id).filter((site) => site.state === 'failed' || site.state === 'aborted').map((site) => site.site);
     const { hold: _hold, ...rest } = host.stage(id);
@@ -234,27 +235,17 @@ export function createSiteRunner(host: SiteStageHost) {
   }
 
   /**
-   * passOnToSites passes a pause or resume of the rollout on to its site runs under way, so a
-   * paused rollout takes no sign-off at any site, and a resume also ends a site's escalation hold.
+   * signalSites sends signal to every site run of the given stages still under way, all at
+   * once: the rollout's pause and resume (so a paused rollout takes no sign-off at any site,
+   * and a resume also ends a site's escalation hold), and its abort. A run that already ended
+   * is skipped silently.
    */
-  async function passOnToSites(stages: readonly StageStatus[], signal: typeof pauseSignal, action: OperatorAction): Promise<void> {
+  async function signalSites(stages: readonly StageStatus[], signal: SignalDefinition<[OperatorAction]>, action: OperatorAction): Promise<void> {
     const running = stages.flatMap((stage) => (stage.sites ?? []).filter((site) => site.workflowId && !isSettled(site)));
     await Promise.all(running.map((site) => getExternalWorkflowHandle(site.workflowId!).signal(signal, action).catch(() => undefined)));
   }
 
-  /** abortChildren asks every site child still under way (of one stage, or all) to abort. */
-  async function abortChildren(stages: readonly StageStatus[], reason: string): Promise<void> {
-    const running = stages.flatMap((stage) => (stage.sites ?? []).filter((site) => site.workflowId && !isSettled(site)));
-    await Promise.all(
-      running.map((site) =>
-        getExternalWorkflowHandle(site.workflowId!)
-          .signal(abortSignal, { reason })
-          .catch(() => undefined),
-      ),
-    );
-  }
-
-  return { planSites, run, onProgress, waveGateApproved, retryFailedSites, abortChildren, passOnToSites, idle: () => startsInFlight === 0 };
+  return { run, onProgress, openSignedWave, retryFailedSites, signalSites, idle: () => startsInFlight === 0 };
 }
 
 /** A failed or aborted site keeps its wave from passing until a retry; a rolled-back one does not. */

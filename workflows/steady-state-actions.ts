@@ -16,7 +16,7 @@ export interface StageRef {
 const roleList = (required: readonly Approval[]) => required.map((r) => (r.count > 1 ? `${r.role} ×${r.count}` : r.role)).join(' and ');
 
 /** verdictTally: `2 pass, 1 too-early`, or `no criteria`. */
-export function verdictTally(verdicts: readonly ReviewVerdict[]): string {
+function verdictTally(verdicts: readonly ReviewVerdict[]): string {
   const counts = new Map<string, number>();
   for (const entry of verdicts) counts.set(entry.verdict, (counts.get(entry.verdict) ?? 0) + 1);
   return counts.size === 0 ? 'no criteria' : [...counts].map(([verdict, n]) => `${n} ${verdict}`).join(', ');

@@ -45,6 +45,11 @@ export function reviewDueAt(startedAtMs: number, reviewEveryMs: number, number: 
   return startedAtMs + number * step(reviewEveryMs);
 }
 
+/** retrainingDueAt is when retraining reminder `number` (from 1) is sent; Infinity for a stage that sends none. */
+export function retrainingDueAt(calendar: Pick<SteadyStateCalendar, 'startedAtMs' | 'retrainEveryMs'>, number: number): number {
+  return calendar.retrainEveryMs === undefined ? Infinity : calendar.startedAtMs + number * step(calendar.retrainEveryMs);
+}
+
 /** horizonAt is when the lagging KPIs are first judged. */
 export function horizonAt(calendar: Pick<SteadyStateCalendar, 'startedAtMs' | 'horizonMs'>): number {
   return calendar.startedAtMs + Math.max(0, calendar.horizonMs);
@@ -66,8 +71,7 @@ export function reviewSchedule(startedAtMs: number, reviewEveryMs: number, horiz
 /** nextCheckpoint is the next moment anything is due after `progress`, with everything due at it. */
 export function nextCheckpoint(calendar: SteadyStateCalendar, progress: CalendarProgress): Checkpoint {
   const review = reviewDueAt(calendar.startedAtMs, calendar.reviewEveryMs, progress.reviewsOpened + 1);
-  const retraining =
-    calendar.retrainEveryMs === undefined ? Infinity : calendar.startedAtMs + (progress.remindersSent + 1) * step(calendar.retrainEveryMs);
+  const retraining = retrainingDueAt(calendar, progress.remindersSent + 1);
   const horizon = horizonAt(calendar);
   const at = Math.min(review, retraining, progress.judgedAtHorizon ? Infinity : horizon);
   const judge = progress.judgedAtHorizon ? review === at : at === horizon;

@@ -44,7 +44,7 @@ export function reviewSignOffRole(context: SignOffContext, status: SteadyStateSt
 }
 
 /** modelVersionRoles are the roles that record model versions: retrainingOwner and the stage's approval roles. */
-export function modelVersionRoles(stage: Stage): string[] {
+function modelVersionRoles(stage: Stage): string[] {
   const owner = stage.steadyState?.retrainingOwner;
   return [...new Set([...(owner ? [owner] : []), ...stage.approvals.map((approval) => approval.role)])];
 }
@@ -74,7 +74,7 @@ export function modelVersionRole(
 }
 
 /** isLagging says whether the catalog declares metric a lagging one. */
-export function isLagging(metric: string, catalog: Plan['metrics']): boolean {
+function isLagging(metric: string, catalog: Plan['metrics']): boolean {
   const declared = catalog !== undefined && Object.prototype.hasOwnProperty.call(catalog, metric) ? catalog[metric] : undefined;
   return declared?.kind === 'lagging';
 }

@@ -79,12 +79,17 @@ export function createSteadyStateRunner(host: SteadyStateHost) {
     });
   }
 
-  /** abortChildren asks the steady-state children of the given stages still under way to abort. */
-  async function abortChildren(stages: readonly StageStatus[], reason: string): Promise<void> {
+  /**
+   * abortChildren asks the steady-state children of the given stages still under way to abort.
+   * It returns the signals' Promise.all itself rather than awaiting it in an async function:
+   * the rollout awaits it inside its own abortChildren, and so resumes as many microtasks after
+   * the signals as it did when it awaited this directly, keeping the order of its commands.
+   */
+  function abortChildren(stages: readonly StageStatus[], reason: string): Promise<unknown> {
     const running = stages.filter((stage) => stage.steadyState && stage.steadyState.settled === undefined && !stage.steadyState.abandoned);
     // Marked first: the child's aborted report must not read as the stage's own outcome.
     for (const stage of running) host.setStage({ ...host.stage(stage.id), steadyState: { ...stage.steadyState!, abandoned: true } });
-    await Promise.all(running.map((stage) => getExternalWorkflowHandle(stage.steadyState!.workflowId).signal(abortSignal, { reason }).catch(() => undefined)));
+    return Promise.all(running.map((stage) => getExternalWorkflowHandle(stage.steadyState!.workflowId).signal(abortSignal, { reason }).catch(() => undefined)));
   }
 
   return { run, onProgress, abortChildren, idle: () => startsInFlight === 0 };

@@ -11,46 +11,25 @@ import {
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
-import type { NotificationEvent } from '../definitions/schema';
+import { CONTINUE_AS_NEW_DELIVERY_GRACE, EVALUATION } from './activity-options';
+import { iso, now } from './clock';
 import type { StageEvaluation } from './criteria';
 import { abortSignal, childProgressSignal } from './messages';
 import type { ChildOutcome, ChildProgress, OperatorAction } from './rollout-types';
-import { missingApprovals, type SignOffContext } from './sign-off';
+import { quorumComplete, signOffOf, type SignOffContext } from './sign-off';
 import { passedSummary, retrainingAction, reviewDueAction, type StageRef } from './steady-state-actions';
-import { horizonAt, nextCheckpoint, reviewDueAt, type SteadyStateCalendar } from './steady-state-calendar';
+import { horizonAt, nextCheckpoint, retrainingDueAt, reviewDueAt, type SteadyStateCalendar } from './steady-state-calendar';
 import { recordModelVersionUpdate, signReviewUpdate, steadyStateStatusQuery } from './steady-state-messages';
 import { modelVersionRole, openReviews, progressDetail, reviewSignOffRole, reviewVerdicts, type SteadyStateRefusal } from './steady-state-rules';
 import type { Review, SteadyStateInput, SteadyStateStatus } from './steady-state-types';
 import { failingReason } from './stage-policy';
-import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from './webhook-options';
-
-/** Audit writes retry without limit: the trail must not lose an event. */
-const { recordEvent } = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+import { createNotifier, createTrail } from './trail';
 
 /** An evaluation that keeps failing leaves the verdicts out of a review and counts as inconclusive. */
-const { evaluateStage } = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
-
-const { deliverWebhook } = proxyActivities<RolloutActivities>({ ...WEBHOOK_TIMEOUTS, retry: WEBHOOK_RETRY });
-
-/** Before continuing as new, webhook deliveries may finish for at most this long (as in rolloutWorkflow). */
-const CONTINUE_AS_NEW_DELIVERY_GRACE = '5 minutes';
+const { evaluateStage } = proxyActivities<RolloutActivities>(EVALUATION);
 
 /** The ApplicationFailure type of an input that names no steady-state stage or has an unreadable date. */
-export const INVALID_STEADY_STATE_INPUT = 'InvalidSteadyStateInput';
-
-interface EventFields {
-  actor?: string;
-  role?: string;
-  reason?: string;
-  requestId?: string;
-  detail?: Record<string, unknown>;
-}
+const INVALID_STEADY_STATE_INPUT = 'InvalidSteadyStateInput';
 
 /**
  * steadyStateWorkflow governs a stage after full deployment, as a child of the rollout. From
@@ -112,54 +91,29 @@ export async function steadyStateWorkflow(input: SteadyStateInput): Promise<Stea
     });
   const showNext = (): void => {
     status.nextReviewAt = iso(reviewDueAt(calendar.startedAtMs, calendar.reviewEveryMs, status.reviews.length + 1));
-    if (calendar.retrainEveryMs !== undefined) status.nextRetrainingAt = iso(calendar.startedAtMs + (status.retraining.length + 1) * calendar.retrainEveryMs);
+    if (calendar.retrainEveryMs !== undefined) status.nextRetrainingAt = iso(retrainingDueAt(calendar, status.retraining.length + 1));
   };
 
-  // Ids count from the stage's start as well as the workflow id, so a stage entered again
-  // (same workflow id, new start) never collides with the trail or deliveries of the last one.
+  // Event, delivery and evaluation ids start with the workflow id, which differs per entry into
+  // the stage (steadyStateWorkflowId counts the stage's attempt), so a stage entered again never
+  // collides with the trail or deliveries of the last entry. The stage's start that follows
+  // tells nothing more apart; it stays so that ids keep the form earlier runs wrote.
   const idPrefix = `${workflowId}:${calendar.startedAtMs}`;
-  let eventSeq = input.carried?.eventSeq ?? 0;
-  let recording: Promise<void> = Promise.resolve();
-  /** record appends to the rollout's trail, in order; it never passes progress (the registry snapshot is the parent's). */
-  const record = (type: string, fields: EventFields = {}): Promise<void> => {
-    eventSeq += 1;
-    const event = {
-      eventId: `${idPrefix}:${eventSeq}`,
-      rolloutId: input.rolloutId,
-      planName: input.planName,
-      planVersion: input.planVersion,
-      stageId: stage.id,
-      type,
-      occurredAt: now(),
-      ...fields,
-      actor: fields.actor ?? 'rollgate',
-    };
-    recording = recording.then(() => recordEvent({ event }));
-    return recording;
-  };
-
-  let notificationSeq = input.carried?.notificationSeq ?? 0;
-  const deliveries: Promise<unknown>[] = [];
-  /** notify starts the deliveries of one event; they are awaited only at the end, never by a state change. */
-  const notify = (type: NotificationEvent, fields: { action: string; dueBy: string; detail: Record<string, unknown> }): void => {
-    notificationSeq += 1;
-    const event = {
-      type,
-      sequence: notificationSeq,
-      occurredAt: now(),
-      rolloutId: input.rolloutId,
-      plan: input.planName,
-      version: input.planVersion,
-      stageId: stage.id,
-      state: status.state,
-      ...fields,
-    };
-    plan.notifications.forEach((target, index) => {
-      if (target.events && !target.events.includes(type)) return;
-      const deliveryId = `${idPrefix}:${notificationSeq}:${index}`;
-      deliveries.push(deliverWebhook({ deliveryId, rolloutId: input.rolloutId, target, event }).catch(() => undefined));
-    });
-  };
+  /** The trail is the rollout's; a child's events never carry progress (the registry snapshot is the parent's). */
+  const trail = createTrail({
+    idPrefix,
+    base: { rolloutId: input.rolloutId, planName: input.planName, planVersion: input.planVersion, stageId: stage.id },
+    seq: input.carried?.eventSeq ?? 0,
+  });
+  const { record } = trail;
+  /** Deliveries are awaited only at the end (and before continuing as new), never by a state change. */
+  const notifier = createNotifier({
+    idPrefix,
+    targets: plan.notifications,
+    base: () => ({ rolloutId: input.rolloutId, plan: input.planName, version: input.planVersion, stageId: stage.id, state: status.state }),
+    seq: input.carried?.notificationSeq ?? 0,
+  });
+  const { notify } = notifier;
 
   let reporting: Promise<void> = Promise.resolve();
   /** report tells the parent where the stage is, in order; a parent that cannot be signalled is audited, not fatal. */
@@ -189,16 +143,8 @@ export async function steadyStateWorkflow(input: SteadyStateInput): Promise<Stea
       const index = status.reviews.findIndex((review) => review.number === request.number);
       const before = status.reviews[index]!;
       const at = now();
-      const signOff = {
-        decision: 'approve' as const,
-        approver: request.actor.name,
-        role,
-        at,
-        ...(request.comment ? { comment: request.comment } : {}),
-        ...(request.requestId ? { requestId: request.requestId } : {}),
-      };
-      const signOffs = [...before.signOffs, signOff];
-      const complete = missingApprovals(before.required, signOffs).length === 0;
+      const signOffs = [...before.signOffs, signOffOf({ ...request, decision: 'approve' }, role, at)];
+      const complete = quorumComplete(before.required, signOffs);
       status.reviews[index] = { ...before, signOffs, ...(complete ? { signedAt: at, signedBy: signOffs.map((s) => s.approver) } : {}) };
       await record('review.signed', {
         actor: request.actor.name,
@@ -274,7 +220,7 @@ export async function steadyStateWorkflow(input: SteadyStateInput): Promise<Stea
 
   async function remind(dueAtMs: number): Promise<void> {
     const number = status.retraining.length + 1;
-    const retrainBy = iso(dueAtMs + calendar.retrainEveryMs!);
+    const retrainBy = iso(retrainingDueAt(calendar, number + 1));
     status.retraining.push({ number, dueAt: iso(dueAtMs), sentAt: now(), retrainBy, to: retrainingTo });
     showNext();
     notify('retraining.due', { action: retrainingAction(ref, retrainingTo, retrainBy), dueBy: retrainBy, detail: { reminder: number, to: retrainingTo } });
@@ -331,17 +277,17 @@ export async function steadyStateWorkflow(input: SteadyStateInput): Promise<Stea
     });
     await report(outcome, reason ?? summary);
     await condition(allHandlersFinished);
-    await Promise.all(deliveries);
+    await notifier.settled();
     return status;
   }
 
   /** continueAsNewNow hands the state to a fresh run, keeping history bounded. */
   async function continueAsNewNow(): Promise<never> {
-    await recording;
+    await trail.recording;
     await reporting;
-    await Promise.race([Promise.all(deliveries), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
+    await Promise.race([notifier.settled(), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
     await condition(allHandlersFinished);
-    const carried = { status, eventSeq, notificationSeq, ...(abortedBy ? { abortedBy } : {}) };
+    const carried = { status, eventSeq: trail.seq, notificationSeq: notifier.seq, ...(abortedBy ? { abortedBy } : {}) };
     return continueAsNew<typeof steadyStateWorkflow>({ ...input, carried });
   }
 
@@ -375,12 +321,4 @@ function causeText(error: unknown): string {
   let current = error as { message?: string; cause?: unknown } | undefined;
   while (current?.cause) current = current.cause as typeof current;
   return current?.message ?? String(error);
-}
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

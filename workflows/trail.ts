@@ -1,0 +1,141 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { RecordEventInput, RolloutActivities } from '../activities';
+import type { WebhookDeliveryResult, WebhookEvent, WebhookTarget } from '../activities/webhooks';
+import type { NotificationEvent, NotificationTarget } from '../definitions/schema';
+import { AUDIT_WRITE, WEBHOOK_DELIVERY } from './activity-options';
+import { now } from './clock';
+
+/**
+ * The audit trail and the notifications of a workflow: what the rollout and its steady-state
+ * children write and send, numbered so that ids stay unique across continue-as-new.
+ */
+
+const { recordEvent } = proxyActivities<RolloutActivities>(AUDIT_WRITE);
+const { deliverWebhook } = proxyActivities<RolloutActivities>(WEBHOOK_DELIVERY);
+
+/** EventFields is what an audit event says besides its type: the stage, who, in which role, why, and details. */
+export interface EventFields {
+  stageId?: string;
+  actor?: string;
+  role?: string;
+  reason?: string;
+  requestId?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface TrailOptions {
+  /** idPrefix starts every event id, `<idPrefix>:<sequence>`, so a retried write is stored once. */
+  idPrefix: string;
+  /** base is what every event carries: the rollout and its plan version, and for a child its stage. */
+  base: { rolloutId: string; planName: string; planVersion: number; stageId?: string };
+  /** seq is the number of the last event an earlier run wrote (continue-as-new); 0 on the first run. */
+  seq?: number;
+  /** beforeRecord runs synchronously as each event is recorded, before the event is numbered. */
+  beforeRecord?: () => void;
+  /** progress, when given, is written with every event: the rollout registry's snapshot. */
+  progress?: () => NonNullable<RecordEventInput['progress']>;
+}
+
+/**
+ * createTrail writes a workflow's audit events one after another, so the trail's order (and
+ * the registry's snapshot) follows the workflow's own order even when stages run in parallel.
+ * record returns the write chain up to its event; `recording` is the whole chain so far.
+ */
+export function createTrail(options: TrailOptions) {
+  let seq = options.seq ?? 0;
+  let recording: Promise<void> = Promise.resolve();
+  const record = (type: string, fields: EventFields = {}): Promise<void> => {
+    options.beforeRecord?.();
+    seq += 1;
+    const event = {
+      eventId: `${options.idPrefix}:${seq}`,
+      ...options.base,
+      type,
+      occurredAt: now(),
+      ...fields,
+      actor: fields.actor ?? 'rollgate',
+    };
+    const input: RecordEventInput = options.progress ? { event, progress: options.progress() } : { event };
+    recording = recording.then(() => recordEvent(input));
+    return recording;
+  };
+  return {
+    record,
+    get seq(): number {
+      return seq;
+    },
+    get recording(): Promise<void> {
+      return recording;
+    },
+  };
+}
+
+/**
+ * createDeliveries starts webhook deliveries and keeps them, so a workflow can wait for them
+ * at its end (or, for a while, before continuing as new). A failing receiver is retried and
+ * recorded by the activity; its delivery counts as settled here and never fails the workflow.
+ */
+export function createDeliveries() {
+  const started: Promise<unknown>[] = [];
+  return {
+    /** deliver starts one delivery of event per target, in target order, and returns them. */
+    deliver(rolloutId: string, event: WebhookEvent, targets: ReadonlyArray<{ target: WebhookTarget; deliveryId: string }>): Promise<WebhookDeliveryResult>[] {
+      const sent = targets.map(({ target, deliveryId }) => deliverWebhook({ deliveryId, rolloutId, target, event }));
+      started.push(...sent.map((delivery) => delivery.catch(() => undefined)));
+      return sent;
+    },
+    /** settled waits for every delivery started so far. */
+    settled: (): Promise<unknown[]> => Promise.all(started),
+  };
+}
+
+/** NotificationFields is what a notification says besides its type and the rollout: the stage, what to do, by when, details. */
+export interface NotificationFields {
+  stageId?: string;
+  action?: string;
+  dueBy?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface NotifierOptions {
+  /** idPrefix starts every delivery id, `<idPrefix>:<sequence>:<target index>`. */
+  idPrefix: string;
+  /** targets are the plan's notification targets; each hears the events it asks for (all when it names none). */
+  targets: readonly NotificationTarget[];
+  /** base is what every notification carries after its type, sequence and time, read as it is sent. */
+  base: () => { rolloutId: string; plan: string; version: number; stageId?: string; state: string; site?: string };
+  /** seq is the number of the last notification an earlier run sent (continue-as-new); 0 on the first run. */
+  seq?: number;
+}
+
+/**
+ * createNotifier sends a workflow's notifications to every target that wants them. Deliveries
+ * are not awaited where they are sent, so a failing receiver never blocks a state change; the
+ * workflow waits for them with `settled`, and `send` returns them for a caller that must wait
+ * for its own (compensation).
+ */
+export function createNotifier(options: NotifierOptions) {
+  let seq = options.seq ?? 0;
+  const deliveries = createDeliveries();
+  /** send starts the deliveries of one event and returns them. */
+  const send = (type: NotificationEvent, fields: NotificationFields = {}): Promise<WebhookDeliveryResult>[] => {
+    seq += 1;
+    // sequence orders events for receivers: deliveries run in parallel and may arrive out of order.
+    const event = { type, sequence: seq, occurredAt: now(), ...options.base(), ...fields };
+    const targets = options.targets.flatMap((target, index) =>
+      target.events && !target.events.includes(type) ? [] : [{ target, deliveryId: `${options.idPrefix}:${seq}:${index}` }],
+    );
+    return deliveries.deliver(event.rolloutId, event, targets);
+  };
+  return {
+    send,
+    /** notify sends one event without waiting for its deliveries. */
+    notify: (type: NotificationEvent, fields: NotificationFields = {}): void => {
+      void send(type, fields);
+    },
+    settled: deliveries.settled,
+    get seq(): number {
+      return seq;
+    },
+  };
+}
