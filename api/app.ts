@@ -10,7 +10,6 @@ import { plansRouter } from './plans-routes';
 import { problemHandler, unknownRoute } from './problem';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
-import { steadyStateRouter } from './steady-state-routes';
 
 /** Largest JSON request body accepted. */
 const JSON_BODY_LIMIT = '256kb';
@@ -39,7 +38,6 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/plans', plansRouter(deps.pool));
   app.use('/v1/rollouts', evidenceRouter(deps));
   app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), rolloutsRouter(deps));
-  app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), steadyStateRouter(deps));
   app.use(unknownRoute);
   app.use(problemHandler);
   return app;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { isTokenShaped, principalByHash, tokenHash, type Principal } from '../db/tokens';
+import type { Actor } from '../workflows/rollout-types';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { PrincipalCache } from './principal-cache';
 import { Problem, ProblemType } from './problem';
@@ -66,6 +67,9 @@ export function principalOf(req: Express.Request): Principal {
   if (!req.principal) throw unauthorized('not authenticated');
   return req.principal;
 }
+
+/** actorOf is a principal as the workflows' sign-off rules (workflows/sign-off.ts) see it. */
+export const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
 
 /** requireTokenRole allows principals whose token carries one of roles (admin always), else 403. */
 export function requireTokenRole(...roles: string[]): RequestHandler {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Identifier } from '../definitions/schema';
+import { PageAfter, pageLimit } from './request-schemas';
 
 /**
  * Request bodies of the decision endpoints. z.number() refuses NaN and ±Infinity, so neither a
@@ -8,7 +9,7 @@ import { Identifier } from '../definitions/schema';
  */
 
 /** DecisionId: letters, digits, ".", "_", ":" and "-"; at most 200 characters. Unique across rollouts. */
-export const DecisionId = z
+const DecisionId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'must be letters, digits, ".", "_", ":" or "-" (at most 200), starting with a letter or digit');
 
@@ -73,7 +74,7 @@ export const OutcomeRequest = z.strictObject({
 export type OutcomeRequest = z.infer<typeof OutcomeRequest>;
 
 /** Default least number of outcomes a calibration needs. */
-export const DEFAULT_MIN_OUTCOMES = 50;
+const DEFAULT_MIN_OUTCOMES = 50;
 
 /** CalibrationRequest is the body of POST /v1/rollouts/:id/stages/:stageId/calibrations. */
 export const CalibrationRequest = z.strictObject({
@@ -102,8 +103,8 @@ export const DecisionListQuery = z.strictObject({
   role: z.string().min(1).optional(),
   rolloutId: z.string().min(1).optional(),
   stageId: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  after: z.coerce.number().int().min(0).default(0),
+  limit: pageLimit(500),
+  after: PageAfter,
 });
 export type DecisionListQuery = z.infer<typeof DecisionListQuery>;
 
@@ -114,17 +115,8 @@ export const DecisionMetricsQuery = z.strictObject({
 });
 export type DecisionMetricsQuery = z.infer<typeof DecisionMetricsQuery>;
 
-/** canonicalJson writes value as JSON with object keys sorted, so equal content gives equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+/** canonicalJson writes a value as JSON with object keys sorted, so equal content gives equal text. */
+export { canonicalJson } from '../definitions/digest';
 
 /**
  * decisionDigest identifies a decision request's content: a repeat with the same decisionId is

@@ -34,14 +34,12 @@ import {
   type SafeDefault,
 } from '../db/decisions';
 import { DecisionWriter } from '../db/decision-writer';
-import { getPlanVersion } from '../db/plans';
-import type { Principal } from '../db/tokens';
 import { calibrateThreshold } from '../workflows/calibration';
 import { decisionResolvedSignal, decisionWorkflowId, type deferredDecisionWorkflow } from '../workflows/decision-workflow';
-import type { Actor } from '../workflows/rollout-types';
 import { holdsRole } from '../workflows/sign-off';
-import { forbidden, principalOf } from './auth';
+import { actorOf, forbidden, principalOf } from './auth';
 import { jsonBody } from './json-body';
+import { planDefinition, remember } from './plan-cache';
 import {
   CalibrationRequest,
   canonicalJson,
@@ -102,9 +100,8 @@ const JSON_BODY_LIMIT = '256kb';
 const TIMER_START_TIMEOUT_MS = 2_000;
 /** How many times a decision is retried when the rollout's active stages change under it. */
 const MAX_SUBMIT_ATTEMPTS = 3;
-/** Bounds of the in-memory caches; the oldest entry goes first. */
+/** Bound of the in-memory cache of rollouts; the oldest entry goes first. */
 const MAX_CACHED_ROLLOUTS = 10_000;
-const MAX_CACHED_PLANS = 1_000;
 
 export interface DecisionsDeps {
   pool: Pool;
@@ -117,10 +114,9 @@ interface DecisionContext extends RolloutContext {
   plan: Plan;
 }
 
-/** ContextCache holds plans (immutable per version) and each rollout's last seen active stages. */
+/** ContextCache holds each rollout's last seen active stages, with its plan (api/plan-cache.ts). */
 class ContextCache {
   private readonly rollouts = new Map<string, DecisionContext>();
-  private readonly plans = new Map<string, Promise<Plan | undefined>>();
 
   constructor(private readonly pool: Pool) {}
 
@@ -128,7 +124,7 @@ class ContextCache {
     const cached = fresh ? undefined : this.rollouts.get(rolloutId);
     if (cached) return cached;
     const loaded = await loadRolloutContext(this.pool, rolloutId);
-    const plan = loaded && (await this.plan(loaded.planName, loaded.planVersion));
+    const plan = loaded && (await planDefinition(this.pool, loaded.planName, loaded.planVersion));
     if (!loaded || !plan) {
       this.rollouts.delete(rolloutId);
       return undefined;
@@ -137,26 +133,6 @@ class ContextCache {
     remember(this.rollouts, rolloutId, context, MAX_CACHED_ROLLOUTS);
     return context;
   }
-
-  plan(name: string, version: number): Promise<Plan | undefined> {
-    const key = `${name}@${version}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      plan = getPlanVersion(this.pool, name, version).then((row) => row?.plan);
-      remember(this.plans, key, plan, MAX_CACHED_PLANS);
-      plan.then(
-        (found) => (found ? undefined : this.plans.delete(key)),
-        () => this.plans.delete(key),
-      );
-    }
-    return plan;
-  }
-}
-
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value!);
 }
 
 /** decidingStage picks the stage a decision belongs to (see the rules above), or says why none does. */
@@ -198,8 +174,6 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> 
   if (result.success) return result.data;
   throw invalidQuery(result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(query)', message: issue.message })));
 }
-
-const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
 
 export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): Router {
   const router = Router();
@@ -327,7 +301,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
     if (row.deferTo === null) {
       throw conflict(`decision ${row.decisionId} was not deferred (it is ${row.state}); only deferred decisions take a resolution`, { reason: 'NotDeferred' });
     }
-    const plan = (await contexts.plan(row.planName, row.planVersion))!;
+    const plan = (await planDefinition(pool, row.planName, row.planVersion))!;
     if (!holdsRole(plan.roles, actorOf(principal), row.deferTo)) {
       const reason = `${principal.name} does not hold ${row.deferTo}, the role decision ${row.decisionId} is deferred to`;
       await auditDenial(row, req, 'decision.resolution', reason);
@@ -395,7 +369,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
   router.post('/rollouts/:id/stages/:stageId/calibrations', json, async (req, res) => {
     const body = parseBody(CalibrationRequest, req.body);
     const rollout = await requireRollout(pool, req);
-    const plan = (await contexts.plan(rollout.plan, rollout.version))!;
+    const plan = (await planDefinition(pool, rollout.plan, rollout.version))!;
     const stage = requireStage(plan, req.params.stageId);
     const dataStage = plan.stages.find((candidate) => candidate.id === (body.dataFrom ?? stage.id));
     if (!dataStage) throw invalid('dataFrom', `the plan has no stage ${body.dataFrom}`);
@@ -474,7 +448,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
 
   router.get('/rollouts/:id/stages/:stageId/decision-metrics', async (req, res) => {
     const rollout = await requireRollout(pool, req);
-    const stage = requireStage((await contexts.plan(rollout.plan, rollout.version))!, req.params.stageId);
+    const stage = requireStage((await planDefinition(pool, rollout.plan, rollout.version))!, req.params.stageId);
     const query = parseQuery(DecisionMetricsQuery, req.query);
     const from = new Date(query.from);
     const to = query.to === undefined ? new Date() : new Date(query.to);
@@ -493,7 +467,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
     const body = parseBody(ProposalDecisionRequest, req.body);
     const proposal = await requireProposal(req);
     const principal = principalOf(req);
-    const plan = (await contexts.plan(proposal.planName, proposal.planVersion))!;
+    const plan = (await planDefinition(pool, proposal.planName, proposal.planVersion))!;
     const stage = requireStage(plan, proposal.stageId);
     const roles = [...new Set(stage.approvals.map((approval) => approval.role))];
     const role = roles.find((candidate) => holdsRole(plan.roles, actorOf(principal), candidate));

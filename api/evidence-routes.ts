@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import type { Pool } from 'pg';
 import type { z } from 'zod';
 import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metrics';
+import { canonicalJson } from '../definitions/digest';
 import { formatPath } from '../definitions/format-path';
 import type { Plan } from '../definitions/schema';
 import { closestMatch } from '../definitions/suggest';
@@ -19,9 +20,9 @@ import {
   type EvidenceScope,
   type Reporter,
 } from '../db/evidence';
-import { getPlanVersion } from '../db/plans';
 import type { RolloutRow } from '../db/rollouts';
 import { jsonBody } from './json-body';
+import { planDefinition } from './plan-cache';
 import { principalOf } from './auth';
 import {
   EvidenceId,
@@ -179,9 +180,9 @@ function invalid(detail: string, errors: ProblemDetail[]): never {
 const reporter = (req: Request): Reporter => ({ reportedBy: principalOf(req).name, requestId: req.requestId });
 
 async function planOf(pool: Pool, row: RolloutRow): Promise<Plan> {
-  const version = await getPlanVersion(pool, row.plan, row.version);
-  if (!version) throw new Error(`plan ${row.plan} version ${row.version} of rollout ${row.rolloutId} is missing`);
-  return version.plan;
+  const plan = await planDefinition(pool, row.plan, row.version);
+  if (!plan) throw new Error(`plan ${row.plan} version ${row.version} of rollout ${row.rolloutId} is missing`);
+  return plan;
 }
 
 const catalogOf = async (pool: Pool, row: RolloutRow): Promise<Plan['metrics']> => (await planOf(pool, row)).metrics;
@@ -215,7 +216,4 @@ async function requireRecommendation(pool: Pool, row: RolloutRow, recId: string)
 
 const sameInstant = (a: string, b: string) => Date.parse(a) === Date.parse(b);
 
-function sameScope(stored: EvidenceScope, given: EvidenceScope | undefined): boolean {
-  const canonical = (scope: EvidenceScope) => JSON.stringify(Object.entries(scope).sort(([a], [b]) => a.localeCompare(b)));
-  return canonical(stored) === canonical(given ?? {});
-}
+const sameScope = (stored: EvidenceScope, given: EvidenceScope | undefined) => canonicalJson(stored) === canonicalJson(given ?? {});

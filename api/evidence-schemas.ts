@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Identifier } from '../definitions/schema';
+import { PageAfter, pageLimit } from './request-schemas';
 
 /** Most samples one POST /v1/rollouts/:id/metrics may carry; larger batches are refused whole (413). */
 export const SAMPLE_BATCH_LIMIT = 1000;
@@ -101,8 +102,8 @@ export const EvidenceQuery = z.strictObject({
   metric: z.string().min(1).optional(),
   from: Timestamp.optional(),
   to: Timestamp.optional(),
-  after: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: PageAfter,
+  limit: pageLimit(1000),
 });
 export type EvidenceQuery = z.infer<typeof EvidenceQuery>;
 

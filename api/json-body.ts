@@ -23,14 +23,14 @@ export function nulPath(value: unknown, path: string[] = []): string | undefined
   return undefined;
 }
 
+/** BodyParser has express.json's own shape, so routes keep their typed parameters. */
+type BodyParser = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
 /**
  * jsonBody parses a JSON request body of at most `limit` bytes and refuses, with 422 and its
  * path, one that holds U+0000 anywhere: such a body could never be stored, and a sign-off
  * comment holding it would stall the rollout's audit trail.
  */
-/** BodyParser has express.json's own shape, so routes keep their typed parameters. */
-type BodyParser = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
-
 export function jsonBody(limit: string): BodyParser {
   const withNul = new WeakSet<IncomingMessage>();
   const parse = express.json({

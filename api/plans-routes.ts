@@ -7,7 +7,7 @@ import { requireTokenRole } from './auth';
 import { notFound, Problem, ProblemType, type ProblemDetail } from './problem';
 
 /** Plans are uploaded by deployment leads (or admins). */
-export const PLAN_AUTHOR_ROLE = 'deployment-lead';
+const PLAN_AUTHOR_ROLE = 'deployment-lead';
 
 /** Media types accepted for plan uploads. */
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** RolloutId: letters, digits, dot, dash and underscore; at most 100 characters. */
-export const RolloutId = z
+const RolloutId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "_" or "-" (at most 100), starting with a letter or digit');
 
@@ -16,10 +16,10 @@ export const StartRolloutRequest = z.strictObject({
 });
 export type StartRolloutRequest = z.infer<typeof StartRolloutRequest>;
 
-/** StageDecisionRequest is the body of POST /v1/rollouts/:id/stages/:stageId/approvals. */
 /** SiteName: the site (or line) of a forEach stage an action is for; the stage's sign-off of a wave otherwise. */
 const SiteName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a site id from the stage scope, e.g. plant-b');
 
+/** StageDecisionRequest is the body of POST /v1/rollouts/:id/stages/:stageId/approvals. */
 export const StageDecisionRequest = z
   .strictObject({
     decision: z.enum(['approve', 'reject']),
@@ -64,10 +64,16 @@ export const OperatorActionRequest = z.strictObject({
 /** IdempotencyKey is the optional Idempotency-Key header: a retry with the same key counts once. */
 export const IdempotencyKey = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1–200 letters, digits, ".", "_", ":" or "-"');
 
+/** pageLimit is a list endpoint's `limit` query parameter: how many items a page has, 1 to max, default 100. */
+export const pageLimit = (max: number) => z.coerce.number().int().min(1).max(max).default(100);
+
+/** PageAfter is a list endpoint's `after` query parameter: the page starts after this position (seq), default the start. */
+export const PageAfter = z.coerce.number().int().min(0).default(0);
+
 /** Paging for list endpoints. */
 export const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  after: z.coerce.number().int().min(0).default(0),
+  limit: pageLimit(500),
+  after: PageAfter,
   plan: z.string().optional(),
   state: z.string().optional(),
 });

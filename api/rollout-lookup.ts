@@ -1,12 +1,16 @@
 import type { Request } from 'express';
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
 import { getRollout, type RolloutRow } from '../db/rollouts';
 import type { Principal } from '../db/tokens';
 import { statusQuery } from '../workflows/messages';
-import type { RolloutStatus } from '../workflows/rollout-types';
-import { notFound } from './problem';
+import type { Actor, RolloutStatus } from '../workflows/rollout-types';
+import { AUTHORIZATION_REFUSALS } from '../workflows/sign-off';
+import { actorOf, forbidden, principalOf } from './auth';
+import { notFound, parseBody, type Problem } from './problem';
+import { IdempotencyKey } from './request-schemas';
 import { temporalProblem } from './temporal-errors';
 
 /** How long a status read waits for the live workflow before answering from the last snapshot. */
@@ -67,4 +71,50 @@ export async function auditDenied(
     ...(denial.stageId ? { stageId: denial.stageId } : {}),
     ...(denial.role ? { role: denial.role } : {}),
   });
+}
+
+/** UpdateCall is what an update needs besides its own arguments. */
+export interface UpdateCall {
+  /** actor is the authenticated principal, the one the update acts for. */
+  actor: Actor;
+  /** options carries the update id an Idempotency-Key header asks for; spread it into executeUpdate's options. */
+  options: { updateId?: string };
+}
+
+export interface AuthorizedUpdate<T> {
+  /** action names the attempt in the audit trail when it is refused, e.g. `stage.sign-off`. */
+  action: string;
+  /** target is the workflow the update goes to: the rollout's own, or a child of it. */
+  target: (row: RolloutRow) => WorkflowHandle | Promise<WorkflowHandle>;
+  execute: (handle: WorkflowHandle, call: UpdateCall) => Promise<T>;
+  /** problemOf maps an error the update ends with to a problem of the route's own, before the general Temporal mapping. */
+  problemOf?: (error: unknown, handle: WorkflowHandle, row: RolloutRow) => Problem | undefined | Promise<Problem | undefined>;
+}
+
+/**
+ * runAuthorizedUpdate executes an update on a workflow of the rollout named by :id (404 when
+ * there is none). An Idempotency-Key header becomes the update id, so Temporal answers a retry
+ * with the same key with the first answer. Refusals that mean "not you" are written to the
+ * audit trail and answered 403; other Temporal errors become problems (api/temporal-errors.ts).
+ */
+export async function runAuthorizedUpdate<T>(
+  pool: Pool,
+  req: Request<{ id: string }> & { params: { stageId?: string } },
+  { action, target, execute, problemOf }: AuthorizedUpdate<T>,
+): Promise<T> {
+  const row = await requireRollout(pool, req);
+  const principal = principalOf(req);
+  const key = req.header('idempotency-key');
+  const options = key === undefined ? {} : { updateId: `${principal.name}:${parseBody(IdempotencyKey, key)}` };
+  const handle = await target(row);
+  try {
+    return await execute(handle, { actor: actorOf(principal), options });
+  } catch (error) {
+    const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
+      await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
+      throw forbidden(cause.message, { reason: cause.type });
+    }
+    throw (await problemOf?.(error, handle, row)) ?? temporalProblem(error, row.rolloutId) ?? error;
+  }
 }

@@ -15,9 +15,10 @@ import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
 import { currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
+import { steadyStateRouter } from './steady-state-routes';
 
 /** People who may start rollouts hold this token role; service principals may start them too. */
-export const ROLLOUT_STARTER_ROLE = 'deployment-lead';
+const ROLLOUT_STARTER_ROLE = 'deployment-lead';
 
 export interface RolloutsDeps {
   pool: Pool;
@@ -25,9 +26,9 @@ export interface RolloutsDeps {
   taskQueue: string;
 }
 
-export const workflowIdFor = (rolloutId: string) => `rollout-${rolloutId}`;
+const workflowIdFor = (rolloutId: string) => `rollout-${rolloutId}`;
 
-/** rolloutsRouter serves /v1/rollouts: start, list, status, the audit trail, and the human actions. */
+/** rolloutsRouter serves /v1/rollouts: start, list, status, the audit trail, the human actions, and steady-state stages. */
 export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Router {
   const router = Router();
 
@@ -114,5 +115,6 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   });
 
   router.use(rolloutActionsRouter({ pool, temporal }));
+  router.use(steadyStateRouter({ pool, temporal }));
   return router;
 }

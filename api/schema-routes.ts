@@ -2,9 +2,9 @@ import { Router } from 'express';
 import { planJsonSchemaText } from '../definitions/json-schema';
 
 /**
- * schemaRouter serves /v1/schema: the plan format as JSON Schema, for editors
- * (`# yaml-language-server: $schema=http://host:3000/v1/schema/plan.json`). It is public, as
- * editors send no token, and it is the format, not data.
+ * schemaRouter serves /v1/schema: the plan format as JSON Schema. Like every /v1 route it needs
+ * a bearer token (api/app.ts), so it is for tools that send one; editors, which send none, read
+ * the committed definitions/plan.schema.json through the plan's modeline instead.
  */
 export function schemaRouter(): Router {
   const router = Router();

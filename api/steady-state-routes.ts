@@ -4,16 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { RolloutRow } from '../db/rollouts';
-import type { Principal } from '../db/tokens';
-import type { Actor } from '../workflows/rollout-types';
-import { AUTHORIZATION_REFUSALS } from '../workflows/sign-off';
 import { recordModelVersionUpdate, signReviewUpdate, steadyStateStatusQuery } from '../workflows/steady-state-messages';
 import { SteadyStateRejection } from '../workflows/steady-state-rules';
 import { steadyStateWorkflowId } from '../workflows/steady-state-types';
-import { forbidden, principalOf } from './auth';
 import { conflict, notFound, parseBody, Problem, ProblemType } from './problem';
-import { IdempotencyKey } from './request-schemas';
-import { auditDenied, currentStatus, requireRollout } from './rollout-lookup';
+import { currentStatus, requireRollout, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
 import { temporalProblem } from './temporal-errors';
 
 /** How long a status read waits for the steady-state workflow to answer. */
@@ -32,8 +27,6 @@ const ModelVersionBody = z.strictObject({
 });
 
 type StageRequest = Request<{ id: string; stageId: string }>;
-
-const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
 
 /**
  * steadyStateRouter serves a steady-state stage (workflows/steady-state-workflow.ts): its status,
@@ -57,26 +50,22 @@ export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Cl
     return conflict(`the steady-state stage ${stageId} of rollout ${row.rolloutId} has ended (${described.status.name.toLowerCase()})`);
   };
 
-  const runUpdate = async <T>(req: StageRequest, action: string, execute: (handle: WorkflowHandle, updateId: string | undefined) => Promise<T>): Promise<T> => {
-    const row = await requireRollout(pool, req);
-    const principal = principalOf(req);
-    const key = req.header('idempotency-key');
-    // Temporal deduplicates updates by id: a retry with the same key returns the first answer.
-    const updateId = key === undefined ? undefined : `${principal.name}:${parseBody(IdempotencyKey, key)}`;
-    const handle = await childOf(row, req.params.stageId);
-    try {
-      return await execute(handle, updateId);
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw await missingOrEnded(handle, row, req.params.stageId);
-      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
-        await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
-        throw forbidden(cause.message, { reason: cause.type });
-      }
-      if (cause instanceof ApplicationFailure && cause.type === SteadyStateRejection.unknownReview) throw notFound(cause.message);
-      throw temporalProblem(error, row.rolloutId) ?? error;
-    }
+  /** problemOf answers a run that is gone 404 or 409 (missingOrEnded), and an unknown review 404. */
+  const problemOf = async (error: unknown, handle: WorkflowHandle, row: RolloutRow, stageId: string): Promise<Problem | undefined> => {
+    if (error instanceof WorkflowNotFoundError) return missingOrEnded(handle, row, stageId);
+    const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === SteadyStateRejection.unknownReview) return notFound(cause.message);
+    return undefined;
   };
+
+  /** runUpdate executes an update on the stage's steady-state run (api/rollout-lookup.ts runAuthorizedUpdate). */
+  const runUpdate = <T>(req: StageRequest, action: string, execute: (handle: WorkflowHandle, call: UpdateCall) => Promise<T>): Promise<T> =>
+    runAuthorizedUpdate(pool, req, {
+      action,
+      target: (row) => childOf(row, req.params.stageId),
+      execute,
+      problemOf: (error, handle, row) => problemOf(error, handle, row, req.params.stageId),
+    });
 
   router.get('/:id/stages/:stageId/steady-state', async (req, res) => {
     const row = await requireRollout(pool, req);
@@ -93,22 +82,16 @@ export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Cl
   router.post('/:id/stages/:stageId/reviews/:number/sign', async (req, res) => {
     const body = parseBody(ReviewSignBody, req.body);
     if (!/^[1-9]\d{0,8}$/.test(req.params.number)) throw notFound(`stage ${req.params.stageId} has no review "${req.params.number}": reviews are numbered 1, 2, …`);
-    const review = await runUpdate(req, 'review.sign', (handle, updateId) =>
-      handle.executeUpdate(signReviewUpdate, {
-        args: [{ number: Number(req.params.number), actor: actorOf(principalOf(req)), requestId: req.requestId, ...body }],
-        ...(updateId ? { updateId } : {}),
-      }),
+    const review = await runUpdate(req, 'review.sign', (handle, { actor, options }) =>
+      handle.executeUpdate(signReviewUpdate, { args: [{ number: Number(req.params.number), actor, requestId: req.requestId, ...body }], ...options }),
     );
     res.json({ rolloutId: req.params.id, stageId: req.params.stageId, review });
   });
 
   router.post('/:id/stages/:stageId/model-versions', async (req, res) => {
     const body = parseBody(ModelVersionBody, req.body);
-    const modelVersion = await runUpdate(req, 'model.version-change', (handle, updateId) =>
-      handle.executeUpdate(recordModelVersionUpdate, {
-        args: [{ ...body, actor: actorOf(principalOf(req)), requestId: req.requestId }],
-        ...(updateId ? { updateId } : {}),
-      }),
+    const modelVersion = await runUpdate(req, 'model.version-change', (handle, { actor, options }) =>
+      handle.executeUpdate(recordModelVersionUpdate, { args: [{ ...body, actor, requestId: req.requestId }], ...options }),
     );
     res.status(201).json({ rolloutId: req.params.id, stageId: req.params.stageId, modelVersion });
   });

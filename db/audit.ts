@@ -28,39 +28,44 @@ export interface RolloutProgress {
   status: unknown;
 }
 
+/** Writing an event id a second time changes nothing. */
+const INSERT_AUDIT_EVENT = `
+  INSERT INTO audit_events (event_id, rollout_id, plan_name, plan_version, stage_id, type, actor, detail, occurred_at,
+                            role, reason, request_id)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING`;
+
 /**
  * recordAuditEvent appends event and, when progress is given, updates the rollout's registry
  * row in the same transaction. Idempotent on eventId.
  */
 export async function recordAuditEvent(pool: Pool, event: AuditEvent, progress?: RolloutProgress): Promise<void> {
+  const params = [
+    event.eventId,
+    event.rolloutId,
+    event.planName,
+    event.planVersion,
+    event.stageId ?? null,
+    event.type,
+    event.actor ?? null,
+    JSON.stringify(event.detail ?? {}),
+    event.occurredAt,
+    event.role ?? null,
+    event.reason ?? null,
+    event.requestId ?? null,
+  ];
+  // One statement commits on its own: no transaction, and no connection held across round trips.
+  if (!progress) {
+    await pool.query(INSERT_AUDIT_EVENT, params);
+    return;
+  }
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    await client.query(INSERT_AUDIT_EVENT, params);
     await client.query(
-      `INSERT INTO audit_events (event_id, rollout_id, plan_name, plan_version, stage_id, type, actor, detail, occurred_at,
-                                 role, reason, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING`,
-      [
-        event.eventId,
-        event.rolloutId,
-        event.planName,
-        event.planVersion,
-        event.stageId ?? null,
-        event.type,
-        event.actor ?? null,
-        JSON.stringify(event.detail ?? {}),
-        event.occurredAt,
-        event.role ?? null,
-        event.reason ?? null,
-        event.requestId ?? null,
-      ],
+      `UPDATE rollouts SET state = $2, active_stages = $3, status = $4, updated_at = now() WHERE rollout_id = $1`,
+      [event.rolloutId, progress.state, progress.activeStages, JSON.stringify(progress.status)],
     );
-    if (progress) {
-      await client.query(
-        `UPDATE rollouts SET state = $2, active_stages = $3, status = $4, updated_at = now() WHERE rollout_id = $1`,
-        [event.rolloutId, progress.state, progress.activeStages, JSON.stringify(progress.status)],
-      );
-    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

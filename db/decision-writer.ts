@@ -126,7 +126,7 @@ export class DecisionWriter {
  * row's answer, the stored answer of a taken decisionId, or `stale` when the rollout's active
  * stages are no longer those the decision expected.
  */
-export async function insertDecisions(pool: Pool, decisions: readonly NewDecision[]): Promise<InsertResult[]> {
+async function insertDecisions(pool: Pool, decisions: readonly NewDecision[]): Promise<InsertResult[]> {
   const result = await pool.query<{ decisionId: string; disposition: Disposition; threshold: number | null }>({
     name: 'rollgate-insert-decisions',
     text: INSERT_DECISIONS,

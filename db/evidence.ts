@@ -223,8 +223,8 @@ export async function insertOutcome(
   };
 }
 
-export const FeedbackResponse = { acted: 'acted', deferred: 'deferred', dismissed: 'dismissed', override: 'override' } as const;
-export type FeedbackResponse = (typeof FeedbackResponse)[keyof typeof FeedbackResponse];
+const FeedbackResponse = { acted: 'acted', deferred: 'deferred', dismissed: 'dismissed', override: 'override' } as const;
+type FeedbackResponse = (typeof FeedbackResponse)[keyof typeof FeedbackResponse];
 
 export interface NewFeedback {
   response: FeedbackResponse;
@@ -346,7 +346,7 @@ export async function insertMissedEvent(
  *
  * A plan whose catalog declares a metric of the same name reports it as samples instead.
  */
-export const DERIVED_METRICS = ['precision', 'recall', 'false-positive-rate', 'acceptance-rate', 'override-rate', 'time-to-action'] as const;
+const DERIVED_METRICS = ['precision', 'recall', 'false-positive-rate', 'acceptance-rate', 'override-rate', 'time-to-action'] as const;
 export type DerivedMetric = (typeof DERIVED_METRICS)[number];
 
 /** isDerivedMetric tells whether metric is computed from recommendations for a plan with this catalog. */

@@ -70,6 +70,15 @@ export async function getPlanVersion(pool: Pool, name: string, version?: number)
   return result.rows[0];
 }
 
+/**
+ * getPlanDefinition returns the parsed plan of one version, without the YAML source and the
+ * rest of the row: what a route needs to check a request against the plan.
+ */
+export async function getPlanDefinition(pool: Pool, name: string, version: number): Promise<Plan | undefined> {
+  const result = await pool.query<{ plan: Plan }>('SELECT definition AS plan FROM plan_versions WHERE name = $1 AND version = $2', [name, version]);
+  return result.rows[0]?.plan;
+}
+
 export interface PlanSummary {
   name: string;
   latestVersion: number;

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 
 /** Connections per process; the API and the worker each hold one pool. */
-export const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_POOL_SIZE = 10;
 /** How long a query may wait for a free connection before failing. */
 const CONNECTION_TIMEOUT_MS = 5_000;
 
