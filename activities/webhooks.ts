@@ -133,7 +133,7 @@ export const WEBHOOK_FAILURE = {
 export type WebhookFailureType = (typeof WEBHOOK_FAILURE)[keyof typeof WEBHOOK_FAILURE];
 
 // The workflow needs these too, so they live in sandbox-safe workflow code.
-export { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from '../workflows/webhook-options';
+export { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from '../workflows/activity-options';
 
 /** The HTTP request's own timeout; shorter than startToCloseTimeout so a timed-out attempt is still recorded. */
 export const REQUEST_TIMEOUT_MS = 10_000;

@@ -7,9 +7,6 @@ import { redactUrl } from '../db/pool';
 import { Component, ComponentError, errorText } from './component-error';
 import { portIsFree } from './ports';
 
-// The test set-up imports redactUrl from here.
-export { redactUrl };
-
 export const EMBEDDED_POSTGRES_PORT = 54329;
 const EMBEDDED_PORT_ATTEMPTS = 20;
 const EMBEDDED_USER = 'postgres';

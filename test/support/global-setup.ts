@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
 import { errorText } from '../../cli/component-error';
-import { redactUrl } from '../../cli/postgres-server';
+import { redactUrl } from '../../db/pool';
 import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../../config/env';
 import { startDevServer } from './temporal';
 
