@@ -15,13 +15,13 @@ import { temporalProblem } from './temporal-errors';
 const QUERY_TIMEOUT_MS = 5_000;
 
 /** ReviewSignBody is the body of POST …/reviews/:number/sign; role picks the requirement when the signer holds several. */
-const ReviewSignBody = z.strictObject({
+export const ReviewSignBody = z.strictObject({
   comment: z.string().trim().max(4000).optional(),
   role: z.string().min(1).max(200).optional(),
 });
 
 /** ModelVersionBody is the body of POST …/model-versions. */
-const ModelVersionBody = z.strictObject({
+export const ModelVersionBody = z.strictObject({
   version: z.string().trim().min(1, 'a model version is needed').max(200),
   reason: z.string().trim().min(1, 'a model-version change needs a reason').max(4000),
 });
