@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
+import { loadPlan } from '../../definitions';
 import { casesFor, type FuzzCase } from '../support/fuzz/cases';
 import { ENDPOINTS, type Fixture } from '../support/fuzz/endpoints';
 import { send, type FuzzAnswer } from '../support/fuzz/send';
@@ -52,6 +55,8 @@ stages:
     minDuration: 30d
     approvals: [{ role: deployment-lead }]
 `;
+
+const EXAMPLE_PLANS = ['factory-line.yaml', 'logistics-carrier-selection.yaml'].map((name) => path.join(__dirname, '../../definitions/examples', name));
 
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
@@ -130,7 +135,10 @@ const problemClass = (problem: string) =>
     .replace(/\d+ → \d+ rows/g, 'n rows')
     .trim();
 
-const shorten = (text: string, max = 160) => (text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text);
+const shorten = (text: string, max = 160) => {
+  const line = text.replace(/\n/g, '\\n');
+  return line.length > max ? `${line.slice(0, max)}… (${line.length} characters)` : line;
+};
 
 const reproduction = ({ fuzzCase, answer, problems }: Failure) => {
   const headers = Object.entries(fuzzCase.request.headers)
@@ -144,9 +152,15 @@ const reproduction = ({ fuzzCase, answer, problems }: Failure) => {
 it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that writes nothing (seed ${SEED})`, async () => {
   process.stderr.write(`fuzz: seed ${SEED} (ROLLGATE_FUZZ_SEED=${SEED} repeats this run), ${RUNS_PER_ENDPOINT} inputs per endpoint\n`);
   const started = Date.now();
-  const plan = parseYaml(PLAN) as Record<string, unknown>;
+  // Plan uploads mutate the example plans: every field of the plan language is in one of them.
+  const plans = EXAMPLE_PLANS.map((file) => {
+    const text = readFileSync(file, 'utf8');
+    expect(loadPlan(text).ok).toBe(true);
+    return parseYaml(text) as Record<string, unknown>;
+  });
   const failures: Failure[] = [];
   const perEndpoint = new Map<string, number>();
+  const sent: FuzzCase[] = [];
   let baseline = await tableChecksums(h.pool);
 
   // Pause, resume and abort come last: should one of them wrongly go through, the rollout the
@@ -155,10 +169,11 @@ it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that
   const order = [...ENDPOINTS.entries()].sort(([, a], [, b]) => Number(operatorAction(a.route)) - Number(operatorAction(b.route)));
   for (const [index, endpoint] of order) {
     await fc.assert(
-      fc.asyncProperty(casesFor(endpoint, fixture, admin, plan), async (fuzzCase) => {
+      fc.asyncProperty(casesFor(endpoint, fixture, admin, plans), async (fuzzCase) => {
         const generatorBug = oracleProblem(fuzzCase);
         if (generatorBug) throw new Error(generatorBug);
         perEndpoint.set(fuzzCase.endpoint, (perEndpoint.get(fuzzCase.endpoint) ?? 0) + 1);
+        sent.push(fuzzCase);
         const answer = await send(h.url, fuzzCase.request);
         const problems = verdict(fuzzCase, answer);
         // Whatever an accepted request set off in a workflow lands a moment later.
@@ -185,12 +200,20 @@ it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that
       failures.map(reproduction).join('\n') +
       '\n',
   );
-  const classes = new Map<string, Set<string>>();
+  const classes = new Map<string, { endpoints: Set<string>; example: Failure }>();
   for (const failure of failures) {
     const kind = `${failure.fuzzCase.kind} → ${failure.problems.map(problemClass).join('; ')}`;
-    classes.set(kind, (classes.get(kind) ?? new Set()).add(failure.fuzzCase.endpoint));
+    const entry = classes.get(kind) ?? { endpoints: new Set<string>(), example: failure };
+    classes.set(kind, { ...entry, endpoints: entry.endpoints.add(failure.fuzzCase.endpoint) });
   }
-  process.stderr.write(`fuzz: ${classes.size} distinct failures\n${[...classes].map(([kind, endpoints]) => `  ${kind}\n      at ${[...endpoints].join(', ')}`).join('\n')}\n`);
+  const kinds = new Map<string, number>();
+  for (const fuzzCase of sent) kinds.set(fuzzCase.kind, (kinds.get(fuzzCase.kind) ?? 0) + 1);
+  process.stderr.write(
+    `fuzz: inputs by kind: ${[...kinds].map(([kind, n]) => `${kind} ${n}`).join(', ')}\n` +
+      `fuzz: ${classes.size} distinct failures\n${[...classes]
+        .map(([kind, { endpoints, example }]) => `  ${kind}\n      at ${[...endpoints].join(', ')}\n      e.g. ${reproduction(example)}`)
+        .join('\n')}\n`,
+  );
   expect(perEndpoint.size).toBe(ENDPOINTS.length);
   expect(inputs).toBeGreaterThanOrEqual(300);
   expect(late).toEqual([]);

@@ -134,7 +134,8 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 
 function fieldCases(ctx: Context): fc.Arbitrary<FuzzCase> {
   const schema = jsonSchemaOf(ctx.endpoint.body!);
-  return validValue(schema, ctx.endpoint.hints?.(ctx.fixture) ?? {})
+  // The base passes the zod schema itself (refinements too), so the mutant is the one bad place.
+  return realBody(ctx.endpoint, ctx.fixture)
     .chain((base) => invalidValue(schema, base))
     .map((mutant) => ({
       endpoint: describeEndpoint(ctx.endpoint),
@@ -299,7 +300,7 @@ function planLeaves(value: unknown, path: Array<string | number> = []): Array<{ 
   return here;
 }
 
-const DURATION = /^\d+(ms|[smhdw])$/;
+const DURATION = /^(\d+(ms|[smhdw]))+$|^P/;
 
 /** planMutants are invalid values for one place of a plan: YAML text, or `contract` values the plan language promises to bound. */
 function planMutants(value: unknown): Array<{ yaml: string; why: string; contract: boolean }> {
@@ -322,13 +323,20 @@ function planMutants(value: unknown): Array<{ yaml: string; why: string; contrac
 }
 
 /**
- * planFieldCases: the fixture plan with exactly one value replaced by YAML text of another kind.
+ * planFieldCases: a valid plan (the examples) with exactly one value replaced by YAML text of another kind.
  * Only mutants that the Plan schema refuses, or that break a bound the plan language promises,
  * are kept (checked by the suite: see fuzz.test.ts).
  */
-export function planFieldCases(ctx: Context, plan: Record<string, unknown>): fc.Arbitrary<FuzzCase> {
-  const leaves = planLeaves(plan);
-  return fc.constantFrom(...leaves).chain((leaf) =>
+export function planFieldCases(ctx: Context, plans: Array<Record<string, unknown>>): fc.Arbitrary<FuzzCase> {
+  return fc.constantFrom(...plans).chain((plan) => planMutation(ctx, plan));
+}
+
+function planMutation(ctx: Context, plan: Record<string, unknown>): fc.Arbitrary<FuzzCase> {
+  const all = planLeaves(plan);
+  // Numbers and durations are what the engine must be able to execute: they get drawn more often.
+  const bounded = all.filter(({ value }) => typeof value === 'number' || (typeof value === 'string' && DURATION.test(value)));
+  const leaves = fc.oneof({ weight: 1, arbitrary: fc.constantFrom(...all) }, { weight: bounded.length > 0 ? 1 : 0, arbitrary: fc.constantFrom(...(bounded.length > 0 ? bounded : all)) });
+  return leaves.chain((leaf) =>
     fc.constantFrom(...planMutants(leaf.value)).map((m) => {
       const marker = '__fuzz_mutant__';
       const copy = structuredClone(plan);
@@ -367,14 +375,14 @@ function planBodyCases(ctx: Context): fc.Arbitrary<FuzzCase> {
 }
 
 /** casesFor is every kind of bad request the endpoint can take, weighted toward its own schema. */
-export function casesFor(endpoint: Endpoint, fixture: Fixture, auth: Record<string, string>, plan: Record<string, unknown>): fc.Arbitrary<FuzzCase> {
+export function casesFor(endpoint: Endpoint, fixture: Fixture, auth: Record<string, string>, plans: Array<Record<string, unknown>>): fc.Arbitrary<FuzzCase> {
   const ctx: Context = { endpoint, fixture, auth };
   const weighted: Array<{ weight: number; arbitrary: fc.Arbitrary<FuzzCase> }> = [];
   const add = (weight: number, arbitrary: fc.Arbitrary<FuzzCase> | undefined) => {
     if (arbitrary) weighted.push({ weight, arbitrary });
   };
   if (endpoint.yaml) {
-    add(6, planFieldCases(ctx, plan));
+    add(6, planFieldCases(ctx, plans));
     add(2, planBodyCases(ctx));
     add(1, contentTypeCases(ctx));
     add(1, encodingCases(ctx));

@@ -53,8 +53,8 @@ export interface Endpoint {
   hints?: (fixture: Fixture) => Hints;
 }
 
-/** jsonSchemaOf is the JSON Schema of a request schema, as `npm run schema` would write it. */
-export const jsonSchemaOf = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { unrepresentable: 'any' }) as JsonSchema;
+/** jsonSchemaOf is the JSON Schema of what a request schema takes (its input: a field with a default is optional). */
+export const jsonSchemaOf = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 
 const positiveVersions: JsonSchema = {
   type: 'object',
@@ -63,6 +63,11 @@ const positiveVersions: JsonSchema = {
 };
 
 const stageOf = (f: Fixture) => ({ stageId: fc.constant(f.stageId) });
+/** A decision names its deadline: the fixture's stage sets no decisionDeadline. */
+const decisionOf = (f: Fixture): Hints => ({
+  ...stageOf(f),
+  decideBy: fc.date({ min: new Date('2031-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
+});
 const metricOf = (f: Fixture): Hints => ({ 'samples.*.metric': fc.constant(f.metric) });
 
 export const ENDPOINTS: Endpoint[] = [
@@ -96,7 +101,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', route: '/v1/rollouts/:id/evidence', query: jsonSchemaOf(EvidenceQuery) },
   { method: 'GET', route: '/v1/rollouts/:id/metrics/:metric', query: jsonSchemaOf(WindowQuery) },
   { method: 'GET', route: '/v1/rollouts/:id/evaluations' },
-  { method: 'POST', route: '/v1/rollouts/:id/decisions', body: DecisionRequest, hints: stageOf },
+  { method: 'POST', route: '/v1/rollouts/:id/decisions', body: DecisionRequest, hints: decisionOf },
   { method: 'GET', route: '/v1/decisions', query: jsonSchemaOf(DecisionListQuery) },
   { method: 'GET', route: '/v1/decisions/:decisionId' },
   { method: 'POST', route: '/v1/decisions/:decisionId/resolution', body: ResolutionRequest },

@@ -44,7 +44,10 @@ export interface Mutant {
   contract: boolean;
 }
 
-/** Hints choose realistic valid values at some paths (e.g. a metric the plan declares); `*` stands for an array index. */
+/**
+ * Hints choose realistic valid values at some paths (e.g. a metric the plan declares), which
+ * are then always present; `*` stands for an array index.
+ */
 export type Hints = Record<string, fc.Arbitrary<unknown>>;
 
 const hintKey = (path: Path) => path.map((part) => (typeof part === 'number' ? '*' : part)).join('.');
@@ -78,7 +81,9 @@ export function validValue(schema: JsonSchema, hints: Hints = {}, path: Path = [
       const required = schema.required ?? [];
       const record: Record<string, fc.Arbitrary<unknown>> = {};
       for (const [key, property] of Object.entries(properties)) record[key] = validValue(property, hints, [...path, key]);
-      return fc.record(record, { requiredKeys: required });
+      // A hinted key is always present: the hint is there because the server needs it.
+      const hinted = Object.keys(properties).filter((key) => hints[hintKey([...path, key])] !== undefined);
+      return fc.record(record, { requiredKeys: [...new Set([...required, ...hinted])] });
     }
     case 'array':
       return fc.array(validValue(schema.items ?? {}, hints, [...path, 0]), { minLength: Math.max(schema.minItems ?? 0, 1), maxLength: 3 });
