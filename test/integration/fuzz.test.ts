@@ -6,6 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { loadPlan } from '../../definitions';
 import { casesFor, type FuzzCase } from '../support/fuzz/cases';
 import { ENDPOINTS, type Fixture } from '../support/fuzz/endpoints';
+import { oracleProblem } from '../support/fuzz/oracle';
+import { endpointKey, readmeEndpoints } from '../support/fuzz/readme-endpoints';
 import { send, type FuzzAnswer } from '../support/fuzz/send';
 import { changedTables, tableChecksums } from '../support/fuzz/table-checksums';
 import { verdict } from '../support/fuzz/verdict';
@@ -118,15 +120,6 @@ interface Failure {
   problems: string[];
 }
 
-/** oracleProblem says why a `field` case is not certainly invalid: its schema takes it (a generator bug). */
-function oracleProblem(fuzzCase: FuzzCase): string | undefined {
-  if (fuzzCase.kind !== 'field' || fuzzCase.mutant!.contract) return undefined;
-  const endpoint = ENDPOINTS.find((e) => `${e.method} ${e.route}` === fuzzCase.endpoint)!;
-  if (!endpoint.body) return undefined;
-  const parsed: unknown = JSON.parse(fuzzCase.request.body as string);
-  return endpoint.body.safeParse(parsed).success ? `the generator made a valid body: ${fuzzCase.description}` : undefined;
-}
-
 /** problemClass is a failure's problem without the particulars of one request (ids, counts, quoted text). */
 const problemClass = (problem: string) =>
   problem
@@ -148,6 +141,11 @@ const reproduction = ({ fuzzCase, answer, problems }: Failure) => {
   const body = fuzzCase.request.body === undefined ? '' : ` body ${shorten(String(fuzzCase.request.body), 120)}`;
   return `${fuzzCase.endpoint} [${fuzzCase.kind}: ${fuzzCase.description}] → ${problems.join('; ')}\n    ${fuzzCase.request.method} ${shorten(fuzzCase.request.path, 160)} {${headers}}${body} → ${answer.status} ${shorten(answer.text, 200)}`;
 };
+
+it("covers every endpoint of the README's REST table", () => {
+  const fuzzed = ENDPOINTS.map((endpoint) => endpointKey(`${endpoint.method} ${endpoint.route}`)).sort();
+  expect(fuzzed).toEqual(readmeEndpoints().map(endpointKey).sort());
+});
 
 it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that writes nothing (seed ${SEED})`, async () => {
   process.stderr.write(`fuzz: seed ${SEED} (ROLLGATE_FUZZ_SEED=${SEED} repeats this run), ${RUNS_PER_ENDPOINT} inputs per endpoint\n`);
