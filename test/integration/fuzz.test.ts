@@ -159,6 +159,7 @@ it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that
   const failures: Failure[] = [];
   const perEndpoint = new Map<string, number>();
   const sent: FuzzCase[] = [];
+  const answers: number[] = [];
   let baseline = await tableChecksums(h.pool);
 
   // Pause, resume and abort come last: should one of them wrongly go through, the rollout the
@@ -173,6 +174,7 @@ it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that
         perEndpoint.set(fuzzCase.endpoint, (perEndpoint.get(fuzzCase.endpoint) ?? 0) + 1);
         sent.push(fuzzCase);
         const answer = await send(h.url, fuzzCase.request);
+        answers.push(answer.status);
         const problems = verdict(fuzzCase, answer);
         // Whatever an accepted request set off in a workflow lands a moment later.
         if (answer.status >= 200 && answer.status < 300 && fuzzCase.request.method === 'POST') await sleep(500);
@@ -204,10 +206,11 @@ it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that
     const entry = classes.get(kind) ?? { endpoints: new Set<string>(), example: failure };
     classes.set(kind, { ...entry, endpoints: entry.endpoints.add(failure.fuzzCase.endpoint) });
   }
+  const rateLimited = answers.filter((status) => status === 429).length;
   const kinds = new Map<string, number>();
   for (const fuzzCase of sent) kinds.set(fuzzCase.kind, (kinds.get(fuzzCase.kind) ?? 0) + 1);
   process.stderr.write(
-    `fuzz: inputs by kind: ${[...kinds].map(([kind, n]) => `${kind} ${n}`).join(', ')}\n` +
+    `fuzz: inputs by kind: ${[...kinds].map(([kind, n]) => `${kind} ${n}`).join(', ')}; ${rateLimited} rate-limited (429)\n` +
       `fuzz: ${classes.size} distinct failures\n${[...classes]
         .map(([kind, { endpoints, example }]) => `  ${kind}\n      at ${[...endpoints].join(', ')}\n      e.g. ${reproduction(example)}`)
         .join('\n')}\n`,
