@@ -27,7 +27,7 @@ import { startRollout } from '../support/rollouts';
  * the inputs per endpoint (default 8).
  */
 
-const SEED = process.env.ROLLGATE_FUZZ_SEED ? Number(process.env.ROLLGATE_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+const SEED = process.env.ROLLGATE_FUZZ_SEED ? Number(process.env.ROLLGATE_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 30);
 const RUNS_PER_ENDPOINT = Number(process.env.ROLLGATE_FUZZ_RUNS ?? 8);
 
 const PLAN = `
@@ -190,15 +190,15 @@ it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that
     );
   }
 
+  // Each endpoint has a seed of its own (SEED + its place in the table), so one endpoint's
+  // cases stay the same when another's change.
   // Late writes of anything the cases set off.
   await sleep(1_000);
   const late = changedTables(baseline, await tableChecksums(h.pool));
 
   const inputs = [...perEndpoint.values()].reduce((a, b) => a + b, 0);
   process.stderr.write(
-    `fuzz: ${inputs} inputs over ${perEndpoint.size} endpoints in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED}); ${failures.length} failed\n` +
-      failures.map(reproduction).join('\n') +
-      '\n',
+    `fuzz: ${inputs} inputs over ${perEndpoint.size} endpoints in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED}); ${failures.length} failed\n`,
   );
   const classes = new Map<string, { endpoints: Set<string>; example: Failure }>();
   for (const failure of failures) {
