@@ -186,12 +186,12 @@ it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that
         }
         if (problems.length > 0) failures.push({ fuzzCase, answer, problems });
       }),
+      // Each endpoint has a seed of its own (SEED + its place in the table), so one endpoint's
+      // cases stay the same when another endpoint's generators change.
       { seed: SEED + index, numRuns: RUNS_PER_ENDPOINT, endOnFailure: true },
     );
   }
 
-  // Each endpoint has a seed of its own (SEED + its place in the table), so one endpoint's
-  // cases stay the same when another's change.
   // Late writes of anything the cases set off.
   await sleep(1_000);
   const late = changedTables(baseline, await tableChecksums(h.pool));
