@@ -11,6 +11,7 @@ import type { rolloutWorkflow } from '../workflows/rollout-workflow';
 import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { forbidden, principalOf } from './auth';
+import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
@@ -40,6 +41,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
     const body = parseBody(StartRolloutRequest, req.body);
     const planVersion = await getPlanVersion(pool, body.plan, body.version);
     if (!planVersion) throw notFound(body.version ? `plan ${body.plan} has no version ${body.version}` : `no plan named ${body.plan}`);
+    refuseIfNoLongerValid(planVersion);
     const rolloutId = body.rolloutId ?? randomUUID();
     const workflowId = workflowIdFor(rolloutId);
     const input: RolloutInput = {
