@@ -1,3 +1,4 @@
+import { urlRefusal, type WebhookAllowList } from '../config/webhook-allow';
 import { parseDuration } from './duration';
 import { prefix } from './format-path';
 import { stageReach } from './graph';
@@ -12,7 +13,9 @@ import type { Plan, Stage } from './schema';
  * whole and are reported once: `production-without-integration-debt-assessment` points at the
  * first supervised or autonomous stage (in plan order) that no assessment precedes, and is
  * switched off on that stage; `unwatched-guardrail` points at the metric in the catalog and is
- * switched off on the plan's first stage, stages[0].
+ * switched off on the plan's first stage, stages[0]. `webhook-target-refused` points at a
+ * notification URL the worker's target policy refuses, and cannot be switched off: the worker
+ * refuses the target whatever the plan says (UNSUPPRESSIBLE_RULES).
  *
  * The rule ids are a contract: plans name them in suppressions. Pure: no I/O.
  */
@@ -26,7 +29,18 @@ export const LINT_RULES = {
     'Irreversible decisions without a confidence threshold, or a supervised or autonomous logistics stage without a deferral policy.',
   'production-without-integration-debt-assessment': 'A supervised or autonomous stage is not preceded by an integration-debt-assessment prerequisite.',
   'unwatched-guardrail': "A guardrail metric of the catalog is not referenced by any stage's criteria.",
+  'webhook-target-refused':
+    'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; the worker will not post there. Cannot be switched off.',
 } as const;
+
+/** UNSUPPRESSIBLE_RULES are rules a plan cannot switch off, as what they warn of happens anyway. */
+export const UNSUPPRESSIBLE_RULES: ReadonlySet<string> = new Set(['webhook-target-refused']);
+
+/** LintOptions: what the rules need to know besides the plan. */
+export type LintOptions = {
+  /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW as the API (or the CLI) reads it; default none. */
+  webhookAllow?: WebhookAllowList;
+};
 
 export type LintRuleId = keyof typeof LINT_RULES;
 
@@ -49,7 +63,7 @@ export function isLintRule(id: string): id is LintRuleId {
  * lintPlan returns the warnings for a plan that passed the schema, in plan order of the rules'
  * findings (the loader sorts them by position). Rules switched off where they point are left out.
  */
-export function lintPlan(plan: Plan): LintWarning[] {
+export function lintPlan(plan: Plan, options: LintOptions = {}): LintWarning[] {
   const warnings: LintWarning[] = [];
   const stageById = new Map<string, Stage>();
   for (const stage of plan.stages) if (!stageById.has(stage.id)) stageById.set(stage.id, stage);
@@ -148,6 +162,12 @@ export function lintPlan(plan: Plan): LintWarning[] {
       atKey: true,
     });
   }
+
+  // Only what the URL itself says is judged here (addresses, localhost): names are resolved by the worker, at connect time.
+  plan.notifications.forEach((target, k) => {
+    const refusal = urlRefusal(target.url, options.webhookAllow ?? []);
+    if (refusal !== undefined) warnings.push(warning('webhook-target-refused', ['notifications', k, 'url'], `${refusal}; the worker will not post events there`));
+  });
   return warnings;
 }
 

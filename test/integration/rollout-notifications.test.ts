@@ -8,7 +8,7 @@ let h: Harness;
 let receiver: WebhookReceiver;
 beforeAll(async () => {
   receiver = await startWebhookReceiver(SECRET, (path) => (path === '/dashboard' ? 503 : undefined));
-  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_CMMS: SECRET } });
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_CMMS: SECRET }, webhookAllow: '127.0.0.1' });
 });
 afterAll(async () => {
   await h?.close();
