@@ -13,9 +13,10 @@ import type { Plan, Stage } from './schema';
  * whole and are reported once: `production-without-integration-debt-assessment` points at the
  * first supervised or autonomous stage (in plan order) that no assessment precedes, and is
  * switched off on that stage; `unwatched-guardrail` points at the metric in the catalog and is
- * switched off on the plan's first stage, stages[0]. `webhook-target-refused` points at a
- * notification URL the worker's target policy refuses, and cannot be switched off: the worker
- * refuses the target whatever the plan says (UNSUPPRESSIBLE_RULES).
+ * switched off on the plan's first stage, stages[0]; so is `webhook-target-refused`, which points
+ * at a notification URL that the target policy (config/webhook-allow.ts) refuses. The API judges
+ * it with its own ROLLGATE_WEBHOOK_ALLOW; a worker elsewhere may allow more, which is when a plan
+ * switches the rule off. Switching it off changes nothing for the worker.
  *
  * The rule ids are a contract: plans name them in suppressions. Pure: no I/O.
  */
@@ -30,11 +31,8 @@ export const LINT_RULES = {
   'production-without-integration-debt-assessment': 'A supervised or autonomous stage is not preceded by an integration-debt-assessment prerequisite.',
   'unwatched-guardrail': "A guardrail metric of the catalog is not referenced by any stage's criteria.",
   'webhook-target-refused':
-    'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; the worker will not post there. Cannot be switched off.',
+    'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; a worker with the same setting will not post there.',
 } as const;
-
-/** UNSUPPRESSIBLE_RULES are rules a plan cannot switch off, as what they warn of happens anyway. */
-export const UNSUPPRESSIBLE_RULES: ReadonlySet<string> = new Set(['webhook-target-refused']);
 
 /** LintOptions: what the rules need to know besides the plan. */
 export type LintOptions = {
@@ -165,8 +163,9 @@ export function lintPlan(plan: Plan, options: LintOptions = {}): LintWarning[] {
 
   // Only what the URL itself says is judged here (addresses, localhost): names are resolved by the worker, at connect time.
   plan.notifications.forEach((target, k) => {
+    if (first && ignores(first, 'webhook-target-refused')) return;
     const refusal = urlRefusal(target.url, options.webhookAllow ?? []);
-    if (refusal !== undefined) warnings.push(warning('webhook-target-refused', ['notifications', k, 'url'], `${refusal}; the worker will not post events there`));
+    if (refusal !== undefined) warnings.push(warning('webhook-target-refused', ['notifications', k, 'url'], `${refusal}; a worker with the same ROLLGATE_WEBHOOK_ALLOW will not post events there`));
   });
   return warnings;
 }

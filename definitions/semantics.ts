@@ -2,7 +2,7 @@ import { BUILT_IN_METRICS } from './built-in-metrics';
 import { formatDuration, parseDuration } from './duration';
 import { prefix } from './format-path';
 import { checkGraph, stageReach, type StageReach } from './graph';
-import { LINT_RULES, UNSUPPRESSIBLE_RULES, isLintRule } from './lint';
+import { LINT_RULES, isLintRule } from './lint';
 import type { PlanProblem } from './problem';
 import { earliestStarts } from './schedule';
 import type { Plan, Stage } from './schema';
@@ -92,8 +92,6 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
       if (!isLintRule(suppression.rule)) {
         const rules = Object.keys(LINT_RULES);
         report([...path, 'rule'], `unknown lint rule "${suppression.rule}"${hint(suppression.rule, rules) || `; the rules are ${rules.join(', ')}`}`);
-      } else if (UNSUPPRESSIBLE_RULES.has(suppression.rule)) {
-        report([...path, 'rule'], `${suppression.rule} cannot be switched off: the worker refuses the target whatever the plan says; the operator allows it with ROLLGATE_WEBHOOK_ALLOW`);
       }
       if (suppression.reason.trim() === '') report([...path, 'reason'], 'must not be blank: give the reason the warning does not apply here');
     });

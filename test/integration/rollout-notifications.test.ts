@@ -63,6 +63,26 @@ it('delivers signed, actionable events, and a failing receiver never blocks the 
   expect(status.notifications.undelivered).toEqual(
     expect.arrayContaining([expect.objectContaining({ url: `${receiver.url}/dashboard`, state: 'failing', httpStatus: 503, eventType: 'stage.awaiting-approval' })]),
   );
+
+  // What the receiver answered is for admins only; other callers see the status code and the times.
+  const dashboard = (body: { notifications: { undelivered: Array<Record<string, unknown>> } }) =>
+    body.notifications.undelivered.find((delivery) => delivery.url === `${receiver.url}/dashboard` && delivery.eventType === 'stage.awaiting-approval');
+  expect(dashboard(status)).toMatchObject({ httpStatus: 503, lastError: 'HTTP 503', lastResponseExcerpt: 'refused (503)' });
+  const lead = await h.as('dana', ['deployment-lead']);
+  const seen = dashboard((await h.http('GET', `/v1/rollouts/${id}`, undefined, lead)).body);
+  expect(seen).toEqual({
+    deliveryId: expect.any(String),
+    url: `${receiver.url}/dashboard`,
+    eventType: 'stage.awaiting-approval',
+    state: 'failing',
+    attempts: expect.any(Number),
+    httpStatus: 503,
+    lastError: 'HTTP 503',
+    lastErrorType: 'WebhookDeliveryFailed',
+    firstAttemptAt: expect.any(String),
+    lastAttemptAt: expect.any(String),
+  });
+  expect(JSON.stringify(seen)).not.toContain('refused');
 });
 
 async function waitFor(predicate: () => boolean): Promise<void> {
