@@ -36,6 +36,25 @@ stages:
 
 const cmms = () => receiver.received.filter((r) => r.path === '/cmms');
 
+it('warns of no notification target that ROLLGATE_WEBHOOK_ALLOW allows, and of every other internal one', async () => {
+  // The API judges targets with the same setting as the worker: 127.0.0.1 is allowed here, ::1 is not.
+  const targetWarnings = (body: { warnings: Array<{ rule: string }> }) => body.warnings.filter((warning) => warning.rule === 'webhook-target-refused');
+  const allowed = await h.http('POST', '/v1/plans', plan());
+  expect({ status: allowed.status, warnings: targetWarnings(allowed.body) }).toEqual({ status: 201, warnings: [] });
+  const refused = await h.http('POST', '/v1/plans', plan().replace('name: notified', 'name: notified-ipv6').replace(`${receiver.url}/dashboard`, 'http://[::1]:7401/dashboard'));
+  expect(refused.status).toBe(201);
+  expect(targetWarnings(refused.body)).toEqual([
+    {
+      line: 8,
+      column: 10,
+      path: 'notifications[1].url',
+      rule: 'webhook-target-refused',
+      message:
+        'notifications[1].url: target ::1 is a loopback address, refused unless ROLLGATE_WEBHOOK_ALLOW allows it; a worker with the same ROLLGATE_WEBHOOK_ALLOW will not post events there [webhook-target-refused]',
+    },
+  ]);
+});
+
 it('delivers signed, actionable events, and a failing receiver never blocks the rollout', async () => {
   const id = await startRollout(h, plan(), 'notified-1');
   const awaiting = await waitForStage(h, id, 'full-shift', 'awaiting-approval');
