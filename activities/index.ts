@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
 import { createDecisionActivities } from './decisions';
 import { createEvaluationActivities } from './evaluation';
@@ -15,9 +16,9 @@ export interface RecordEventInput {
  * webhook signing secrets (only ROLLGATE_WEBHOOK_SECRET_* variables: see pickWebhookSecrets).
  * Workflows reach these through `import type` and proxyActivities only.
  */
-export function createActivities(pool: Pool, options: { webhookSecrets?: Record<string, string> } = {}) {
+export function createActivities(pool: Pool, options: { webhookSecrets?: Record<string, string>; webhookAllow?: WebhookAllowList } = {}) {
   return {
-    ...createWebhookActivities({ pool, secrets: options.webhookSecrets ?? {} }),
+    ...createWebhookActivities({ pool, secrets: options.webhookSecrets ?? {}, allow: options.webhookAllow ?? [] }),
     ...createEvaluationActivities(pool),
     ...createDecisionActivities(pool),
     /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */

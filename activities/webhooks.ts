@@ -1,7 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
+import { fetch, type Response } from 'undici';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { findDelivered, recordDeliveryAttempt, type DeliveryAttempt } from '../db/webhooks';
+import { checkTargetUrl, createGuardedAgent, targetRefusal, type Resolve } from './webhook-transport';
 
 /*
  * Webhook contract
@@ -28,6 +31,11 @@ import { findDelivered, recordDeliveryAttempt, type DeliveryAttempt } from '../d
  * Delivery is at least once: a receiver answering 2xx has the event. 408, 429, 5xx and network
  * errors are retried with backoff; any other status is a rejection and is not retried.
  * Redirects are not followed. A target without secretEnv is sent unsigned.
+ *
+ * Targets are judged by the webhook target policy (config/webhook-allow.ts) when the worker
+ * connects: a target that is, or resolves to, an address the policy refuses (loopback, private,
+ * link-local and metadata addresses, unless ROLLGATE_WEBHOOK_ALLOW allows them) fails at once,
+ * without retries, as WebhookTargetRefused.
  */
 
 /** Header names of the webhook contract. */
@@ -127,6 +135,7 @@ export interface WebhookDeliveryResult {
 export const WEBHOOK_FAILURE = {
   secretMissing: 'WebhookSecretMissing',
   invalidTarget: 'WebhookInvalidTarget',
+  targetRefused: 'WebhookTargetRefused',
   rejected: 'WebhookRejected',
   failed: 'WebhookDeliveryFailed',
 } as const;
@@ -137,7 +146,7 @@ export { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from '../workflows/activity-options';
 
 /** The HTTP request's own timeout; shorter than startToCloseTimeout so a timed-out attempt is still recorded. */
 export const REQUEST_TIMEOUT_MS = 10_000;
-/** How much of a failing response's body is kept in the error text. */
+/** How much of a failing response's body is kept (for admins: see db/webhooks.ts). */
 const RESPONSE_SNIPPET_CHARS = 500;
 
 /** Prefix the worker's environment variables holding webhook secrets should share. */
@@ -147,10 +156,15 @@ export interface WebhookActivitiesOptions {
   pool: Pool;
   /** secrets maps environment variable names to values; a target's secretEnv is looked up here. */
   secrets: Record<string, string>;
+  /** allow is ROLLGATE_WEBHOOK_ALLOW: what the worker may post to beyond public addresses. Default none. */
+  allow?: WebhookAllowList;
+  /** resolve replaces the system's name resolution (dns.lookup), for tests. */
+  resolve?: Resolve;
 }
 
-/** createWebhookActivities binds webhook delivery to a pool and the worker's secrets. */
-export function createWebhookActivities({ pool, secrets }: WebhookActivitiesOptions) {
+/** createWebhookActivities binds webhook delivery to a pool, the worker's secrets and its target policy. */
+export function createWebhookActivities({ pool, secrets, allow = [], resolve }: WebhookActivitiesOptions) {
+  const dispatcher = createGuardedAgent(allow, resolve);
   return {
     /**
      * deliverWebhook makes one attempt to POST input.event to input.target, records it in
@@ -173,15 +187,21 @@ export function createWebhookActivities({ pool, secrets }: WebhookActivitiesOpti
       // maximumAttempts 0 or unset means unlimited; the server fills in the policy it applies.
       const maximumAttempts = retryPolicy?.maximumAttempts ?? 0;
       const lastAttempt = maximumAttempts > 0 && attempt >= maximumAttempts;
-      const fail = async (type: WebhookFailureType, message: string, httpStatus?: number): Promise<ApplicationFailure> => {
+      /** fail records the attempt and returns its failure; a response's excerpt is kept apart from the error, for admins only. */
+      const fail = async (type: WebhookFailureType, message: string, httpStatus?: number, responseExcerpt?: string): Promise<ApplicationFailure> => {
         const nonRetryable = type !== WEBHOOK_FAILURE.failed;
         const gaveUp = nonRetryable || lastAttempt;
-        await recordDeliveryAttempt(pool, { ...record, status: 'failed', httpStatus, error: message, errorType: type, gaveUp });
-        return ApplicationFailure.create({ type, message, nonRetryable });
+        await recordDeliveryAttempt(pool, { ...record, status: 'failed', httpStatus, error: message, errorType: type, gaveUp, responseExcerpt });
+        return ApplicationFailure.create({ type, message: responseExcerpt ? `${message}: ${responseExcerpt}` : message, nonRetryable });
       };
 
       if (!isHttpUrl(input.target.url)) {
         throw await fail(WEBHOOK_FAILURE.invalidTarget, `target URL ${JSON.stringify(input.target.url)} is not an http(s) URL`);
+      }
+      try {
+        checkTargetUrl(input.target.url, allow);
+      } catch (error) {
+        throw await fail(WEBHOOK_FAILURE.targetRefused, (error as Error).message);
       }
       let secret: string | undefined;
       if (input.target.secretEnv !== undefined) {
@@ -202,8 +222,10 @@ export function createWebhookActivities({ pool, secrets }: WebhookActivitiesOpti
       const signal = AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), context.cancellationSignal]);
       let response: Response;
       try {
-        response = await fetch(input.target.url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+        response = await fetch(input.target.url, { method: 'POST', headers, body, signal, redirect: 'manual', dispatcher });
       } catch (error) {
+        const refusal = targetRefusal(error);
+        if (refusal !== undefined) throw await fail(WEBHOOK_FAILURE.targetRefused, refusal);
         throw await fail(WEBHOOK_FAILURE.failed, describeFetchError(error));
       }
 
@@ -214,9 +236,9 @@ export function createWebhookActivities({ pool, secrets }: WebhookActivitiesOpti
         return { attempt, httpStatus: status, alreadyDelivered: false };
       }
       const snippet = (await response.text().catch(() => '')).slice(0, RESPONSE_SNIPPET_CHARS).trim();
-      const message = `HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}${snippet ? `: ${snippet}` : ''}`;
+      const message = `HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`;
       const retryable = status === 408 || status === 429 || status >= 500;
-      throw await fail(retryable ? WEBHOOK_FAILURE.failed : WEBHOOK_FAILURE.rejected, message, status);
+      throw await fail(retryable ? WEBHOOK_FAILURE.failed : WEBHOOK_FAILURE.rejected, message, status, snippet || undefined);
     },
   };
 }

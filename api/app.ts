@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { requestIds, requireToken } from './auth';
 import { decisionsRouter } from './decisions-routes';
 import { evidenceRouter } from './evidence-routes';
@@ -18,6 +19,8 @@ export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
+  /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, for warnings about notification targets at upload. */
+  webhookAllow?: WebhookAllowList;
 }
 
 /**
@@ -35,7 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', requireToken(deps.pool));
   app.use('/v1/schema', schemaRouter());
   app.use('/v1', decisionsRouter(deps));
-  app.use('/v1/plans', plansRouter(deps.pool));
+  app.use('/v1/plans', plansRouter(deps.pool, deps.webhookAllow));
   app.use('/v1/rollouts', evidenceRouter(deps));
   app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), rolloutsRouter(deps));
   app.use(unknownRoute);

@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import { getPlanDefinition } from '../db/plans';
+import { loadPlan, type PlanIssue } from '../definitions/load';
 import type { Plan } from '../definitions/schema';
+import { Problem, ProblemType } from './problem';
 
 /** Most plan versions kept per pool; the oldest entry goes first. */
 const MAX_CACHED_PLANS = 1_000;
@@ -41,4 +43,31 @@ export function remember<V>(map: Map<string, V>, key: string, value: V, max: num
   map.delete(key);
   map.set(key, value);
   if (map.size > max) map.delete(map.keys().next().value!);
+}
+
+const checkedSources = new Map<string, PlanIssue[]>();
+
+/**
+ * refuseIfNoLongerValid checks a stored plan version against today's plan rules before a
+ * rollout of it starts: a version accepted before a rule was added (a bound on durations, say)
+ * may hold a value the engine cannot run. Such a version is refused with 422 and its errors, at
+ * their lines and columns in the stored source. A version's verdict is kept, as its source never
+ * changes (up to MAX_CACHED_PLANS versions).
+ */
+export function refuseIfNoLongerValid(version: { name: string; version: number; digest: string; source: string }): void {
+  const key = `${version.name}@${version.version}:${version.digest}`;
+  let errors = checkedSources.get(key);
+  if (errors === undefined) {
+    const result = loadPlan(version.source, { file: 'plan.yaml' });
+    errors = result.ok ? [] : result.errors;
+    remember(checkedSources, key, errors, MAX_CACHED_PLANS);
+  }
+  if (errors.length === 0) return;
+  throw new Problem(
+    422,
+    ProblemType.invalidPlan,
+    'Plan version no longer valid',
+    `plan ${version.name} version ${version.version} was stored before a rule it breaks; upload a corrected version: ${errors[0]!.message}`,
+    errors.map(({ line, column, path, message }) => ({ line, column, path, message })),
+  );
 }

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import type { Pool } from 'pg';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { loadPlan, MAX_PLAN_BYTES, Plan, planDigest } from '../definitions';
 import { diffPlans } from '../definitions/diff';
 import { getPlanVersion, listPlans, listPlanVersions, storePlanVersion } from '../db/plans';
@@ -12,8 +13,12 @@ const PLAN_AUTHOR_ROLE = 'deployment-lead';
 /** Media types accepted for plan uploads. */
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
-/** plansRouter serves /v1/plans: upload (YAML), list, latest and specific versions. */
-export function plansRouter(pool: Pool): Router {
+/**
+ * plansRouter serves /v1/plans: upload (YAML), list, latest and specific versions. webhookAllow
+ * is ROLLGATE_WEBHOOK_ALLOW, which the worker reads too: an upload warns of the notification
+ * targets the worker will refuse.
+ */
+export function plansRouter(pool: Pool, webhookAllow: WebhookAllowList = []): Router {
   const router = Router();
 
   router.post('/', requireTokenRole(PLAN_AUTHOR_ROLE), express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
@@ -27,7 +32,7 @@ export function plansRouter(pool: Pool): Router {
       );
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = loadPlan(body, { file: 'plan.yaml' });
+    const result = loadPlan(body, { file: 'plan.yaml', webhookAllow });
     if (!result.ok) {
       throw new Problem(
         422,

@@ -5,12 +5,13 @@ import type { Pool } from 'pg';
 import { listAuditEvents } from '../db/audit';
 import { getPlanVersion } from '../db/plans';
 import { insertRollout, listRollouts } from '../db/rollouts';
-import { listDeliveries } from '../db/webhooks';
+import { listDeliveries, withoutExcerpt } from '../db/webhooks';
 import type { RolloutInput } from '../workflows/rollout-types';
 import type { rolloutWorkflow } from '../workflows/rollout-workflow';
 import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { forbidden, principalOf } from './auth';
+import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
@@ -40,6 +41,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
     const body = parseBody(StartRolloutRequest, req.body);
     const planVersion = await getPlanVersion(pool, body.plan, body.version);
     if (!planVersion) throw notFound(body.version ? `plan ${body.plan} has no version ${body.version}` : `no plan named ${body.plan}`);
+    refuseIfNoLongerValid(planVersion);
     const rolloutId = body.rolloutId ?? randomUUID();
     const workflowId = workflowIdFor(rolloutId);
     const input: RolloutInput = {
@@ -97,7 +99,9 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   router.get('/:id', async (req, res) => {
     const row = await requireRollout(pool, req);
     const [{ status, source }, deliveries] = await Promise.all([currentStatus(temporal, row), listDeliveries(pool, row.rolloutId)]);
-    const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered');
+    // A receiver's reply may tell what an internal system holds: only admins see it.
+    const isAdmin = principalOf(req).roles.includes(ADMIN_TOKEN_ROLE);
+    const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered').map((delivery) => (isAdmin ? delivery : withoutExcerpt(delivery)));
     res.json({
       ...status,
       workflowId: row.workflowId,

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConnectionSettings } from '../config/temporal';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { loadEnv } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createPool } from '../db/pool';
@@ -21,6 +22,8 @@ export interface ApiServerOptions {
   port: number;
   /** connection carries TLS and API-key settings; the address above wins. */
   connection?: TemporalConnectionSettings;
+  /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, the worker's webhook target policy, for upload warnings. */
+  webhookAllow?: WebhookAllowList;
 }
 
 export interface RunningApi {
@@ -35,7 +38,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const pool = createPool(options.databaseUrl);
   // Principals are cached only while this listener hears token changes, so revocations apply at once.
   const tokenChanges = await listenForTokenChanges(options.databaseUrl, principalCache(pool));
-  const app = createApp({ pool, temporal, taskQueue: options.taskQueue });
+  const app = createApp({ pool, temporal, taskQueue: options.taskQueue, webhookAllow: options.webhookAllow ?? [] });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -81,6 +84,7 @@ if (require.main === module) {
     databaseUrl: env.DATABASE_URL,
     port: env.PORT,
     connection: temporalConnectionOptions(env),
+    webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW,
   }).then(
     (api) => {
       console.log(`api: listening on ${api.url}`);

@@ -72,12 +72,12 @@ export class DevStack {
       connection: temporal.connection,
     };
     this.checkNotStopping();
-    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL, webhookSecrets: pickWebhookSecrets(process.env) }));
+    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL, webhookSecrets: pickWebhookSecrets(process.env), webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }));
     await this.track(Component.worker, () => worker.stop());
     this.ready(Component.worker, `polling task queue ${env.ROLLGATE_TASK_QUEUE} in namespace ${namespace}`);
 
     this.checkNotStopping();
-    const api = await startOrExplain(Component.api, () => startApiServer({ ...common, port: env.PORT }));
+    const api = await startOrExplain(Component.api, () => startApiServer({ ...common, port: env.PORT, webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }));
     await this.track(Component.api, () => api.stop());
     const adminToken = await ensureLocalAdminToken(postgres.databaseUrl, env.ROLLGATE_DATA_DIR);
     const tokenNote = adminToken.created ? 'new admin token in' : 'admin token in';

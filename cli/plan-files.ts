@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { webhookAllowFromEnv } from '../config/env';
 import { formatIssue, loadPlan, type LoadResult, type PlanIssue } from '../definitions/load';
 import type { Plan } from '../definitions/schema';
 import { ExitCode, type CommandIo } from './command-io';
@@ -9,7 +10,8 @@ export type CheckedFile = { file: string; result: LoadResult } | { file: string;
 
 /**
  * checkPlanFile reads a plan as bytes, so that the loader catches text that is not UTF-8, and
- * loads it; issues carry `file` as given.
+ * loads it; issues carry `file` as given. Notification targets are judged by the policy of
+ * ROLLGATE_WEBHOOK_ALLOW as this process sees it (default none), as a worker with it would.
  */
 export function checkPlanFile(file: string): CheckedFile {
   let bytes: Buffer;
@@ -18,7 +20,7 @@ export function checkPlanFile(file: string): CheckedFile {
   } catch (error) {
     return { file, unreadable: `${file}: cannot read: ${readErrorText(error)}` };
   }
-  return { file, result: loadPlan(bytes, { file }) };
+  return { file, result: loadPlan(bytes, { file, webhookAllow: webhookAllowFromEnv() }) };
 }
 
 /** issueLines renders a file's errors and warnings as compiler lines, in position order. */

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from '../definitions/duration';
+import { MAX_DURATION_MS, parseDuration } from '../definitions/duration';
 import { decodeSource, invalidYamlText, parseYaml, yamlData, type PlanIssue } from '../definitions/load';
 import { formatPath, type PlanPath } from '../definitions/paths';
 import { Duration } from '../definitions/schema';
@@ -71,13 +71,17 @@ export function loadScenario(source: string | Uint8Array, options: ScenarioLoadO
   return loaded;
 }
 
-/** parseTime reads a scenario time: an instant (parseInstant) or an offset from `start` such as +3d or -4w. */
+/**
+ * parseTime reads a scenario time: an instant (parseInstant) or an offset from `start` such as
+ * +3d or -4w, at most MAX_DURATION_MS (10 years) like a plan's durations, so that it is a date.
+ */
 export function parseTime(text: string, start: number): number | undefined {
   const trimmed = text.trim();
   const offset = /^([+-])(.+)$/.exec(trimmed);
   if (offset) {
     const ms = parseDuration(offset[2]!);
-    return ms === undefined ? undefined : offset[1] === '-' ? start - ms : start + ms;
+    if (ms === undefined || ms > MAX_DURATION_MS) return undefined;
+    return offset[1] === '-' ? start - ms : start + ms;
   }
   return parseInstant(trimmed);
 }

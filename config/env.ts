@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAllowList, type WebhookAllowList } from './webhook-allow';
 
 /** Task queue every rollgate worker polls and every rollout is started on. */
 export const DEFAULT_TASK_QUEUE = 'rollgate';
@@ -47,6 +48,19 @@ export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_API_PORT),
   /** LOG_LEVEL is one of debug, info, warn, error; default info. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * ROLLGATE_WEBHOOK_ALLOW lists the webhook hosts and CIDR ranges beyond public addresses that
+   * the worker may post to (config/webhook-allow.ts), comma-separated; the API reads it too, to
+   * warn about a plan's refused targets at upload. Default none.
+   */
+  ROLLGATE_WEBHOOK_ALLOW: z
+    .string()
+    .optional()
+    .transform((text, ctx): WebhookAllowList => {
+      const { list, errors } = parseAllowList(text);
+      for (const message of errors) ctx.addIssue({ code: 'custom', message });
+      return list;
+    }),
 });
 export type Env = z.infer<typeof Env>;
 
@@ -57,6 +71,16 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid environment:\n${problems.join('\n')}`);
   }
+  return result.data;
+}
+
+/**
+ * webhookAllowFromEnv reads ROLLGATE_WEBHOOK_ALLOW alone, for the CLI's plan checks, which need
+ * no other setting: `rollgate validate` warns of the targets a worker with this setting refuses.
+ */
+export function webhookAllowFromEnv(source: NodeJS.ProcessEnv = process.env): WebhookAllowList {
+  const result = Env.shape.ROLLGATE_WEBHOOK_ALLOW.safeParse(source.ROLLGATE_WEBHOOK_ALLOW);
+  if (!result.success) throw new Error(`Invalid environment:\n${result.error.issues.map((issue) => `  ROLLGATE_WEBHOOK_ALLOW: ${issue.message}`).join('\n')}`);
   return result.data;
 }
 

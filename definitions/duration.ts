@@ -15,6 +15,17 @@ const UNIT_MS = {
   ms: 1,
 } as const;
 
+/**
+ * MAX_DURATION_MS is the longest duration a plan may give: ten years, leap days included
+ * (3653 days). Dates and Temporal timers reach much further (JavaScript dates ±273,000 years),
+ * but no rollout step waits ten years, so a longer one is a typo; the 12–18 months of lagging
+ * KPIs fit with room. It also keeps every date the engine computes from plan durations (a stage
+ * start plus a duration, a wave plan, a review calendar) far inside the range of a Date.
+ */
+export const MAX_DURATION_MS = 3653 * UNIT_MS.d;
+/** MAX_DURATION_TEXT names MAX_DURATION_MS in messages and docs. */
+export const MAX_DURATION_TEXT = '10 years (3653d)';
+
 const NUMBER = String.raw`\d+(?:\.\d+)?`;
 const INTEGER = String.raw`\d+`;
 

@@ -23,8 +23,8 @@ export const PLAN_SCHEMA_FILE = join(__dirname, 'plan.schema.json');
  * compares the two on every short text): the zod Duration is a refinement, which JSON Schema
  * cannot express, so the generated schema gets this pattern on every duration field. The
  * lookaheads refuse what both forms would otherwise match: nothing at all, a bare `P`, and an
- * ISO duration ending in `T`. One difference remains: parseDuration also refuses amounts so long
- * that they overflow (hundreds of digits), which the pattern accepts.
+ * ISO duration ending in `T`. The pattern says nothing of size: the bounds of the zod Duration
+ * (at most 10 years; at least 1s for cadences) are stated in the field descriptions instead.
  */
 export const DURATION_PATTERN = `^\\s*(?!\\s*$)(?!P\\s*$)(?!.*T\\s*$)(?:${DURATION_FORMS.friendly}|${DURATION_FORMS.iso})\\s*$`;
 

@@ -1,3 +1,4 @@
+import { urlRefusal, type WebhookAllowList } from '../config/webhook-allow';
 import { parseDuration } from './duration';
 import { prefix } from './format-path';
 import { stageReach } from './graph';
@@ -12,7 +13,10 @@ import type { Plan, Stage } from './schema';
  * whole and are reported once: `production-without-integration-debt-assessment` points at the
  * first supervised or autonomous stage (in plan order) that no assessment precedes, and is
  * switched off on that stage; `unwatched-guardrail` points at the metric in the catalog and is
- * switched off on the plan's first stage, stages[0].
+ * switched off on the plan's first stage, stages[0]; so is `webhook-target-refused`, which points
+ * at a notification URL that the target policy (config/webhook-allow.ts) refuses. The API judges
+ * it with its own ROLLGATE_WEBHOOK_ALLOW; a worker elsewhere may allow more, which is when a plan
+ * switches the rule off. Switching it off changes nothing for the worker.
  *
  * The rule ids are a contract: plans name them in suppressions. Pure: no I/O.
  */
@@ -26,7 +30,15 @@ export const LINT_RULES = {
     'Irreversible decisions without a confidence threshold, or a supervised or autonomous logistics stage without a deferral policy.',
   'production-without-integration-debt-assessment': 'A supervised or autonomous stage is not preceded by an integration-debt-assessment prerequisite.',
   'unwatched-guardrail': "A guardrail metric of the catalog is not referenced by any stage's criteria.",
+  'webhook-target-refused':
+    'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; a worker with the same setting will not post there.',
 } as const;
+
+/** LintOptions: what the rules need to know besides the plan. */
+export type LintOptions = {
+  /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW as the API (or the CLI) reads it; default none. */
+  webhookAllow?: WebhookAllowList;
+};
 
 export type LintRuleId = keyof typeof LINT_RULES;
 
@@ -49,7 +61,7 @@ export function isLintRule(id: string): id is LintRuleId {
  * lintPlan returns the warnings for a plan that passed the schema, in plan order of the rules'
  * findings (the loader sorts them by position). Rules switched off where they point are left out.
  */
-export function lintPlan(plan: Plan): LintWarning[] {
+export function lintPlan(plan: Plan, options: LintOptions = {}): LintWarning[] {
   const warnings: LintWarning[] = [];
   const stageById = new Map<string, Stage>();
   for (const stage of plan.stages) if (!stageById.has(stage.id)) stageById.set(stage.id, stage);
@@ -148,6 +160,13 @@ export function lintPlan(plan: Plan): LintWarning[] {
       atKey: true,
     });
   }
+
+  // Only what the URL itself says is judged here (addresses, localhost): names are resolved by the worker, at connect time.
+  plan.notifications.forEach((target, k) => {
+    if (first && ignores(first, 'webhook-target-refused')) return;
+    const refusal = urlRefusal(target.url, options.webhookAllow ?? []);
+    if (refusal !== undefined) warnings.push(warning('webhook-target-refused', ['notifications', k, 'url'], `${refusal}; a worker with the same ROLLGATE_WEBHOOK_ALLOW will not post events there`));
+  });
   return warnings;
 }
 

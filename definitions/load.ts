@@ -1,5 +1,6 @@
 import { LineCounter, isAlias, isMap, isNode, isScalar, isSeq, parseDocument, visit, type Alias, type Document, type Node, type YAMLError } from 'yaml';
 import { checkGraph, type GraphStage } from './graph';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { lintPlan, type LintRuleId } from './lint';
 import type { PlanProblem } from './problem';
 import { Plan } from './schema';
@@ -46,6 +47,11 @@ export type LoadResult = { ok: true; plan: Plan; warnings: PlanIssue[] } | { ok:
 export type LoadOptions = {
   /** file names the source in the issues (for formatIssue); it is not read. */
   file?: string;
+  /**
+   * webhookAllow is ROLLGATE_WEBHOOK_ALLOW, for the webhook-target-refused warning. The API
+   * passes the one it reads, the same variable the worker reads; default none.
+   */
+  webhookAllow?: WebhookAllowList;
 };
 
 /**
@@ -57,7 +63,7 @@ export type LoadOptions = {
  * schema, so they report only once it does; the graph checks always run.
  */
 export function loadPlan(source: string | Uint8Array, options: LoadOptions = {}): LoadResult {
-  const { plan, issues } = readPlan(source);
+  const { plan, issues } = readPlan(source, options);
   const located = options.file === undefined ? issues : issues.map((issue) => ({ ...issue, file: options.file }));
   const sorted = sortIssues(located);
   const errors = sorted.filter((issue) => issue.severity === 'error');
@@ -73,7 +79,7 @@ export function formatIssue(issue: PlanIssue, file: string = issue.file ?? '<pla
 
 type Read = { plan?: Plan; issues: PlanIssue[] };
 
-function readPlan(source: string | Uint8Array): Read {
+function readPlan(source: string | Uint8Array, options: LoadOptions): Read {
   const size = typeof source === 'string' ? utf8Length(source) : source.byteLength;
   if (size > MAX_PLAN_BYTES) {
     return { issues: [fileIssue(`the plan is too large: ${size} bytes, the limit is ${MAX_PLAN_BYTES} bytes (1 MiB)`)] };
@@ -82,9 +88,9 @@ function readPlan(source: string | Uint8Array): Read {
   if ('issue' in decoded) return { issues: [decoded.issue] };
   // Most plans are plain enough for the fast reader; the rest, and every broken one, go to the yaml package.
   const fast = readSimpleYaml(decoded.text);
-  if (fast) return validate(fast.data, fast.locator, []);
+  if (fast) return validate(fast.data, fast.locator, [], options);
   const read = readYaml(decoded.text);
-  return 'data' in read ? validate(read.data, read.locator, read.issues) : { issues: read.issues };
+  return 'data' in read ? validate(read.data, read.locator, read.issues, options) : { issues: read.issues };
 }
 
 type YamlRead = { data: unknown; locator: Locator; issues: PlanIssue[] } | { issues: PlanIssue[] };
@@ -190,7 +196,7 @@ export function invalidYamlText(error: YAMLError): string {
 }
 
 /** validate checks the data read from the YAML: schema, stage graph, cross-field rules and lint. */
-function validate(data: unknown, locator: Locator, issues: PlanIssue[]): Read {
+function validate(data: unknown, locator: Locator, issues: PlanIssue[], options: LoadOptions): Read {
   const issueAt = (offset: number, path: PlanPath, message: string, severity: PlanIssue['severity']): PlanIssue => {
     const { line, column } = locator.position(offset);
     return { line, column, path: formatPath(path), message, severity };
@@ -211,7 +217,7 @@ function validate(data: unknown, locator: Locator, issues: PlanIssue[]): Read {
   if (nul) issues.push(issueAt(locator.offsetOf(nul), nul, `${formatPath(nul)}: must not contain the character U+0000 (NUL), which cannot be stored`, 'error'));
   if (!parsed.success || nul) return { issues };
   for (const problem of checkSemantics(parsed.data)) issues.push(problemIssue(problem, 'error'));
-  for (const warning of lintPlan(parsed.data)) issues.push({ ...problemIssue(warning, 'warning'), rule: warning.rule });
+  for (const warning of lintPlan(parsed.data, { webhookAllow: options.webhookAllow })) issues.push({ ...problemIssue(warning, 'warning'), rule: warning.rule });
   return { plan: parsed.data, issues };
 }
 

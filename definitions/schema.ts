@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, formatDuration, parseDuration } from './duration';
 
 /**
  * The rollout plan format. This zod schema is the single source of truth: the TypeScript
@@ -30,14 +30,40 @@ export const Duration = z
   .refine((text) => parseDuration(text) !== undefined, {
     message: 'is not a duration: use e.g. 6w, 14d, 36h, 90m, 30s, or ISO 8601 such as P6W or PT36H',
   })
-  .describe('A duration such as 6w, 14d, 36h, 90m or 30s (combinations like 1d12h work), or ISO 8601 such as P6W or PT36H.');
+  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, {
+    message: `is longer than ${MAX_DURATION_TEXT}, the longest duration a plan may give`,
+  })
+  .describe(
+    `A duration such as 6w, 14d, 36h, 90m or 30s (combinations like 1d12h work), or ISO 8601 such as P6W or PT36H; at most ${MAX_DURATION_TEXT}.`,
+  );
 export type Duration = z.infer<typeof Duration>;
+
+/** durationAtLeast is Duration with a lower bound; `why` ends the message of a shorter one. */
+function durationAtLeast(minMs: number, why: string) {
+  return Duration.refine((text) => (parseDuration(text) ?? minMs) >= minMs, { message: `is shorter than ${formatDuration(minMs)}: ${why}` });
+}
+
+/**
+ * MIN_CADENCE_MS is the shortest period of anything the engine repeats on its own (criteria
+ * evaluation, reviews, retraining reminders): each repetition is an activity or a timer in the
+ * rollout's history, so a shorter period would keep the worker busy with nothing else.
+ */
+export const MIN_CADENCE_MS = 1_000;
+/** MAX_WAVE_SIZE bounds a wave and the sites (or lines) of a stage's scope: each runs as a child workflow, and Temporal limits a workflow to 2,000 pending children by default. */
+export const MAX_WAVE_SIZE = 1_000;
+/** MAX_CONSECUTIVE bounds how many evaluations in a row a criterion may ask for. */
+export const MAX_CONSECUTIVE = 1_000;
+/** MAX_MIN_SAMPLES bounds minSamples: more samples than this in one window is a typo. */
+export const MAX_MIN_SAMPLES = 1_000_000;
+/** MAX_PERCENT bounds a percentage such as maxRegression: more than 100% worse is no bound at all. */
+export const MAX_PERCENT = 100;
 
 /** Percent: a share written as `5%` or `0.5%`. */
 export const Percent = z
   .string()
   .regex(/^\d+(\.\d+)?%$/, 'must be a percentage such as 5% or 2.5%')
-  .describe('A percentage such as 5% or 2.5%.');
+  .refine((text) => !/^\d+(\.\d+)?%$/.test(text) || Number(text.slice(0, -1)) <= MAX_PERCENT, { message: `is more than ${MAX_PERCENT}%` })
+  .describe(`A percentage such as 5% or 2.5%, at most ${MAX_PERCENT}%.`);
 
 /** DEFAULT_EVALUATION_INTERVAL is how often a stage's criteria are evaluated when the plan does not say. */
 export const DEFAULT_EVALUATION_INTERVAL = '1h';
@@ -117,11 +143,11 @@ export type StageMode = z.infer<typeof StageMode>;
 
 export const Scope = z
   .strictObject({
-    sites: z.array(Identifier).optional().describe('sites: plants, warehouses or depots in scope.'),
-    lines: z.array(Identifier).optional().describe('lines: production lines in scope.'),
-    shifts: z.array(Identifier).optional().describe('shifts: shifts in scope, e.g. early, late, night.'),
-    lanes: z.array(Identifier).optional().describe('lanes: transport lanes in scope.'),
-    carriers: z.array(Identifier).optional().describe('carriers: carriers in scope.'),
+    sites: z.array(Identifier).max(MAX_WAVE_SIZE).optional().describe('sites: plants, warehouses or depots in scope.'),
+    lines: z.array(Identifier).max(MAX_WAVE_SIZE).optional().describe('lines: production lines in scope.'),
+    shifts: z.array(Identifier).max(MAX_WAVE_SIZE).optional().describe('shifts: shifts in scope, e.g. early, late, night.'),
+    lanes: z.array(Identifier).max(MAX_WAVE_SIZE).optional().describe('lanes: transport lanes in scope.'),
+    carriers: z.array(Identifier).max(MAX_WAVE_SIZE).optional().describe('carriers: carriers in scope.'),
   })
   .describe('scope: where the stage applies.');
 export type Scope = z.infer<typeof Scope>;
@@ -142,13 +168,20 @@ export const Criterion = z
     threshold: z.number().optional().describe('threshold: the value to compare with. Give threshold or baseline, not both.'),
     baseline: Baseline.optional(),
     window: Duration.describe('window: how far back the evaluation looks, e.g. 14d.'),
-    minSamples: z.number().int().min(1).default(1).describe('minSamples: fewer samples in the window make the verdict inconclusive. Default 1.'),
+    minSamples: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_MIN_SAMPLES)
+      .default(1)
+      .describe(`minSamples: fewer samples in the window make the verdict inconclusive; 1 to ${MAX_MIN_SAMPLES}. Default 1.`),
     consecutive: z
       .number()
       .int()
       .min(1)
+      .max(MAX_CONSECUTIVE)
       .default(1)
-      .describe('consecutive: how many evaluations in a row must pass. Default 1.'),
+      .describe(`consecutive: how many evaluations in a row must pass; 1 to ${MAX_CONSECUTIVE}. Default 1.`),
   })
   .describe('An exit criterion: a measurable condition the stage must meet before it can pass.');
 export type Criterion = z.infer<typeof Criterion>;
@@ -185,8 +218,8 @@ export const FailurePolicy = z
 export type FailurePolicy = z.infer<typeof FailurePolicy>;
 
 export const Wave = z
-  .union([z.number().int().min(1), z.literal('rest')])
-  .describe('A wave size: a number of sites, or rest for all remaining ones (last wave only).');
+  .union([z.number().int().min(1).max(MAX_WAVE_SIZE), z.literal('rest')])
+  .describe(`A wave size: a number of sites (1 to ${MAX_WAVE_SIZE}), or rest for all remaining ones (last wave only).`);
 
 export const ForEach = z
   .strictObject({
@@ -238,9 +271,13 @@ export type Site = z.infer<typeof Site>;
 
 export const SteadyState = z
   .strictObject({
-    reviewEvery: Duration.describe('reviewEvery: the review calendar, e.g. 4w; each review is a sign-off task with the latest KPI verdicts.'),
+    reviewEvery: durationAtLeast(MIN_CADENCE_MS, 'each review is a sign-off task, so open at most one a second').describe(
+      'reviewEvery: the review calendar, e.g. 4w; each review is a sign-off task with the latest KPI verdicts. At least 1s.',
+    ),
     reviewBy: z.array(Approval).min(1, 'a review needs at least one approval; leave reviewBy out for the stage approvals').optional().describe("reviewBy: who signs a periodic review off. Default the stage's approvals."),
-    retrainEvery: Duration.optional().describe('retrainEvery: how often a retraining reminder is sent, with a due date.'),
+    retrainEvery: durationAtLeast(MIN_CADENCE_MS, 'each reminder is a notification, so send at most one a second')
+      .optional()
+      .describe('retrainEvery: how often a retraining reminder is sent, with a due date. At least 1s.'),
     retrainingOwner: RoleName.optional().describe('retrainingOwner: the role a retraining reminder is addressed to.'),
     horizon: Duration.describe(
       'horizon: when the lagging KPIs can be judged, from the start of the stage, e.g. 52w or 78w (12 or 18 months). Before it their verdict is too-early.',
@@ -325,9 +362,9 @@ export const Stage = z
     scope: Scope.optional(),
     minDuration: Duration.describe('minDuration: the least time the stage runs before it can pass, e.g. 6w.'),
     maxDuration: Duration.optional().describe('maxDuration: when criteria are still inconclusive by then, the stage is held for a human.'),
-    evaluationInterval: Duration.default(DEFAULT_EVALUATION_INTERVAL).describe(
-      `evaluationInterval: how often criteria are evaluated. Default ${DEFAULT_EVALUATION_INTERVAL}.`,
-    ),
+    evaluationInterval: durationAtLeast(MIN_CADENCE_MS, 'each evaluation is an activity of the rollout, so evaluate at most once a second')
+      .default(DEFAULT_EVALUATION_INTERVAL)
+      .describe(`evaluationInterval: how often criteria are evaluated; at least 1s. Default ${DEFAULT_EVALUATION_INTERVAL}.`),
     criteria: z.array(Criterion).default([]).describe('criteria: exit criteria; all must pass.'),
     approvals: z.array(Approval).min(1, 'a stage needs at least one approval').describe('approvals: sign-offs needed, all of them, by distinct people.'),
     escalation: z.array(EscalationStep).default([]).describe('escalation: what happens when sign-off takes too long, in order of `after`.'),

@@ -1,9 +1,10 @@
 import { BUILT_IN_METRICS } from './built-in-metrics';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 import { prefix } from './format-path';
-import { stageReach, type StageReach } from './graph';
+import { checkGraph, stageReach, type StageReach } from './graph';
 import { LINT_RULES, isLintRule } from './lint';
 import type { PlanProblem } from './problem';
+import { earliestStarts } from './schedule';
 import type { Plan, Stage } from './schema';
 import { checkForEach, checkPerSitePrerequisite, checkSteadyState, checkTimeZones, type SiteRuleContext } from './site-semantics';
 import { baseRole, forEachUnits, siteRole } from './sites';
@@ -68,6 +69,12 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
       }
       if (criterion.threshold !== undefined && criterion.baseline !== undefined) report(path, 'give a threshold or a baseline, not both');
       if (criterion.threshold === undefined && criterion.baseline === undefined) report(path, 'needs a threshold or a baseline to compare the metric with');
+      const builtIn = Object.prototype.hasOwnProperty.call(BUILT_IN_METRICS, criterion.metric)
+        ? BUILT_IN_METRICS[criterion.metric as keyof typeof BUILT_IN_METRICS]
+        : undefined;
+      if (builtIn?.unit === 'ratio' && criterion.threshold !== undefined && (criterion.threshold < 0 || criterion.threshold > 1)) {
+        report([...path, 'threshold'], `${criterion.threshold} is not a ratio: ${criterion.metric} lies between 0 and 1, so write e.g. 0.9 for 90%`);
+      }
     });
 
     checkDurations(stage, at, report);
@@ -89,7 +96,28 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
       if (suppression.reason.trim() === '') report([...path, 'reason'], 'must not be blank: give the reason the warning does not apply here');
     });
   });
+  checkSchedule(plan, report);
   return problems;
+}
+
+/**
+ * MAX_SCHEDULE_MS bounds a plan's earliest schedule: every stage can finish within 100 years of
+ * the rollout's start. Each duration is at most 10 years, but a chain of stages, or the waves of
+ * a per-site stage, add up; the bound keeps every date the engine plans inside a Date's range.
+ */
+export const MAX_SCHEDULE_MS = 36_525 * 86_400_000;
+
+/** checkSchedule reports the first stage, in topological order, whose earliest finish lies beyond MAX_SCHEDULE_MS. */
+function checkSchedule(plan: Plan, report: Report): void {
+  if (checkGraph(plan.stages).length > 0) return;
+  const { finish, order } = earliestStarts(plan.stages);
+  const late = order.find((id) => finish.get(id)! > MAX_SCHEDULE_MS);
+  if (late === undefined) return;
+  const i = plan.stages.findIndex((stage) => stage.id === late);
+  report(
+    ['stages', i, 'minDuration'],
+    `stage "${late}" finishes ${formatDuration(finish.get(late)!)} (about ${Math.round(finish.get(late)! / (365.25 * 86_400_000))} years) after the rollout starts at the earliest, beyond the 100 years (36525d) a plan's schedule may span: shorten its durations or waves, or those of the stages before it`,
+  );
 }
 
 type Path = Array<string | number>;

@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import type { TemporalConnectionSettings } from '../config/temporal';
 import { loadEnv, pickWebhookSecrets, type Env } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { createPool } from '../db/pool';
 import { createWorker } from './worker';
 
@@ -14,6 +15,8 @@ export interface WorkerOptions {
   connection?: TemporalConnectionSettings;
   /** webhookSecrets are the ROLLGATE_WEBHOOK_SECRET_* variables (pickWebhookSecrets). */
   webhookSecrets?: Record<string, string>;
+  /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW: webhook targets beyond public addresses. Default none. */
+  webhookAllow?: WebhookAllowList;
   /** logLevel is rollgate's LOG_LEVEL; the SDK's own info lines (bundling, state changes) show at debug only. */
   logLevel?: Env['LOG_LEVEL'];
 }
@@ -37,6 +40,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       taskQueue: options.taskQueue,
       pool,
       webhookSecrets: options.webhookSecrets ?? {},
+      webhookAllow: options.webhookAllow ?? [],
     });
   } catch (error) {
     await Promise.allSettled([connection.close(), pool.end()]);
@@ -76,6 +80,7 @@ if (require.main === module) {
     connection: temporalConnectionOptions(env),
     logLevel: env.LOG_LEVEL,
     webhookSecrets: pickWebhookSecrets(process.env),
+    webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW,
   }).then(
     (worker) => {
       console.log(`worker: polling task queue ${env.ROLLGATE_TASK_QUEUE}`);

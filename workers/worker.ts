@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import type { WebhookAllowList } from '../config/webhook-allow';
 import { createActivities } from '../activities';
 
 /** WORKFLOWS_PATH is the workflow bundle's entry point. */
@@ -13,6 +14,8 @@ export interface CreateWorkerOptions {
   pool: Pool;
   /** webhookSecrets are the ROLLGATE_WEBHOOK_SECRET_* variables (pickWebhookSecrets). */
   webhookSecrets?: Record<string, string>;
+  /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW: webhook targets beyond public addresses. Default none. */
+  webhookAllow?: WebhookAllowList;
   /** workflowBundle, when given, is used instead of bundling workflows/ again (tests bundle once). */
   workflowBundle?: WorkflowBundle;
 }
@@ -23,7 +26,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.pool, { webhookSecrets: options.webhookSecrets ?? {} }),
+    activities: createActivities(options.pool, { webhookSecrets: options.webhookSecrets ?? {}, webhookAllow: options.webhookAllow ?? [] }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

@@ -1,6 +1,7 @@
 import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metrics';
 import { parseDuration } from '../definitions/duration';
 import type { Criterion, Plan } from '../definitions/schema';
+import { iso } from './clock';
 
 /**
  * The exit-criterion evaluator. Pure and deterministic: the rollout workflow and
@@ -204,7 +205,7 @@ export interface EvidenceWindow {
 
 /** isoWindow writes a TimeWindow as an EvidenceWindow. */
 export function isoWindow(window: TimeWindow): EvidenceWindow {
-  return { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() };
+  return { from: iso(window.from), to: iso(window.to) };
 }
 
 /** CriterionObservation is what the evidence store saw for criterion `index` of a stage. */

@@ -1,6 +1,7 @@
 import { earliestStarts, waveDates } from '../definitions/schedule';
 import type { Plan, Stage } from '../definitions/schema';
 import { forEachUnits, siteRole } from '../definitions/sites';
+import { iso } from './clock';
 import type { PrerequisiteStatus, SiteStatus, StageStatus } from './rollout-types';
 
 /**
@@ -74,8 +75,8 @@ export function planSiteStage(stage: Stage, startMs: number): Required<Pick<Stag
       number: k + 1,
       sites: wave.sites,
       state: 'pending',
-      expectedStart: new Date(wave.startMs).toISOString(),
-      expectedFinish: new Date(wave.finishMs).toISOString(),
+      expectedStart: iso(wave.startMs),
+      expectedFinish: iso(wave.finishMs),
       approvals: [],
     })),
   };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { formatDuration, parseDuration } from '../../definitions/duration';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, formatDuration, parseDuration } from '../../definitions/duration';
 import { formatIssue } from '../../definitions/load';
 import type { Plan } from '../../definitions/schema';
 import { closestMatch, didYouMean } from '../../definitions/suggest';
@@ -58,10 +58,15 @@ export function simulateCommand(args: string[], io: CommandIo, today: Date = new
   if (signOffAfterMs === undefined) {
     return usageError('simulate', `--sign-off-after must be a duration such as 1d or 36h, not "${values['sign-off-after']}"`, io);
   }
+  if (signOffAfterMs > MAX_DURATION_MS) {
+    return usageError('simulate', `--sign-off-after must be at most ${MAX_DURATION_TEXT}, not "${values['sign-off-after']}"`, io);
+  }
   const horizonMs = values.until === undefined ? DEFAULT_HORIZON_MS : parseDuration(values.until);
   if (horizonMs === undefined || horizonMs <= 0) {
     return usageError('simulate', `--until must be a duration longer than 0 such as 78w or 730d, not "${values.until}"`, io);
   }
+  // Like a plan's durations, so that every date of the simulation is a date.
+  if (horizonMs > MAX_DURATION_MS) return usageError('simulate', `--until must be at most ${MAX_DURATION_TEXT}, not "${values.until}"`, io);
   if (parsed.positionals.length !== 1) return usageError('simulate', 'give exactly one plan file', io);
   const scenarioFile = values.metrics;
   if (scenarioFile === undefined) return usageError('simulate', 'give the metric scenario with --metrics <scenario.yaml|csv>', io);

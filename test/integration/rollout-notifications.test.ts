@@ -8,7 +8,7 @@ let h: Harness;
 let receiver: WebhookReceiver;
 beforeAll(async () => {
   receiver = await startWebhookReceiver(SECRET, (path) => (path === '/dashboard' ? 503 : undefined));
-  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_CMMS: SECRET } });
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_CMMS: SECRET }, webhookAllow: '127.0.0.1' });
 });
 afterAll(async () => {
   await h?.close();
@@ -35,6 +35,25 @@ stages:
 `;
 
 const cmms = () => receiver.received.filter((r) => r.path === '/cmms');
+
+it('warns of no notification target that ROLLGATE_WEBHOOK_ALLOW allows, and of every other internal one', async () => {
+  // The API judges targets with the same setting as the worker: 127.0.0.1 is allowed here, ::1 is not.
+  const targetWarnings = (body: { warnings: Array<{ rule: string }> }) => body.warnings.filter((warning) => warning.rule === 'webhook-target-refused');
+  const allowed = await h.http('POST', '/v1/plans', plan());
+  expect({ status: allowed.status, warnings: targetWarnings(allowed.body) }).toEqual({ status: 201, warnings: [] });
+  const refused = await h.http('POST', '/v1/plans', plan().replace('name: notified', 'name: notified-ipv6').replace(`${receiver.url}/dashboard`, 'http://[::1]:7401/dashboard'));
+  expect(refused.status).toBe(201);
+  expect(targetWarnings(refused.body)).toEqual([
+    {
+      line: 8,
+      column: 10,
+      path: 'notifications[1].url',
+      rule: 'webhook-target-refused',
+      message:
+        'notifications[1].url: target ::1 is a loopback address, refused unless ROLLGATE_WEBHOOK_ALLOW allows it; a worker with the same ROLLGATE_WEBHOOK_ALLOW will not post events there [webhook-target-refused]',
+    },
+  ]);
+});
 
 it('delivers signed, actionable events, and a failing receiver never blocks the rollout', async () => {
   const id = await startRollout(h, plan(), 'notified-1');
@@ -63,6 +82,26 @@ it('delivers signed, actionable events, and a failing receiver never blocks the 
   expect(status.notifications.undelivered).toEqual(
     expect.arrayContaining([expect.objectContaining({ url: `${receiver.url}/dashboard`, state: 'failing', httpStatus: 503, eventType: 'stage.awaiting-approval' })]),
   );
+
+  // What the receiver answered is for admins only; other callers see the status code and the times.
+  const dashboard = (body: { notifications: { undelivered: Array<Record<string, unknown>> } }) =>
+    body.notifications.undelivered.find((delivery) => delivery.url === `${receiver.url}/dashboard` && delivery.eventType === 'stage.awaiting-approval');
+  expect(dashboard(status)).toMatchObject({ httpStatus: 503, lastError: 'HTTP 503', lastResponseExcerpt: 'refused (503)' });
+  const lead = await h.as('dana', ['deployment-lead']);
+  const seen = dashboard((await h.http('GET', `/v1/rollouts/${id}`, undefined, lead)).body);
+  expect(seen).toEqual({
+    deliveryId: expect.any(String),
+    url: `${receiver.url}/dashboard`,
+    eventType: 'stage.awaiting-approval',
+    state: 'failing',
+    attempts: expect.any(Number),
+    httpStatus: 503,
+    lastError: 'HTTP 503',
+    lastErrorType: 'WebhookDeliveryFailed',
+    firstAttemptAt: expect.any(String),
+    lastAttemptAt: expect.any(String),
+  });
+  expect(JSON.stringify(seen)).not.toContain('refused');
 });
 
 async function waitFor(predicate: () => boolean): Promise<void> {

@@ -7,7 +7,7 @@ const SECRET = 'site-waves-test-secret';
 let h: Harness;
 let receiver: WebhookReceiver;
 beforeAll(async () => {
-  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_SITES: SECRET } });
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_SITES: SECRET }, webhookAllow: '127.0.0.1' });
   receiver = await startWebhookReceiver(SECRET);
 });
 afterAll(async () => {

@@ -12,7 +12,7 @@ let recorder: Recorder;
 let receiver: WebhookReceiver;
 beforeAll(async () => {
   receiver = await startWebhookReceiver(SECRET);
-  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_CMMS: SECRET } });
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_CMMS: SECRET }, webhookAllow: '127.0.0.1' });
   recorder = await startRecorderWorker(process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS!, `${h.taskQueue}-parents`);
 });
 afterAll(async () => {

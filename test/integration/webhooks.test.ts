@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ActivityFailure, ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import {
@@ -15,6 +16,8 @@ import {
   type WebhookDelivery,
   type WebhookDeliveryResult,
 } from '../../activities/webhooks';
+import type { Resolve } from '../../activities/webhook-transport';
+import { webhookAllowFromEnv } from '../../config/env';
 import { createPool } from '../../db/pool';
 import { listDeliveries, recordDeliveryAttempt } from '../../db/webhooks';
 import { installRuntimeLogger } from '../../workers/main';
@@ -81,7 +84,8 @@ beforeAll(async () => {
     namespace: 'default',
     taskQueue,
     workflowBundle,
-    activities: createWebhookActivities({ pool, secrets: { [SECRET_ENV]: SECRET } }),
+    // The receiver listens on 127.0.0.1, which the default target policy refuses.
+    activities: createWebhookActivities({ pool, secrets: { [SECRET_ENV]: SECRET }, allow: webhookAllowFromEnv({ ROLLGATE_WEBHOOK_ALLOW: '127.0.0.1' }) }),
   });
   running = worker.run();
   connection = await Connection.connect({ address });
@@ -139,7 +143,7 @@ async function deliveryFailure(input: WebhookDelivery, retry?: RetryPolicy): Pro
 
 async function attemptRows(deliveryId: string) {
   const result = await pool.query(
-    `SELECT attempt, status, http_status AS "httpStatus", error, error_type AS "errorType", gave_up AS "gaveUp", url, event_type AS "eventType"
+    `SELECT attempt, status, http_status AS "httpStatus", error, response_excerpt AS "responseExcerpt", error_type AS "errorType", gave_up AS "gaveUp", url, event_type AS "eventType"
        FROM webhook_deliveries WHERE delivery_id = $1 ORDER BY seq`,
     [deliveryId],
   );
@@ -173,6 +177,7 @@ it('delivers a signed event that the receiver verifies', async () => {
       httpStatus: 200,
       lastError: null,
       lastErrorType: null,
+      lastResponseExcerpt: null,
       firstAttemptAt: expect.any(String),
       lastAttemptAt: expect.any(String),
     },
@@ -191,7 +196,8 @@ it('retries a receiver that fails twice, recording each attempt, until it is del
     expect(request.rawBody).toBe(requests[0]!.rawBody);
   }
 
-  const failed = { status: 'failed', httpStatus: 500, error: 'HTTP 500: refused (500)', errorType: 'WebhookDeliveryFailed', gaveUp: false };
+  // The receiver's reply is kept apart from the error: only admins are shown it.
+  const failed = { status: 'failed', httpStatus: 500, error: 'HTTP 500', responseExcerpt: 'refused (500)', errorType: 'WebhookDeliveryFailed', gaveUp: false };
   expect(await attemptRows(input.deliveryId)).toEqual([
     expect.objectContaining({ attempt: 1, ...failed }),
     expect.objectContaining({ attempt: 2, ...failed }),
@@ -299,7 +305,7 @@ it("lists one rollout's deliveries in order, each at its latest state", async ()
     ['failing', 503, 'WebhookDeliveryFailed'],
   ]);
   expect(states[0]!.deliveryId).toBe(delivered.deliveryId);
-  expect(states[1]!.lastError).toBe('HTTP 400: refused (400)');
+  expect([states[1]!.lastError, states[1]!.lastResponseExcerpt]).toEqual(['HTTP 400', 'refused (400)']);
 });
 
 /** freePort returns a local port that nothing listens on (it was free a moment ago). */
@@ -310,3 +316,57 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe('the webhook target policy', () => {
+  /** policyActivities are the webhook activities of a worker with ROLLGATE_WEBHOOK_ALLOW = allow (default none). */
+  const policyActivities = (allow?: string, resolve?: Resolve) =>
+    createWebhookActivities({ pool, secrets: { [SECRET_ENV]: SECRET }, allow: webhookAllowFromEnv({ ROLLGATE_WEBHOOK_ALLOW: allow }), resolve });
+  /** runOnce runs one attempt of deliverWebhook outside Temporal, as the worker would. */
+  const runOnce = (activities: ReturnType<typeof policyActivities>, input: WebhookDelivery) =>
+    new MockActivityEnvironment({ retryPolicy: WEBHOOK_RETRY }).run(activities.deliverWebhook, input).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+  const port = () => new URL(receiver.url).port;
+
+  it.each([
+    ['the receiver on 127.0.0.1', () => `${receiver.url}/default-policy`, 'target 127.0.0.1 is a loopback address'],
+    ['the metadata service', () => 'http://169.254.169.254/latest/meta-data/', 'target 169.254.169.254 is a link-local address'],
+    ['the metadata service as a decimal number', () => `http://2852039166:${port()}/decimal`, 'target 169.254.169.254 is a link-local address'],
+    ['loopback in hexadecimal parts', () => `http://0x7f.1:${port()}/hex`, 'target 127.0.0.1 is a loopback address'],
+    ['IPv6 loopback', () => `http://[::1]:${port()}/ipv6`, 'target ::1 is a loopback address'],
+    ['IPv4-mapped IPv6 loopback', () => `http://[::ffff:127.0.0.1]:${port()}/mapped`, 'target 127.0.0.1 is a loopback address'],
+    ['localhost', () => `http://localhost:${port()}/localhost`, 'target host localhost is loopback'],
+  ])('refuses %s by default, at once and for good, sending nothing', async (_what, url, reason) => {
+    const before = receiver.received.length;
+    const input = delivery('', { target: { url: url(), secretEnv: SECRET_ENV } });
+    const { error } = (await runOnce(policyActivities(), input)) as { error: ApplicationFailure };
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect({ type: error.type, nonRetryable: error.nonRetryable }).toEqual({ type: 'WebhookTargetRefused', nonRetryable: true });
+    expect(error.message).toContain(reason);
+    expect(receiver.received.length).toBe(before);
+    expect(await attemptRows(input.deliveryId)).toEqual([
+      expect.objectContaining({ attempt: 1, status: 'failed', httpStatus: null, errorType: 'WebhookTargetRefused', gaveUp: true, error: error.message }),
+    ]);
+  });
+
+  it('refuses, at connect time, a name that resolves to loopback, and connects to it once the address is allowed', async () => {
+    const resolve: Resolve = (_hostname, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    const input = delivery('', { target: { url: `http://cmms.plant.example:${port()}/via-name`, secretEnv: SECRET_ENV } });
+    const { error } = (await runOnce(policyActivities(undefined, resolve), input)) as { error: ApplicationFailure };
+    expect({ type: error.type, nonRetryable: error.nonRetryable }).toEqual({ type: 'WebhookTargetRefused', nonRetryable: true });
+    expect(error.message).toBe('target host cmms.plant.example resolves to 127.0.0.1 is a loopback address, refused unless ROLLGATE_WEBHOOK_ALLOW allows it');
+    expect(requestsTo('/via-name')).toHaveLength(0);
+
+    const allowed = delivery('', { target: { url: `http://cmms.plant.example:${port()}/via-name`, secretEnv: SECRET_ENV } });
+    expect(await runOnce(policyActivities('127.0.0.1', resolve), allowed)).toEqual({ result: { attempt: 1, httpStatus: 200, alreadyDelivered: false } });
+    expect(requestsTo('/via-name')).toHaveLength(1);
+  });
+
+  it('is a non-retryable failure when Temporal runs the delivery', async () => {
+    const input = delivery('', { target: { url: 'http://169.254.169.254/latest/meta-data/', secretEnv: SECRET_ENV } });
+    const failure = await deliveryFailure(input);
+    expect({ type: failure.type, nonRetryable: failure.nonRetryable }).toEqual({ type: 'WebhookTargetRefused', nonRetryable: true });
+    expect(await attemptRows(input.deliveryId)).toEqual([expect.objectContaining({ attempt: 1, errorType: 'WebhookTargetRefused', gaveUp: true })]);
+  });
+});

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { startApiServer, type RunningApi } from '../../api/server';
+import { webhookAllowFromEnv } from '../../config/env';
 import { createPool } from '../../db/pool';
 import { createToken, type PrincipalKind } from '../../db/tokens';
 import { installRuntimeLogger } from '../../workers/main';
@@ -41,9 +42,13 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /**
  * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
- * temporalAddress another dev server than the shared one.
+ * webhookAllow is ROLLGATE_WEBHOOK_ALLOW for the worker and the API (default none: a test posting
+ * to a receiver on 127.0.0.1 must allow it), temporalAddress another dev server than the shared one.
  */
-export async function startHarness(options: { webhookSecrets?: Record<string, string>; temporalAddress?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { webhookSecrets?: Record<string, string>; webhookAllow?: string; temporalAddress?: string } = {},
+): Promise<Harness> {
+  const webhookAllow = webhookAllowFromEnv({ ROLLGATE_WEBHOOK_ALLOW: options.webhookAllow });
   installRuntimeLogger('WARN');
   const temporalAddress = options.temporalAddress ?? process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('ROLLGATE_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (global setup)');
@@ -60,6 +65,7 @@ export async function startHarness(options: { webhookSecrets?: Record<string, st
     taskQueue,
     databaseUrl: database.url,
     port: 0,
+    webhookAllow,
   });
 
   let worker: Worker | undefined;
@@ -72,6 +78,7 @@ export async function startHarness(options: { webhookSecrets?: Record<string, st
       pool,
       workflowBundle: await bundle!,
       webhookSecrets: options.webhookSecrets ?? {},
+      webhookAllow,
     });
     running = worker.run();
   };

@@ -25,6 +25,7 @@ describe('LINT_RULES', () => {
       'irreversible-without-threshold',
       'production-without-integration-debt-assessment',
       'unwatched-guardrail',
+      'webhook-target-refused',
     ]);
     expect(Object.values(LINT_RULES).every((description) => description.length > 0 && !description.includes('\n'))).toBe(true);
     expect(isLintRule('no-exit-criterion')).toBe(true);

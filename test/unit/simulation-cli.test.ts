@@ -135,6 +135,8 @@ describe('rollgate simulate, in process', () => {
     [[example, '--metrics', good, '--start', 'monday'], 'rollgate simulate: --start must be a date such as 2026-12-01 or an ISO 8601 time with its zone, not "monday"'],
     [[example, '--metrics', good, '--sign-off-after', 'soon'], 'rollgate simulate: --sign-off-after must be a duration such as 1d or 36h, not "soon"'],
     [[example, '--metrics', good, '--until', '0s'], 'rollgate simulate: --until must be a duration longer than 0 such as 78w or 730d, not "0s"'],
+    [[example, '--metrics', good, '--until', '99999999999999999999999w'], 'rollgate simulate: --until must be at most 10 years (3653d), not "99999999999999999999999w"'],
+    [[example, '--metrics', good, '--sign-off-after', '3654d'], 'rollgate simulate: --sign-off-after must be at most 10 years (3653d), not "3654d"'],
     [[example, '--metrics', good, '--bogus'], 'rollgate simulate: unknown option --bogus'],
   ])('refuses %j with exit 2', (args, message) => {
     const run = inProcess(...args);
