@@ -143,8 +143,8 @@ const reproduction = ({ fuzzCase, answer, problems }: Failure) => {
 };
 
 it("covers every endpoint of the README's REST table", () => {
-  const fuzzed = ENDPOINTS.map((endpoint) => endpointKey(`${endpoint.method} ${endpoint.route}`)).sort();
-  expect(fuzzed).toEqual(readmeEndpoints().map(endpointKey).sort());
+  const fuzzed = new Set(ENDPOINTS.map((endpoint) => endpointKey(`${endpoint.method} ${endpoint.route}`)));
+  expect(readmeEndpoints().filter((endpoint) => !fuzzed.has(endpointKey(endpoint)))).toEqual([]);
 });
 
 it(`answers ${RUNS_PER_ENDPOINT} bad inputs per endpoint with a 4xx problem that writes nothing (seed ${SEED})`, async () => {

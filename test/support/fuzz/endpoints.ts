@@ -111,6 +111,8 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', route: '/v1/rollouts/:id/stages/:stageId/calibrations' },
   { method: 'GET', route: '/v1/rollouts/:id/stages/:stageId/calibrations/:proposalId' },
   { method: 'GET', route: '/v1/rollouts/:id/stages/:stageId/decision-metrics', query: jsonSchemaOf(DecisionMetricsQuery) },
+  // The trail of refusals outside rollouts pages like a rollout's list (plan, limit, after).
+  { method: 'GET', route: '/v1/audit', query: jsonSchemaOf(ListQuery) },
 ];
 
 /** realParams are the values of an endpoint's path parameters that name the fixture's resources. */
