@@ -19,6 +19,8 @@ export interface Harness {
   temporal: Client;
   pool: Pool;
   taskQueue: string;
+  /** url is the API's base URL, for requests http cannot shape (no Content-Type, raw bytes). */
+  url: string;
   /** http calls the API as the harness's admin unless headers carry another Authorization. */
   http: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>;
   /** token returns a bearer header for a principal, creating its token on first use. */
@@ -94,6 +96,7 @@ export async function startHarness(options: { webhookSecrets?: Record<string, st
     temporal,
     pool,
     taskQueue,
+    url: api.url,
     as,
     startWorker,
     stopWorker,
