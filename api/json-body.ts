@@ -11,22 +11,38 @@ export function hasNulCharacter(json: string): boolean {
   return json.includes('\\u0000') && /(?:^|[^\\])(?:\\\\)*\\u0000/.test(json);
 }
 
-/** nulPath names where in a parsed body the first U+0000 is: `recommendation.note`, `samples.3.scope`. It does not recurse, so no depth overflows it. */
+/** A place in a parsed body: its key and the place that holds it, so no path is copied per level. */
+interface Place {
+  value: unknown;
+  key?: string;
+  parent?: Place;
+  nulKey?: boolean;
+}
+
+const pathOf = (place: Place): string => {
+  const keys: string[] = [];
+  for (let at: Place | undefined = place; at?.key !== undefined; at = at.parent) keys.push(at.nulKey ? JSON.stringify(at.key) : at.key);
+  return keys.reverse().join('.');
+};
+
+/**
+ * nulPath names where in a parsed body the first U+0000 is: `recommendation.note`,
+ * `samples.3.scope`. It walks without recursion and in time linear in the body, however deep.
+ */
 export function nulPath(value: unknown): string | undefined {
-  const pending: Array<{ value: unknown; path: string[]; nulKey?: boolean }> = [{ value, path: [] }];
+  const pending: Place[] = [{ value }];
   while (pending.length > 0) {
-    const { value: item, path, nulKey } = pending.pop()!;
-    if (nulKey) return path.join('.');
-    if (typeof item === 'string') {
-      if (item.includes('\u0000')) return path.join('.') || '(body)';
+    const place = pending.pop()!;
+    if (place.nulKey) return pathOf(place);
+    if (typeof place.value === 'string') {
+      if (place.value.includes('\u0000')) return pathOf(place) || '(body)';
       continue;
     }
-    if (item === null || typeof item !== 'object') continue;
-    const entries = Object.entries(item);
+    if (place.value === null || typeof place.value !== 'object') continue;
+    const entries = Object.entries(place.value);
     for (let i = entries.length - 1; i >= 0; i -= 1) {
       const [key, entry] = entries[i]!;
-      const nulKey = key.includes('\u0000');
-      pending.push({ value: entry, path: [...path, nulKey ? JSON.stringify(key) : key], nulKey });
+      pending.push({ value: entry, key, parent: place, nulKey: key.includes('\u0000') });
     }
   }
   return undefined;

@@ -105,7 +105,7 @@ export function jsonProblem(value: unknown, { maxDepth = MAX_JSON_DEPTH, maxKeys
         }
         pending.push({ value: entry, path: [...path, key] });
       }
-    } else if (typeof item !== 'boolean') {
+    } else if (item !== null && typeof item !== 'boolean') {
       return { path, message: 'must be a JSON value' };
     }
   }
