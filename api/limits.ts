@@ -56,8 +56,10 @@ const MAX_YEAR = 9999;
 export const Timestamp = z
   .iso.datetime({
     offset: true,
+    // The year check below runs only on a well-formed date-time.
+    abort: true,
     // A missing or non-string value keeps zod's own message.
-    error: (issue) => (typeof issue.input === 'string' ? 'must be an ISO 8601 date-time with a time zone, e.g. 2025-03-01T14:00:00Z' : undefined),
+    error: (issue) => (typeof issue.input === 'string' ? 'must be an ISO 8601 date-time with a zone, e.g. 2025-03-01T08:00:00Z' : undefined),
   })
   .refine((value) => {
     const year = Number(value.slice(0, 4));
