@@ -55,7 +55,9 @@ const BODY_ERRORS: Record<string, (error: HttpError) => Problem> = {
   'entity.parse.failed': parseFailure,
   'entity.verify.failed': (error) => bodyProblem(400, ProblemType.invalidRequest, 'Invalid request body', error.message ?? 'the body was refused'),
   'entity.too.large': (error) =>
-    bodyProblem(413, ProblemType.payloadTooLarge, 'Request body too large', `the body is larger than the limit of ${error.limit} bytes`),
+    new Problem(413, ProblemType.payloadTooLarge, 'Request body too large', `the limit is ${error.limit} bytes`, [
+      { path: '(body)', message: `is larger than the limit of ${error.limit} bytes` },
+    ]),
   'encoding.unsupported': (error) =>
     new Problem(415, ProblemType.unsupportedMediaType, 'Unsupported content encoding', `${error.message}; send the body as identity, gzip, deflate or br`, [
       { path: '(header) Content-Encoding', message: error.message ?? 'unsupported' },
