@@ -119,9 +119,12 @@ export function jsonProblem(value: unknown, { maxDepth = MAX_JSON_DEPTH, maxKeys
  * detail: at most MAX_JSON_DEPTH levels deep and MAX_JSON_KEYS keys per object, with finite
  * numbers and storable strings.
  */
-export const JsonPayload = z
-  .custom<JsonValue>((value) => value !== undefined && value !== null, 'is required and must not be null')
+export const JsonPayload = (z.unknown() as z.ZodType<JsonValue>)
   .superRefine((value, ctx) => {
+    if (value === undefined || value === null) {
+      ctx.addIssue({ code: 'custom', message: 'is required and must not be null', input: value });
+      return;
+    }
     const problem = jsonProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message, input: value });
   })
