@@ -19,7 +19,7 @@ export interface Harness {
   temporal: Client;
   pool: Pool;
   taskQueue: string;
-  /** url is the API's base URL, for requests http cannot shape (no Content-Type, raw bytes). */
+  /** url is the API's base URL, for tests that make their own requests. */
   url: string;
   /** http calls the API as the harness's admin unless headers carry another Authorization. */
   http: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>;
