@@ -8,9 +8,11 @@ import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
 import { jsonBody } from './json-body';
 import { plansRouter } from './plans-routes';
-import { problemHandler, unknownRoute } from './problem';
+import { problemHandler } from './error-mapping';
+import { unknownRoute } from './problem';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
+import { refuseUnstorableQuery } from './url-guards';
 
 /** Largest JSON request body accepted. */
 const JSON_BODY_LIMIT = '256kb';
@@ -35,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.pool, deps.temporal));
   // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
-  app.use('/v1', requireToken(deps.pool));
+  app.use('/v1', requireToken(deps.pool), refuseUnstorableQuery);
   app.use('/v1/schema', schemaRouter());
   app.use('/v1', decisionsRouter(deps));
   app.use('/v1/plans', plansRouter(deps.pool, deps.webhookAllow));

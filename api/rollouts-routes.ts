@@ -17,6 +17,7 @@ import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
 import { currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
 import { steadyStateRouter } from './steady-state-routes';
+import { guardPathParameters } from './url-guards';
 
 /** People who may start rollouts hold this token role; service principals may start them too. */
 const ROLLOUT_STARTER_ROLE = 'deployment-lead';
@@ -31,7 +32,7 @@ const workflowIdFor = (rolloutId: string) => `rollout-${rolloutId}`;
 
 /** rolloutsRouter serves /v1/rollouts: start, list, status, the audit trail, the human actions, and steady-state stages. */
 export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Router {
-  const router = Router();
+  const router = guardPathParameters(Router());
 
   router.post('/', async (req, res) => {
     const principal = principalOf(req);

@@ -20,6 +20,8 @@ export interface Harness {
   temporal: Client;
   pool: Pool;
   taskQueue: string;
+  /** url is the API's base URL, for tests that make their own requests. */
+  url: string;
   /** http calls the API as the harness's admin unless headers carry another Authorization. */
   http: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>;
   /** token returns a bearer header for a principal, creating its token on first use. */
@@ -101,6 +103,7 @@ export async function startHarness(
     temporal,
     pool,
     taskQueue,
+    url: api.url,
     as,
     startWorker,
     stopWorker,
