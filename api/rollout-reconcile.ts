@@ -43,6 +43,16 @@ const SWEEP_LIMIT = 1_000;
 const SWEEP_CONCURRENCY = 8;
 /** Events read from the end of a history to find its last workflow task failure or its termination. */
 const HISTORY_TAIL = 20;
+/** How long the sweep's calls to Temporal for one rollout may take, retries included. */
+const SWEEP_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * withinTimeout runs use with every Temporal call it makes aborted after ms, the client's own
+ * retries included: while Temporal is down, those would otherwise go on for many seconds.
+ */
+export function withinTimeout<T>(temporal: Client, ms: number, use: () => Promise<T>): Promise<T> {
+  return temporal.connection.withAbortSignal(AbortSignal.timeout(ms), use);
+}
 
 /** Stuck says why a rollout makes no progress: its workflow task fails on every attempt. */
 export interface Stuck {
@@ -212,11 +222,13 @@ export async function sweepRollouts(deps: ReconcileDeps): Promise<SweepReport> {
     if (rolloutId && !workflow.parentExecution) running.push(rolloutId);
   }
   for (const rolloutId of await missingRollouts(deps.pool, running)) {
-    if (await adoptWorkflow(deps, rolloutId)) report.adopted.push(rolloutId);
+    if (await withinTimeout(deps.temporal, SWEEP_CALL_TIMEOUT_MS, () => adoptWorkflow(deps, rolloutId))) report.adopted.push(rolloutId);
   }
   const rows = await unsettledRollouts(deps.pool, SWEEP_LIMIT);
   for (let next = 0; next < rows.length; next += SWEEP_CONCURRENCY) {
-    const findings = await Promise.allSettled(rows.slice(next, next + SWEEP_CONCURRENCY).map((row) => reconcileRollout(deps, row)));
+    const findings = await Promise.allSettled(
+      rows.slice(next, next + SWEEP_CONCURRENCY).map((row) => withinTimeout(deps.temporal, SWEEP_CALL_TIMEOUT_MS, () => reconcileRollout(deps, row))),
+    );
     for (const [index, finding] of findings.entries()) {
       const row = rows[next + index]!;
       if (finding.status === 'rejected') {
