@@ -10,6 +10,7 @@ import { jsonBody } from './json-body';
 import { plansRouter } from './plans-routes';
 import { problemHandler } from './error-mapping';
 import { unknownRoute } from './problem';
+import type { RolloutWatch } from './rollout-sweep';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
 import { refuseUnstorableQuery } from './url-guards';
@@ -23,6 +24,8 @@ export interface AppDeps {
   taskQueue: string;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, for warnings about notification targets at upload. */
   webhookAllow?: WebhookAllowList;
+  /** watch is the process's rollout sweep; /healthz reports the stuck rollouts it found. */
+  watch?: RolloutWatch;
 }
 
 /**
@@ -34,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestIds);
-  app.use(healthRouter(deps.pool, deps.temporal));
+  app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
   // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
   app.use('/v1', requireToken(deps.pool), refuseUnstorableQuery);

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { DatabaseError } from 'pg';
+import { outageProblem } from './outage-errors';
 import { Problem, ProblemType } from './problem';
 
 /**
@@ -119,6 +120,7 @@ const postgresDataError: ErrorClassifier = (error) => {
 /** ERROR_CLASSIFIERS in the order toProblem asks them; the first that knows the error answers. */
 export const ERROR_CLASSIFIERS: readonly ErrorClassifier[] = [
   (error) => (error instanceof Problem ? error : undefined),
+  outageProblem,
   bodyParserError,
   compressedBodyError,
   uriError,
@@ -138,7 +140,9 @@ export function toProblem(error: unknown): Problem {
 /** problemHandler renders every error as problem+json; unexpected ones are logged and become 500. */
 export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const problem = toProblem(error);
-  if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed (request ${req.requestId}):`, error);
+  // An outage is one line per request (its detail names the cause); anything else in full.
+  if (problem.status === 503) console.warn(`api: ${req.method} ${req.originalUrl} answered 503 (request ${req.requestId}): ${problem.detail}`);
+  else if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed (request ${req.requestId}):`, error);
   res.set(problem.headers ?? {});
   res
     .status(problem.status)
