@@ -8,9 +8,12 @@ import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
 import { jsonBody } from './json-body';
 import { plansRouter } from './plans-routes';
-import { problemHandler, unknownRoute } from './problem';
+import { problemHandler } from './error-mapping';
+import { unknownRoute } from './problem';
+import type { RolloutWatch } from './rollout-sweep';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
+import { refuseUnstorableQuery } from './url-guards';
 
 /** Largest JSON request body accepted. */
 const JSON_BODY_LIMIT = '256kb';
@@ -21,6 +24,8 @@ export interface AppDeps {
   taskQueue: string;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, for warnings about notification targets at upload. */
   webhookAllow?: WebhookAllowList;
+  /** watch is the process's rollout sweep; /healthz reports the stuck rollouts it found. */
+  watch?: RolloutWatch;
 }
 
 /**
@@ -32,10 +37,10 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestIds);
-  app.use(healthRouter(deps.pool, deps.temporal));
+  app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
   // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
-  app.use('/v1', requireToken(deps.pool));
+  app.use('/v1', requireToken(deps.pool), refuseUnstorableQuery);
   app.use('/v1/schema', schemaRouter());
   app.use('/v1', decisionsRouter(deps));
   app.use('/v1/plans', plansRouter(deps.pool, deps.webhookAllow));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Identifier } from '../definitions/schema';
+import { JsonPayload, Name, OptionalText, Timestamp } from './limits';
 import { PageAfter, pageLimit } from './request-schemas';
 
 /**
@@ -16,15 +17,8 @@ const DecisionId = z
 /** A 0..1 probability. */
 export const Confidence = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 
-/** Timestamp: ISO 8601 date and time with a zone (Z or an offset). */
-export const Timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2025-03-01T14:00:00Z' });
-
-/**
- * JsonPayload: any JSON value but null. Bodies arrive through express.json, so whatever is
- * present is JSON already; checking it again, recursively, would only cost the hot path.
- */
-type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-const JsonPayload = z.custom<JsonValue>((value) => value !== undefined && value !== null, 'is required and must not be null');
+/** Timestamp: ISO 8601 date and time with a zone (Z or an offset), years 1–9999 (api/limits.ts). */
+export { Timestamp };
 
 /** DecisionRequest is the body of POST /v1/rollouts/:id/decisions. */
 export const DecisionRequest = z.strictObject({
@@ -49,7 +43,7 @@ export const ResolutionRequest = z
     resolution: z.enum(['accept', 'modify', 'reject']),
     /** payload is the changed decision; required with modify, and only there. */
     payload: JsonPayload.optional(),
-    reason: z.string().trim().max(4000).optional(),
+    reason: OptionalText(4000).optional(),
   })
   .superRefine((body, ctx) => {
     if (body.resolution === 'modify' && body.payload === undefined) {
@@ -92,7 +86,7 @@ export type CalibrationRequest = z.infer<typeof CalibrationRequest>;
 export const ProposalDecisionRequest = z
   .strictObject({
     decision: z.enum(['approve', 'reject']).default('approve'),
-    comment: z.string().trim().max(4000).optional(),
+    comment: OptionalText(4000).optional(),
   })
   .refine((body) => body.decision !== 'reject' || Boolean(body.comment), { path: ['comment'], message: 'a rejection needs a reason in comment' });
 export type ProposalDecisionRequest = z.infer<typeof ProposalDecisionRequest>;
@@ -100,9 +94,9 @@ export type ProposalDecisionRequest = z.infer<typeof ProposalDecisionRequest>;
 /** DecisionListQuery filters GET /v1/decisions. */
 export const DecisionListQuery = z.strictObject({
   state: z.enum(['auto', 'shadow', 'pending', 'resolved', 'timed-out']).optional(),
-  role: z.string().min(1).optional(),
-  rolloutId: z.string().min(1).optional(),
-  stageId: z.string().min(1).optional(),
+  role: Name.optional(),
+  rolloutId: Name.optional(),
+  stageId: Name.optional(),
   limit: pageLimit(500),
   after: PageAfter,
 });

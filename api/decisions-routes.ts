@@ -53,6 +53,7 @@ import {
 } from './decision-schemas';
 import { conflict, notFound, parseBody, Problem, ProblemType } from './problem';
 import { requireRollout } from './rollout-lookup';
+import { guardPathParameters } from './url-guards';
 
 /**
  * Decisions deferred to humans, their outcomes, and threshold calibration.
@@ -176,7 +177,7 @@ function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> 
 }
 
 export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): Router {
-  const router = Router();
+  const router = guardPathParameters(Router());
   const json = jsonBody(JSON_BODY_LIMIT);
   const contexts = new ContextCache(pool);
   const writer = new DecisionWriter(pool);

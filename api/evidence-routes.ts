@@ -37,6 +37,7 @@ import {
 } from './evidence-schemas';
 import { conflict, notFound, Problem, ProblemType, type ProblemDetail } from './problem';
 import { requireRollout } from './rollout-lookup';
+import { guardPathParameters } from './url-guards';
 
 /** Largest evidence request body: room for a full batch of samples with scopes and ids. */
 const EVIDENCE_BODY_LIMIT = '1mb';
@@ -50,7 +51,7 @@ const EVIDENCE_BODY_LIMIT = '1mb';
  * Mounted on /v1/rollouts ahead of the rollouts router; requests for other paths fall through.
  */
 export function evidenceRouter({ pool }: { pool: Pool }): Router {
-  const router = Router();
+  const router = guardPathParameters(Router());
   const json = jsonBody(EVIDENCE_BODY_LIMIT);
 
   router.post('/:id/metrics', json, async (req, res) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Identifier } from '../definitions/schema';
+import { Name, StoredString, Text, Timestamp } from './limits';
 import { PageAfter, pageLimit } from './request-schemas';
 
 /** Most samples one POST /v1/rollouts/:id/metrics may carry; larger batches are refused whole (413). */
@@ -10,12 +11,8 @@ export const EvidenceId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'must be 1–200 letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
 
-/** Timestamp is an ISO 8601 date-time with a zone, e.g. 2025-03-01T08:00:00Z. */
-export const Timestamp = z.iso.datetime({
-  offset: true,
-  // A missing or non-string value keeps zod's own message.
-  error: (issue) => (typeof issue.input === 'string' ? 'must be an ISO 8601 date-time with a zone, e.g. 2025-03-01T08:00:00Z' : undefined),
-});
+/** Timestamp is an ISO 8601 date-time with a zone, e.g. 2025-03-01T08:00:00Z, years 1–9999 (api/limits.ts). */
+export { Timestamp };
 
 /** EvidenceScope says where something was observed; criteria of a scoped stage may read only matching evidence. */
 export const EvidenceScope = z.strictObject({
@@ -29,7 +26,7 @@ export type EvidenceScope = z.infer<typeof EvidenceScope>;
 
 /** MetricSample is one observation of a metric. value must be a finite number: NaN, Infinity and strings are refused. */
 export const MetricSample = z.strictObject({
-  metric: z.string().min(1).max(100),
+  metric: StoredString(100).min(1),
   value: z.number(),
   observedAt: Timestamp,
   scope: EvidenceScope.optional(),
@@ -43,8 +40,6 @@ export const MetricBatch = z.strictObject({
   samples: z.array(MetricSample).min(1, 'send at least one sample'),
 });
 export type MetricBatch = z.infer<typeof MetricBatch>;
-
-const Text = (max: number) => z.string().trim().min(1, 'must not be blank').max(max);
 
 /**
  * RecommendationBody is the body of POST /v1/rollouts/:id/recommendations: a concrete action
@@ -99,7 +94,7 @@ export type MissedEventBody = z.infer<typeof MissedEventBody>;
 
 /** EvidenceQuery filters and pages GET /v1/rollouts/:id/evidence. */
 export const EvidenceQuery = z.strictObject({
-  metric: z.string().min(1).optional(),
+  metric: Name.optional(),
   from: Timestamp.optional(),
   to: Timestamp.optional(),
   after: PageAfter,

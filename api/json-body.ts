@@ -11,14 +11,39 @@ export function hasNulCharacter(json: string): boolean {
   return json.includes('\\u0000') && /(?:^|[^\\])(?:\\\\)*\\u0000/.test(json);
 }
 
-/** nulPath names where in a parsed body the first U+0000 is: `recommendation.note`, `samples.3.scope`. */
-export function nulPath(value: unknown, path: string[] = []): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || '(body)' : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return [...path, JSON.stringify(key)].join('.');
-    const found = nulPath(item, [...path, key]);
-    if (found !== undefined) return found;
+/** A place in a parsed body: its key and the place that holds it, so no path is copied per level. */
+interface Place {
+  value: unknown;
+  key?: string;
+  parent?: Place;
+  nulKey?: boolean;
+}
+
+const pathOf = (place: Place): string => {
+  const keys: string[] = [];
+  for (let at: Place | undefined = place; at?.key !== undefined; at = at.parent) keys.push(at.nulKey ? JSON.stringify(at.key) : at.key);
+  return keys.reverse().join('.');
+};
+
+/**
+ * nulPath names where in a parsed body the first U+0000 is: `recommendation.note`,
+ * `samples.3.scope`. It walks without recursion and in time linear in the body, however deep.
+ */
+export function nulPath(value: unknown): string | undefined {
+  const pending: Place[] = [{ value }];
+  while (pending.length > 0) {
+    const place = pending.pop()!;
+    if (place.nulKey) return pathOf(place);
+    if (typeof place.value === 'string') {
+      if (place.value.includes('\u0000')) return pathOf(place) || '(body)';
+      continue;
+    }
+    if (place.value === null || typeof place.value !== 'object') continue;
+    const entries = Object.entries(place.value);
+    for (let i = entries.length - 1; i >= 0; i -= 1) {
+      const [key, entry] = entries[i]!;
+      pending.push({ value: entry, key, parent: place, nulKey: key.includes('\u0000') });
+    }
   }
   return undefined;
 }
@@ -26,10 +51,20 @@ export function nulPath(value: unknown, path: string[] = []): string | undefined
 /** BodyParser has express.json's own shape, so routes keep their typed parameters. */
 type BodyParser = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+/** JSON_MEDIA_TYPE is the one media type JSON endpoints read. */
+const JSON_MEDIA_TYPE = 'application/json';
+
+/** hasBody: the request says it carries a body (chunked, or a Content-Length above 0). */
+const hasBody = (req: IncomingMessage) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+/** mediaTypeOf is the Content-Type's media type without parameters, lower case; '' when there is none. */
+export const mediaTypeOf = (req: IncomingMessage) => (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+
 /**
- * jsonBody parses a JSON request body of at most `limit` bytes and refuses, with 422 and its
- * path, one that holds U+0000 anywhere: such a body could never be stored, and a sign-off
- * comment holding it would stall the rollout's audit trail.
+ * jsonBody parses a JSON request body of at most `limit` bytes. A body sent without
+ * `Content-Type: application/json` is refused with 415 (a request without a body is read as
+ * `{}`); one that holds U+0000 anywhere with 422 and its path: such a body could never be
+ * stored, and a sign-off comment holding it would stall the rollout's audit trail.
  */
 export function jsonBody(limit: string): BodyParser {
   const withNul = new WeakSet<IncomingMessage>();
@@ -39,10 +74,16 @@ export function jsonBody(limit: string): BodyParser {
       if (buffer.includes('\\u0000') && hasNulCharacter(buffer.toString('utf8'))) withNul.add(req);
     },
   });
-  return (req, res, next) =>
-    parse(req, res, (error?: unknown) => {
+  return (req, res, next) => {
+    const mediaType = mediaTypeOf(req);
+    if (hasBody(req) && mediaType !== JSON_MEDIA_TYPE) {
+      const message = `send the body as JSON with Content-Type: ${JSON_MEDIA_TYPE} (got ${mediaType || 'no Content-Type'})`;
+      return next(new Problem(415, ProblemType.unsupportedMediaType, 'Unsupported media type', message, [{ path: '(header) Content-Type', message }]));
+    }
+    return parse(req, res, (error?: unknown) => {
       if (error !== undefined || !withNul.has(req)) return next(error);
       const errors = [{ path: nulPath((req as IncomingMessage & { body?: unknown }).body) ?? '(body)', message: 'must not contain the character U+0000' }];
       next(new Problem(422, ProblemType.invalidRequest, 'Invalid request body', 'The request body holds the character U+0000, which cannot be stored.', errors));
     });
+  };
 }

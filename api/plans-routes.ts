@@ -5,7 +5,11 @@ import { loadPlan, MAX_PLAN_BYTES, Plan, planDigest } from '../definitions';
 import { diffPlans } from '../definitions/diff';
 import { getPlanVersion, listPlans, listPlanVersions, storePlanVersion } from '../db/plans';
 import { requireTokenRole } from './auth';
-import { notFound, Problem, ProblemType, type ProblemDetail } from './problem';
+import { mediaTypeOf } from './json-body';
+import { PG_INTEGER_MAX } from './limits';
+import { notFound, Problem, ProblemType } from './problem';
+import { PlanDiffQuery, VersionParam } from './request-schemas';
+import { guardPathParameters } from './url-guards';
 
 /** Plans are uploaded by deployment leads (or admins). */
 const PLAN_AUTHOR_ROLE = 'deployment-lead';
@@ -19,17 +23,18 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text
  * targets the worker will refuse.
  */
 export function plansRouter(pool: Pool, webhookAllow: WebhookAllowList = []): Router {
-  const router = Router();
+  const router = guardPathParameters(Router());
 
   router.post('/', requireTokenRole(PLAN_AUTHOR_ROLE), express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
-    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const mediaType = mediaTypeOf(req);
     if (!YAML_TYPES.includes(mediaType)) {
-      throw new Problem(
-        415,
-        ProblemType.unsupportedMediaType,
-        'Unsupported media type',
-        `send the plan as YAML with Content-Type: application/yaml (got ${mediaType || 'none'})`,
-      );
+      const message = `send the plan as YAML with Content-Type: application/yaml (got ${mediaType || 'none'})`;
+      throw new Problem(415, ProblemType.unsupportedMediaType, 'Unsupported media type', message, [{ path: '(header) Content-Type', message }]);
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      const message = `plans are read as UTF-8; the charset ${charset} is not supported`;
+      throw new Problem(415, ProblemType.unsupportedMediaType, 'Unsupported charset', message, [{ path: '(header) Content-Type', message }]);
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const result = loadPlan(body, { file: 'plan.yaml', webhookAllow });
@@ -71,13 +76,13 @@ export function plansRouter(pool: Pool, webhookAllow: WebhookAllowList = []): Ro
   });
 
   router.get('/:name/diff', async (req, res) => {
-    const from = versionQuery(req.query.from, 'from');
-    const to = versionQuery(req.query.to, 'to');
-    const invalid = [from, to].filter((v): v is ProblemDetail => typeof v === 'object');
-    if (invalid.length > 0) {
-      throw new Problem(422, ProblemType.invalidRequest, 'Invalid query', 'from and to must be version numbers: positive integers', invalid);
+    const parsed = PlanDiffQuery.safeParse(req.query);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      throw new Problem(422, ProblemType.invalidRequest, 'Invalid query', 'from and to must be version numbers: positive integers', errors);
     }
-    const [before, after] = await Promise.all([getPlanVersion(pool, req.params.name, from as number), getPlanVersion(pool, req.params.name, to as number)]);
+    const { from, to } = parsed.data;
+    const [before, after] = await Promise.all([getPlanVersion(pool, req.params.name, from), getPlanVersion(pool, req.params.name, to)]);
     if ((!before || !after) && !(await getPlanVersion(pool, req.params.name))) throw notFound(`no plan named ${req.params.name}`);
     for (const [number, version] of [[from, before], [to, after]] as const) {
       if (!version) throw notFound(`plan ${req.params.name} has no version ${number}`);
@@ -86,21 +91,15 @@ export function plansRouter(pool: Pool, webhookAllow: WebhookAllowList = []): Ro
   });
 
   router.get('/:name/versions/:version', async (req, res) => {
-    const number = Number(req.params.version);
-    if (!Number.isSafeInteger(number) || number < 1) throw notFound(`plan versions are positive integers, not ${req.params.version}`);
+    const parsed = VersionParam.safeParse(req.params.version);
+    if (!parsed.success) throw notFound(`plan versions are positive integers of at most ${PG_INTEGER_MAX}, not ${req.params.version}`);
+    const number = parsed.data;
     const version = await getPlanVersion(pool, req.params.name, number);
     if (!version) throw notFound(`plan ${req.params.name} has no version ${number}`);
     res.json(version);
   });
 
   return router;
-}
-
-/** versionQuery reads a version number from the query string, or says what is wrong with it. */
-function versionQuery(value: unknown, name: string): number | ProblemDetail {
-  if (typeof value === 'string' && /^[1-9]\d*$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
-  const got = value === undefined ? 'it is missing' : `got ${JSON.stringify(value)}`;
-  return { path: name, message: `must be a version number, a positive integer such as 1; ${got}` };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import type { z } from 'zod';
 
 /** ProblemType is the closed set of RFC 9457 problem `type`s the API answers with. */
@@ -60,39 +60,3 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
 export const unknownRoute: RequestHandler = (req, _res, next) => {
   next(notFound(`no route for ${req.method} ${req.path}`));
 };
-
-/** problemHandler renders every error as problem+json; unexpected ones are logged and become 500. */
-export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  const problem = toProblem(error);
-  if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed (request ${req.requestId}):`, error);
-  res.set(problem.headers ?? {});
-  res
-    .status(problem.status)
-    .type('application/problem+json')
-    .json({
-      type: problem.type,
-      title: problem.title,
-      status: problem.status,
-      ...(problem.detail ? { detail: problem.detail } : {}),
-      instance: req.originalUrl,
-      ...(req.requestId ? { requestId: req.requestId } : {}),
-      ...(problem.errors ? { errors: problem.errors } : {}),
-      ...problem.extra,
-    });
-};
-
-/** toProblem maps body-parser errors (bad JSON, too large) and unknown errors to problems. */
-function toProblem(error: unknown): Problem {
-  if (error instanceof Problem) return error;
-  const httpError = error as { type?: string; status?: number; message?: string; limit?: number };
-  if (httpError.type === 'entity.parse.failed') {
-    return new Problem(400, ProblemType.invalidRequest, 'Malformed JSON', httpError.message);
-  }
-  if (httpError.type === 'entity.too.large') {
-    return new Problem(413, ProblemType.payloadTooLarge, 'Request body too large', `the limit is ${httpError.limit} bytes`);
-  }
-  if (httpError.type === 'encoding.unsupported' || httpError.type === 'charset.unsupported') {
-    return new Problem(415, ProblemType.unsupportedMediaType, 'Unsupported encoding', httpError.message);
-  }
-  return new Problem(500, ProblemType.internal, 'Internal error', 'The request failed unexpectedly; the server log has details.');
-}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LinkUrl, Name, OptionalText, PG_INTEGER_MAX, PositiveInt32, SeqPosition, Text } from './limits';
 
 /** RolloutId: letters, digits, dot, dash and underscore; at most 100 characters. */
 const RolloutId = z
@@ -8,9 +9,9 @@ const RolloutId = z
 /** StartRolloutRequest is the body of POST /v1/rollouts. */
 export const StartRolloutRequest = z.strictObject({
   /** plan is the plan's name. */
-  plan: z.string().min(1),
+  plan: Name,
   /** version pins a plan version; default the latest. */
-  version: z.number().int().positive().optional(),
+  version: PositiveInt32.optional(),
   /** rolloutId names the rollout; default a random UUID. */
   rolloutId: RolloutId.optional(),
 });
@@ -25,8 +26,8 @@ export const StageDecisionRequest = z
     decision: z.enum(['approve', 'reject']),
     site: SiteName.optional(),
     /** role is the role the sign-off counts toward; default the first still-missing role the principal holds. */
-    role: z.string().min(1).optional(),
-    comment: z.string().trim().max(4000).optional(),
+    role: Name.optional(),
+    comment: OptionalText(4000).optional(),
   })
   .refine((body) => body.decision !== 'reject' || Boolean(body.comment), {
     path: ['comment'],
@@ -37,8 +38,8 @@ export type StageDecisionRequest = z.infer<typeof StageDecisionRequest>;
 /** OverrideBody is the body of POST /v1/rollouts/:id/stages/:stageId/overrides. */
 export const OverrideBody = z.strictObject({
   site: SiteName.optional(),
-  reason: z.string().trim().min(1, 'an override needs a reason').max(4000),
-  recommendationId: z.string().min(1).max(200).optional(),
+  reason: Text(4000, 'an override needs a reason'),
+  recommendationId: Name.optional(),
 });
 
 /** ResolutionBody is the body of POST /v1/rollouts/:id/stages/:stageId/resolution. */
@@ -46,34 +47,49 @@ export const ResolutionBody = z.strictObject({
   site: SiteName.optional(),
   choice: z.enum(['retry-window', 'rollback', 'abort']),
   /** to is the upstream stage a rollback re-enters; default the plan's onFailure rollback target. */
-  to: z.string().min(1).optional(),
-  reason: z.string().trim().min(1, 'a resolution needs a reason').max(4000),
+  to: Name.optional(),
+  reason: Text(4000, 'a resolution needs a reason'),
 });
 
 /** PrerequisiteSignOffBody is the body of POST /v1/rollouts/:id/prerequisites/:prerequisiteId/sign-offs. */
 export const PrerequisiteSignOffBody = z.strictObject({
-  evidence: z.url().optional(),
-  comment: z.string().trim().max(4000).optional(),
+  /** evidence is a link to the record signed for; pages render it, so it is https: or http: only. */
+  evidence: LinkUrl.optional(),
+  comment: OptionalText(4000).optional(),
 });
 
 /** OperatorActionRequest is the optional body of pause, resume and abort. */
 export const OperatorActionRequest = z.strictObject({
-  reason: z.string().trim().max(4000).optional(),
+  reason: OptionalText(4000).optional(),
 });
 
 /** IdempotencyKey is the optional Idempotency-Key header: a retry with the same key counts once. */
 export const IdempotencyKey = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be 1–200 letters, digits, ".", "_", ":" or "-"');
 
 /** pageLimit is a list endpoint's `limit` query parameter: how many items a page has, 1 to max, default 100. */
-export const pageLimit = (max: number) => z.coerce.number().int().min(1).max(max).default(100);
+export const pageLimit = (max: number) => z.coerce.number<unknown>().int().min(1).max(max).default(100);
 
 /** PageAfter is a list endpoint's `after` query parameter: the page starts after this position (seq), default the start. */
-export const PageAfter = z.coerce.number().int().min(0).default(0);
+export const PageAfter = z.coerce.number<unknown>().pipe(SeqPosition).default(0);
 
 /** Paging for list endpoints. */
 export const ListQuery = z.object({
   limit: pageLimit(500),
   after: PageAfter,
-  plan: z.string().optional(),
-  state: z.string().optional(),
+  plan: Name.optional(),
+  state: Name.optional(),
 });
+
+const versionMessage = (input: unknown) =>
+  `must be a version number, a positive integer such as 1; ${input === undefined ? 'it is missing' : `got ${JSON.stringify(input)}`}`;
+
+/** VersionParam is a plan version in a URL: a positive integer of at most PG_INTEGER_MAX, written in digits. */
+export const VersionParam = z
+  .string({ error: (issue) => versionMessage(issue.input) })
+  .superRefine((value, ctx) => {
+    if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > PG_INTEGER_MAX) ctx.addIssue({ code: 'custom', message: versionMessage(value), input: value });
+  })
+  .transform(Number);
+
+/** PlanDiffQuery is the query of GET /v1/plans/:name/diff. */
+export const PlanDiffQuery = z.object({ from: VersionParam, to: VersionParam });

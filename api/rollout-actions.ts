@@ -12,6 +12,7 @@ import { planDefinition } from './plan-cache';
 import { conflict, notFound, parseBody } from './problem';
 import { OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
 import { auditDenied, currentStatus, requireRollout, rethrowAsProblem, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
+import { guardPathParameters } from './url-guards';
 
 interface OperatorAction {
   signal: typeof pauseSignal;
@@ -53,7 +54,7 @@ const mayOperate = (plan: Plan, principal: Principal) =>
  * become 403 and are written to the audit trail.
  */
 export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {
-  const router = Router();
+  const router = guardPathParameters(Router());
 
   /**
    * stageUpdate executes an update of one stage on the rollout's workflow, or on the child

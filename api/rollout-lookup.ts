@@ -9,8 +9,8 @@ import { statusQuery } from '../workflows/messages';
 import type { Actor, RolloutStatus } from '../workflows/rollout-types';
 import { AUTHORIZATION_REFUSALS } from '../workflows/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
-import { notFound, parseBody, type Problem } from './problem';
-import { IdempotencyKey } from './request-schemas';
+import { idempotencyKeyOf, requestDigest, withIdempotencyKey } from './idempotency';
+import { notFound, type Problem } from './problem';
 import { temporalProblem } from './temporal-errors';
 
 /** How long a status read waits for the live workflow before answering from the last snapshot. */
@@ -93,9 +93,11 @@ export interface AuthorizedUpdate<T> {
 
 /**
  * runAuthorizedUpdate executes an update on a workflow of the rollout named by :id (404 when
- * there is none). An Idempotency-Key header becomes the update id, so Temporal answers a retry
- * with the same key with the first answer. Refusals that mean "not you" are written to the
- * audit trail and answered 403; other Temporal errors become problems (api/temporal-errors.ts).
+ * there is none). Under an Idempotency-Key header (api/idempotency.ts) a retry of the same
+ * request gets the first answer and the same key with another request is 422; the key also
+ * becomes the update id, so Temporal runs concurrent retries once. Refusals that mean "not
+ * you" are written to the audit trail and answered 403; other Temporal errors become problems
+ * (api/temporal-errors.ts).
  */
 export async function runAuthorizedUpdate<T>(
   pool: Pool,
@@ -104,17 +106,22 @@ export async function runAuthorizedUpdate<T>(
 ): Promise<T> {
   const row = await requireRollout(pool, req);
   const principal = principalOf(req);
-  const key = req.header('idempotency-key');
-  const options = key === undefined ? {} : { updateId: `${principal.name}:${parseBody(IdempotencyKey, key)}` };
-  const handle = await target(row);
-  try {
-    return await execute(handle, { actor: actorOf(principal), options });
-  } catch (error) {
-    const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-    if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
-      await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
-      throw forbidden(cause.message, { reason: cause.type });
+  const key = idempotencyKeyOf(req);
+  if (key === undefined) return update(row, {});
+  const scope = { principal: principal.name, rolloutId: row.rolloutId, key };
+  return withIdempotencyKey(pool, scope, requestDigest(action, req), () => update(row, { updateId: `${principal.name}:${key}` }));
+
+  async function update(row: RolloutRow, options: UpdateCall['options']): Promise<T> {
+    const handle = await target(row);
+    try {
+      return await execute(handle, { actor: actorOf(principal), options });
+    } catch (error) {
+      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
+        await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
+        throw forbidden(cause.message, { reason: cause.type });
+      }
+      throw (await problemOf?.(error, handle, row)) ?? temporalProblem(error, row.rolloutId) ?? error;
     }
-    throw (await problemOf?.(error, handle, row)) ?? temporalProblem(error, row.rolloutId) ?? error;
   }
 }

@@ -7,23 +7,25 @@ import type { RolloutRow } from '../db/rollouts';
 import { recordModelVersionUpdate, signReviewUpdate, steadyStateStatusQuery } from '../workflows/steady-state-messages';
 import { SteadyStateRejection } from '../workflows/steady-state-rules';
 import { steadyStateWorkflowId } from '../workflows/steady-state-types';
+import { Name, OptionalText, Text } from './limits';
 import { conflict, notFound, parseBody, Problem, ProblemType } from './problem';
 import { currentStatus, requireRollout, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
 import { temporalProblem } from './temporal-errors';
+import { guardPathParameters } from './url-guards';
 
 /** How long a status read waits for the steady-state workflow to answer. */
 const QUERY_TIMEOUT_MS = 5_000;
 
 /** ReviewSignBody is the body of POST …/reviews/:number/sign; role picks the requirement when the signer holds several. */
 export const ReviewSignBody = z.strictObject({
-  comment: z.string().trim().max(4000).optional(),
-  role: z.string().min(1).max(200).optional(),
+  comment: OptionalText(4000).optional(),
+  role: Name.optional(),
 });
 
 /** ModelVersionBody is the body of POST …/model-versions. */
 export const ModelVersionBody = z.strictObject({
-  version: z.string().trim().min(1, 'a model version is needed').max(200),
-  reason: z.string().trim().min(1, 'a model-version change needs a reason').max(4000),
+  version: Text(200, 'a model version is needed'),
+  reason: Text(4000, 'a model-version change needs a reason'),
 });
 
 type StageRequest = Request<{ id: string; stageId: string }>;
@@ -35,7 +37,7 @@ type StageRequest = Request<{ id: string; stageId: string }>;
  * an unknown review 404, anything else 409.
  */
 export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {
-  const router = Router();
+  const router = guardPathParameters(Router());
 
   /** childOf is the stage's current steady-state run, as the rollout's status names it (a stage entered again has a new one). */
   const childOf = async (row: RolloutRow, stageId: string) => {

@@ -12,19 +12,41 @@ export function planDigest(plan: Plan): string {
 
 /**
  * canonicalJson is JSON.stringify with object keys sorted (by UTF-16 code units) at every
- * depth and no whitespace, so equal data always gives the same text.
+ * depth and no whitespace, so equal data always gives the same text. It walks the value with
+ * an explicit stack rather than recursion, so no nesting depth can overflow the call stack.
  */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  const out: string[] = [];
+  // Work items, last first: a value still to write, or text (a bracket, comma or key) to emit as is.
+  const pending: Array<{ value: unknown } | string> = [{ value }];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const current = item.value;
+    if (Array.isArray(current)) {
+      pending.push(']');
+      for (let i = current.length - 1; i >= 0; i -= 1) {
+        pending.push({ value: current[i] === undefined ? null : current[i] });
+        if (i > 0) pending.push(',');
+      }
+      pending.push('[');
+    } else if (current !== null && typeof current === 'object') {
+      const record = current as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .sort()
+        .filter((key) => record[key] !== undefined);
+      pending.push('}');
+      for (let i = keys.length - 1; i >= 0; i -= 1) {
+        pending.push({ value: record[keys[i]!] });
+        pending.push(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`);
+      }
+      pending.push('{');
+    } else {
+      out.push(JSON.stringify(current) ?? 'null');
+    }
   }
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const entries = Object.keys(record)
-      .sort()
-      .filter((key) => record[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }

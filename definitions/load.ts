@@ -11,6 +11,7 @@ import type { Locator } from './locator';
 import { documentLocator, formatPath, locate, pathAtOffset, startOf, valueAt, type PlanPath } from './paths';
 import { readSimpleYaml } from './simple-yaml';
 import { describeIssue, describeValue, plainErrorMap, requiredKeys } from './zod-issues';
+import { storableProblem } from './storable-text';
 
 /** MAX_PLAN_BYTES is the largest plan accepted, in UTF-8 bytes: 1 MiB, far more than any real plan needs. */
 export const MAX_PLAN_BYTES = 1024 * 1024;
@@ -213,8 +214,9 @@ function validate(data: unknown, locator: Locator, issues: PlanIssue[], options:
     return issueAt(problem.atKey ? locator.keyOffsetOf(at) : locator.offsetOf(at), problem.path, problem.message, severity);
   };
   for (const problem of graphProblems(data)) issues.push(problemIssue(problem, 'error'));
-  const nul = nulPath(data);
-  if (nul) issues.push(issueAt(locator.offsetOf(nul), nul, `${formatPath(nul)}: must not contain the character U+0000 (NUL), which cannot be stored`, 'error'));
+  const unstorable = unstorablePath(data);
+  const nul = unstorable?.path;
+  if (unstorable) issues.push(issueAt(locator.offsetOf(unstorable.path), unstorable.path, `${formatPath(unstorable.path)}: ${unstorable.problem}`, 'error'));
   if (!parsed.success || nul) return { issues };
   for (const problem of checkSemantics(parsed.data)) issues.push(problemIssue(problem, 'error'));
   for (const warning of lintPlan(parsed.data, { webhookAllow: options.webhookAllow })) issues.push({ ...problemIssue(warning, 'warning'), rule: warning.rule });
@@ -322,14 +324,18 @@ function fileIssue(message: string): PlanIssue {
   return { line: 1, column: 1, path: '', message, severity: 'error' };
 }
 
-/** nulPath is the path of the first key or string holding U+0000, which PostgreSQL cannot store. */
-function nulPath(value: unknown, path: PlanPath = []): PlanPath | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+/** unstorablePath is the path of the first key or string PostgreSQL cannot store (U+0000, a lone surrogate), and why. */
+function unstorablePath(value: unknown, path: PlanPath = []): { path: PlanPath; problem: string } | undefined {
+  if (typeof value === 'string') {
+    const problem = storableProblem(value);
+    return problem ? { path, problem } : undefined;
+  }
   if (value === null || typeof value !== 'object') return undefined;
   for (const [key, item] of Object.entries(value)) {
     const at = [...path, Array.isArray(value) ? Number(key) : key];
-    if (key.includes('\u0000')) return at;
-    const found = nulPath(item, at);
+    const keyProblem = storableProblem(key);
+    if (keyProblem) return { path: at, problem: keyProblem };
+    const found = unstorablePath(item, at);
     if (found) return found;
   }
   return undefined;

@@ -127,7 +127,7 @@ export const Prerequisite = z
       .describe(
         'perSite: true asks for one sign-off per site of the `before` stage (a forEach stage), each by `signedBy@<site>`; that site cannot start without it. Default false.',
       ),
-    evidence: z.url().optional().describe('evidence: a link to the document or record, e.g. the data contract.'),
+    evidence: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('evidence: a link (https: or http:) to the document or record, e.g. the data contract.'),
   })
   .describe('A readiness prerequisite, signed off like an approval before a stage can start.');
 export type Prerequisite = z.infer<typeof Prerequisite>;

@@ -46,7 +46,7 @@ let bundle: Promise<WorkflowBundle> | undefined;
  * to a receiver on 127.0.0.1 must allow it), temporalAddress another dev server than the shared one.
  */
 export async function startHarness(
-  options: { webhookSecrets?: Record<string, string>; webhookAllow?: string; temporalAddress?: string } = {},
+  options: { webhookSecrets?: Record<string, string>; webhookAllow?: string; temporalAddress?: string; rolloutSweepMs?: number } = {},
 ): Promise<Harness> {
   const webhookAllow = webhookAllowFromEnv({ ROLLGATE_WEBHOOK_ALLOW: options.webhookAllow });
   installRuntimeLogger('WARN');
@@ -66,6 +66,7 @@ export async function startHarness(
     databaseUrl: database.url,
     port: 0,
     webhookAllow,
+    ...(options.rolloutSweepMs ? { rolloutSweepMs: options.rolloutSweepMs } : {}),
   });
 
   let worker: Worker | undefined;

@@ -26,3 +26,11 @@ describe('nulPath', () => {
   });
 });
 
+
+describe('nulPath on deep bodies', () => {
+  it('finds U+0000 100,000 levels deep without overflowing the stack', () => {
+    let value: unknown = 'a\u0000';
+    for (let i = 0; i < 100_000; i += 1) value = [value];
+    expect(nulPath(value)?.split('.')).toHaveLength(100_000);
+  });
+});

@@ -65,3 +65,19 @@ stages:
     expect(digestOf(base)).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 });
+
+describe('canonicalJson on deep values', () => {
+  it('writes 100,000 nested arrays without overflowing the stack', () => {
+    let value: unknown = 'x';
+    for (let i = 0; i < 100_000; i += 1) value = i % 2 ? [value] : { k: value };
+    const text = canonicalJson(value);
+    expect(text.length).toBeGreaterThan(300_000);
+    expect([text.slice(0, 7), text.slice(-4)]).toEqual([`[{"k":[`, `}]}]`]);
+  });
+
+  it('writes what JSON.stringify writes, with keys sorted', () => {
+    const value = { b: [1, undefined, 'x', null, { d: true, c: [[]] }], a: { z: undefined, y: 1.5 }, '': -0 };
+    expect(canonicalJson(value)).toBe('{"":0,"a":{"y":1.5},"b":[1,null,"x",null,{"c":[[]],"d":true}]}');
+    expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(JSON.stringify(value)));
+  });
+});
