@@ -82,7 +82,7 @@ const bodyParserError: ErrorClassifier = (error) => {
 /** compressedBodyError: a body whose Content-Encoding (gzip, deflate, br) does not match its bytes. */
 const compressedBodyError: ErrorClassifier = (error) => {
   const httpError = asHttpError(error);
-  if (typeof httpError.code !== 'string' || !httpError.code.startsWith('Z_') || statusOf(httpError) !== 400) return undefined;
+  if (typeof httpError.code !== 'string' || !/^(Z_|ERR__ERROR_)/.test(httpError.code) || statusOf(httpError) !== 400) return undefined;
   return bodyProblem(400, ProblemType.invalidRequest, 'Invalid request body', `the body does not decompress as its Content-Encoding says: ${httpError.message}`);
 };
 

@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { DatabaseError } from 'pg';
 import { toProblem } from '../../api/error-mapping';
 import { Problem, ProblemType } from '../../api/problem';
@@ -41,13 +41,15 @@ describe('toProblem', () => {
   });
 
   it('answers a body that does not decompress with 400', () => {
-    let zlibError: unknown;
-    try {
-      gunzipSync(Buffer.from('not gzip'));
-    } catch (error) {
-      zlibError = createError(400, error as Error);
+    for (const decompress of [gunzipSync, brotliDecompressSync]) {
+      let zlibError: unknown;
+      try {
+        decompress(Buffer.from('{"not": "compressed"}'));
+      } catch (error) {
+        zlibError = createError(400, error as Error);
+      }
+      expect(toProblem(zlibError)).toMatchObject({ status: 400, errors: [{ path: '(body)' }] });
     }
-    expect(toProblem(zlibError)).toMatchObject({ status: 400, errors: [{ path: '(body)' }] });
   });
 
   it('honours the 400 of a bad percent-encoding and any other 4xx http error', () => {
