@@ -308,7 +308,8 @@ function planMutants(value: unknown): Array<{ yaml: string; why: string; contrac
   const contract = (yaml: string, why: string) => ({ yaml, why, contract: true });
   const out = [invalid('null', 'null'), invalid('[]', 'an empty list'), invalid('{ bogus: 1 }', 'a mapping')];
   if (typeof value === 'string') {
-    out.push(invalid('42', 'a number'), invalid('"a\\0b"', 'U+0000'), contract('"\\ud800"', 'a lone surrogate'), contract(`"${'x'.repeat(70_000)}"`, '70000 characters'));
+    // The plan language bounds numbers and durations, not text (a plan has 1 MiB): no overlong strings here.
+    out.push(invalid('42', 'a number'), invalid('"a\\0b"', 'U+0000'), contract('"\\ud800"', 'a lone surrogate'));
     if (DURATION.test(value)) {
       out.push(contract('99999999999999999999999w', 'a duration beyond any clock'), contract('P9999999Y', 'a duration of ten million years'), invalid('-1d', 'a negative duration'));
     }
