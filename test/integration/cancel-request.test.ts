@@ -1,0 +1,86 @@
+import { Client, Connection } from '@temporalio/client';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { approve, auditTrail, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+/**
+ * A cancellation requested through Temporal (the Web UI's "Request Cancellation", `temporal
+ * workflow cancel`) is an audited abort: the trail names who asked, the started stages are
+ * compensated, and the rollout ends aborted.
+ */
+
+const SECRET = 'cancel-secret';
+let h: Harness;
+let receiver: WebhookReceiver;
+let connection: Connection;
+beforeAll(async () => {
+  receiver = await startWebhookReceiver(SECRET);
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_OPS: SECRET } });
+  connection = await Connection.connect({ address: process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS! });
+});
+afterAll(async () => {
+  await connection?.close();
+  await h?.close();
+  await receiver?.close();
+});
+
+const plan = () => `
+name: cancelled-through-temporal
+owner: maria
+notifications:
+  - url: ${receiver.url}/ops
+    secretEnv: ROLLGATE_WEBHOOK_SECRET_OPS
+    events: [stage.compensate, rollout.aborted]
+stages:
+  - id: pilot
+    title: Pilot line
+    mode: pilot
+    minDuration: 1s
+    approvals: [{ role: deployment-lead }]
+  - id: plant
+    title: Whole plant
+    mode: shadow
+    dependsOn: [pilot]
+    minDuration: 1h
+    approvals: [{ role: deployment-lead }]
+`;
+
+it('records who requested the cancellation, compensates the started stages and ends aborted', async () => {
+  const id = await startRollout(h, plan());
+  await waitForStage(h, id, 'pilot', 'awaiting-approval');
+  expect((await approve(h, id, 'pilot')).status).toBe(200);
+  await waitForStage(h, id, 'plant', 'running');
+
+  const console = new Client({ connection, identity: 'erin@ops-console' });
+  const handle = console.workflow.getHandle(`rollout-${id}`);
+  await handle.cancel();
+
+  // Temporal shows the request honoured; the registry and the live status say aborted.
+  await expect(handle.result()).rejects.toThrow(/cancel/i);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  const status = await waitForRollout(h, id, 'aborted');
+  expect(status.stages.map((s: { id: string; state: string }) => `${s.id}:${s.state}`)).toEqual(['pilot:passed', 'plant:aborted']);
+  const registry = await h.pool.query<{ state: string }>('SELECT state FROM rollouts WHERE rollout_id = $1', [id]);
+  expect(registry.rows).toEqual([{ state: 'aborted' }]);
+
+  const trail = await auditTrail(h, id);
+  const aborted = trail.filter((e) => e.type === 'rollout.aborted');
+  expect(aborted).toHaveLength(1);
+  expect(aborted[0]).toMatchObject({
+    actor: 'erin@ops-console',
+    reason: 'cancellation requested through Temporal',
+    detail: { cancelRequest: { source: 'temporal', identity: 'erin@ops-console' } },
+  });
+  expect(trail.at(-1)!.type).toBe('rollout.aborted');
+  // Compensation runs in reverse plan order over every started stage, before the abort is recorded.
+  expect(trail.filter((e) => e.type === 'stage.compensated').map((e) => e.stageId)).toEqual(['plant', 'pilot']);
+
+  const received = await eventually(async () => {
+    const types = receiver.received.map((r) => `${r.body.type}${r.body.stageId ? `:${r.body.stageId}` : ''}`);
+    return types.includes('rollout.aborted') ? types : undefined;
+  }, 'the rollout.aborted notification');
+  expect(received).toEqual(['stage.compensate:plant', 'stage.compensate:pilot', 'rollout.aborted']);
+  const notice = receiver.received.find((r) => r.body.type === 'rollout.aborted')!;
+  expect(notice.check.valid).toBe(true);
+  expect(notice.body.detail).toMatchObject({ by: 'erin@ops-console', reason: 'cancellation requested through Temporal' });
+});
