@@ -84,3 +84,43 @@ it('records who requested the cancellation, compensates the started stages and e
   expect(notice.check.valid).toBe(true);
   expect(notice.body.detail).toMatchObject({ by: 'erin@ops-console', reason: 'cancellation requested through Temporal' });
 });
+
+const sitePlan = () => `
+name: cancelled-with-sites
+owner: maria
+roles:
+  deployment-lead: { members: [dana] }
+  plant-manager: { members: [pat] }
+stages:
+  - id: phased
+    title: Phased deployment
+    mode: supervised
+    overrideAuthority: plant-manager
+    scope: { sites: [plant-a, plant-b] }
+    minDuration: 1h
+    approvals: [{ role: plant-manager }]
+    forEach: { over: sites, waves: [rest] }
+`;
+
+it('reaches the site runs of a forEach stage: each ends aborted by its parent', async () => {
+  const id = await startRollout(h, sitePlan());
+  const running = await eventually(async () => {
+    const { body } = await h.http('GET', `/v1/rollouts/${id}`);
+    const sites = body.stages[0].sites as Array<{ site: string; state: string; workflowId?: string }> | undefined;
+    return sites?.length === 2 && sites.every((s) => s.state === 'running' && s.workflowId) ? sites : undefined;
+  }, 'both site runs to be running');
+
+  await new Client({ connection, identity: 'erin@ops-console' }).workflow.getHandle(`rollout-${id}`).cancel();
+
+  await expect(h.temporal.workflow.getHandle(`rollout-${id}`).result()).rejects.toThrow(/cancel/i);
+  const status = await waitForRollout(h, id, 'aborted');
+  for (const site of running) {
+    // A site run aborted by its parent completes; only the rollout itself shows the cancellation.
+    const child = await h.temporal.workflow.getHandle(site.workflowId!).result();
+    expect(child).toMatchObject({ state: 'aborted', stages: [{ state: 'aborted' }] });
+  }
+  const trail = await auditTrail(h, id);
+  expect(trail.filter((e) => e.type === 'site-run.aborted').map((e) => e.detail.site).sort()).toEqual(['plant-a', 'plant-b']);
+  expect(trail.at(-1)).toMatchObject({ type: 'rollout.aborted', actor: 'erin@ops-console' });
+  expect(status.stages[0].state).toBe('aborted');
+});
