@@ -621,6 +621,28 @@ async function runRollout(input: RolloutInput, cancellation: CancellationHook): 
     const current = () => !isAborted() && stage(id).attempt === attempt && stage(id).state !== 'pending' && stage(id).state !== 'passed';
     const intervalMs = parseDuration(def.evaluationInterval)!;
     if (stage(id).state === 'awaiting-approval' || stage(id).hold?.cause === 'rejected') void escalate(id, def.escalation, attempt);
+    /**
+     * nextPassWaits tells whether the loop's next pass over an awaiting stage, with the verdict
+     * it has and no message in between, would take a timer: its evaluation is not yet due, and
+     * the step is a wait with a wake-up time.
+     */
+    const nextPassWaits = (verdict: Verdict, window: { endsNoEarlierThan: string; windowStartedAt: string }, evaluatedAt: string | undefined): boolean => {
+      const nowMs = Date.now();
+      const hasCriteria = def.criteria.length > 0;
+      if (hasCriteria && evaluationDue(evaluatedAt ? Date.parse(evaluatedAt) : undefined, intervalMs, nowMs)) return false;
+      if (stepAfter(verdict, 'awaiting-approval', window) !== StageStep.wait) return false;
+      const maxAt = def.maxDuration ? Date.parse(window.windowStartedAt) + parseDuration(def.maxDuration)! : undefined;
+      const wakeAt = stageWakeAt({
+        now: nowMs,
+        hasCriteria,
+        ...(evaluatedAt ? { lastEvaluatedAt: Date.parse(evaluatedAt) } : {}),
+        intervalMs,
+        minEndsAt: Date.parse(window.endsNoEarlierThan),
+        ...(maxAt !== undefined ? { maxAt } : {}),
+        verdict,
+      });
+      return wakeAt !== Infinity;
+    };
     /** stepAfter is the step the stage takes on verdict in the state and evidence window it had when its evaluation was scheduled. */
     const stepAfter = (verdict: Verdict, state: 'running' | 'awaiting-approval', window: { endsNoEarlierThan: string; windowStartedAt: string }): StageStep => {
       const nowMs = Date.now();
@@ -665,11 +687,18 @@ async function runRollout(input: RolloutInput, cancellation: CancellationHook): 
         case StageStep.holdInconclusive:
           await holdStage(id, 'inconclusive', `criteria are still inconclusive after maxDuration ${def.maxDuration}`);
           continue;
-        case StageStep.awaitApproval:
+        case StageStep.awaitApproval: {
           setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
+          const window = { endsNoEarlierThan: stage(id).endsNoEarlierThan!, windowStartedAt: stage(id).windowStartedAt! };
+          const evaluatedAt = stage(id).evaluation?.evaluatedAt;
+          const reserveOnMove = patched(WAIT_AFTER_EVALUATION_PATCH);
           await record('stage.awaiting-approval', { stageId: id, detail: { required: def.approvals } });
           void escalate(id, def.escalation, attempt);
+          // Sign-offs can come in the workflow task that brings this record's result: as after an
+          // evaluation, take the timer the loop's next pass would have taken had none come.
+          if (reserveOnMove && (!current() || stage(id).state !== 'awaiting-approval') && nextPassWaits(verdict, window, evaluatedAt)) await reserveWait();
           continue;
+        }
         case StageStep.regress:
           setStage({ ...stage(id), state: 'running' });
           await record('stage.criteria-regressed', { stageId: id, detail: { verdict } });
