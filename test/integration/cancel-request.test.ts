@@ -124,3 +124,48 @@ it('reaches the site runs of a forEach stage: each ends aborted by its parent', 
   expect(trail.at(-1)).toMatchObject({ type: 'rollout.aborted', actor: 'erin@ops-console' });
   expect(status.stages[0].state).toBe('aborted');
 });
+
+const steadyPlan = () => `
+name: cancelled-in-steady-state
+owner: maria
+roles:
+  deployment-lead: { members: [dana] }
+  plant-manager: { members: [pia] }
+metrics:
+  warranty-claims: { unit: ppm, direction: lower-is-better, kind: lagging }
+stages:
+  - id: rollout
+    title: Full deployment
+    mode: supervised
+    overrideAuthority: plant-manager
+    minDuration: 0s
+    approvals: [{ role: deployment-lead }]
+  - id: steady
+    title: Steady-state operation
+    dependsOn: [rollout]
+    mode: autonomous
+    minDuration: 0s
+    criteria:
+      - { metric: warranty-claims, threshold: 50, window: 400d }
+    approvals: [{ role: plant-manager }]
+    steadyState: { reviewEvery: 1h, horizon: 2h }
+`;
+
+it('reaches the steady-state child of a stage: it settles aborted, for the reason the rollout gives', async () => {
+  const id = await startRollout(h, steadyPlan());
+  await waitForStage(h, id, 'rollout', 'awaiting-approval');
+  expect((await approve(h, id, 'rollout')).status).toBe(200);
+  const childId = await eventually(async () => {
+    const { body } = await h.http('GET', `/v1/rollouts/${id}`);
+    return (body.stages[1].steadyState?.workflowId as string | undefined) ?? undefined;
+  }, 'the steady-state child');
+
+  await new Client({ connection, identity: 'erin@ops-console' }).workflow.getHandle(`rollout-${id}`).cancel();
+
+  await expect(h.temporal.workflow.getHandle(`rollout-${id}`).result()).rejects.toThrow(/cancel/i);
+  const child = await h.temporal.workflow.getHandle(childId).result();
+  expect(child).toMatchObject({ state: 'aborted', settled: { outcome: 'aborted' } });
+  expect(JSON.stringify(child.settled)).toContain('cancellation requested through Temporal');
+  const status = await waitForRollout(h, id, 'aborted');
+  expect(status.stages.map((s: { state: string }) => s.state)).toEqual(['passed', 'aborted']);
+});
