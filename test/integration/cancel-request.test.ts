@@ -15,7 +15,7 @@ let receiver: WebhookReceiver;
 let connection: Connection;
 beforeAll(async () => {
   receiver = await startWebhookReceiver(SECRET);
-  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_OPS: SECRET } });
+  h = await startHarness({ webhookSecrets: { ROLLGATE_WEBHOOK_SECRET_OPS: SECRET }, webhookAllow: '127.0.0.1' });
   connection = await Connection.connect({ address: process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS! });
 });
 afterAll(async () => {
