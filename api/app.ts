@@ -1,15 +1,20 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { requestIds, requireToken } from './auth';
 import { decisionsRouter } from './decisions-routes';
 import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../config/rate-limits';
 import { jsonBody } from './json-body';
+import { PlanLoader } from './plan-loader';
 import { plansRouter } from './plans-routes';
 import { problemHandler, unknownRoute } from './problem';
+import { principalLimit, unauthenticatedLimit } from './rate-limits';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
+import { systemAuditRouter } from './system-audit';
 
 /** Largest JSON request body accepted. */
 const JSON_BODY_LIMIT = '256kb';
@@ -18,7 +23,23 @@ export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
+  /** planLoader checks plan uploads off the event loop; its owner closes it (api/server.ts does). */
+  planLoader?: PlanLoader;
+  /** rateLimits are the request budgets; default DEFAULT_RATE_LIMITS, `false` for none. */
+  rateLimits?: RateLimits;
 }
+
+/**
+ * securityHeaders: a JSON API needs no page resources, may not be framed, and its answers are
+ * not to be kept by caches or browsers (they carry plans, audit trails and tokens' results).
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+});
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
 
 /**
  * createApp builds the REST API. Every /v1 route needs a bearer token (api/auth.ts); what a
@@ -28,14 +49,17 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const rateLimits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  app.use(securityHeaders);
   app.use(requestIds);
   app.use(healthRouter(deps.pool, deps.temporal));
   // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
-  app.use('/v1', requireToken(deps.pool));
+  app.use('/v1', noStore, unauthenticatedLimit(rateLimits), requireToken(deps.pool), principalLimit(rateLimits));
   app.use('/v1/schema', schemaRouter());
+  app.use('/v1/audit', systemAuditRouter(deps.pool));
   app.use('/v1', decisionsRouter(deps));
-  app.use('/v1/plans', plansRouter(deps.pool));
+  app.use('/v1/plans', plansRouter(deps.pool, deps.planLoader ?? new PlanLoader()));
   app.use('/v1/rollouts', evidenceRouter(deps));
   app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), rolloutsRouter(deps));
   app.use(unknownRoute);

@@ -1,9 +1,11 @@
-import express, { Router } from 'express';
+import express, { Router, type Request } from 'express';
 import type { Pool } from 'pg';
-import { loadPlan, MAX_PLAN_BYTES, Plan, planDigest } from '../definitions';
+import { MAX_PLAN_BYTES, Plan, planDigest } from '../definitions';
 import { diffPlans } from '../definitions/diff';
 import { getPlanVersion, listPlans, listPlanVersions, storePlanVersion } from '../db/plans';
 import { requireTokenRole } from './auth';
+import type { PlanLoader } from './plan-loader';
+import { refuseAndAudit } from './system-audit';
 import { notFound, Problem, ProblemType, type ProblemDetail } from './problem';
 
 /** Plans are uploaded by deployment leads (or admins). */
@@ -12,11 +14,13 @@ const PLAN_AUTHOR_ROLE = 'deployment-lead';
 /** Media types accepted for plan uploads. */
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
-/** plansRouter serves /v1/plans: upload (YAML), list, latest and specific versions. */
-export function plansRouter(pool: Pool): Router {
+/** plansRouter serves /v1/plans: upload (YAML, checked by loader off the event loop), list, latest and specific versions. */
+export function plansRouter(pool: Pool, loader: PlanLoader): Router {
   const router = Router();
+  // A refused upload is audited before its body is read, so it names no plan.
+  const refusePlanUpload = (req: Request, reason: string) => refuseAndAudit(pool, req, { action: 'plan.upload', reason });
 
-  router.post('/', requireTokenRole(PLAN_AUTHOR_ROLE), express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
+  router.post('/', requireTokenRole([PLAN_AUTHOR_ROLE], refusePlanUpload), express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!YAML_TYPES.includes(mediaType)) {
       throw new Problem(
@@ -27,7 +31,15 @@ export function plansRouter(pool: Pool): Router {
       );
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = loadPlan(body, { file: 'plan.yaml' });
+    const result = await loader.load(body, { file: 'plan.yaml' });
+    if ('busy' in result) {
+      throw new Problem(503, ProblemType.unavailable, 'Busy', 'too many plan uploads are being checked; retry shortly', undefined, undefined, { 'Retry-After': '1' });
+    }
+    if ('overBudget' in result) {
+      throw new Problem(422, ProblemType.invalidPlan, 'Invalid plan', 'the plan took too long to parse; nothing was stored', [
+        { path: '', message: `the plan took too long to parse: more than ${result.budgetMs} ms of CPU; simplify it (fewer anchors and aliases)` },
+      ]);
+    }
     if (!result.ok) {
       throw new Problem(
         422,

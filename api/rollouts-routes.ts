@@ -10,12 +10,13 @@ import type { RolloutInput } from '../workflows/rollout-types';
 import type { rolloutWorkflow } from '../workflows/rollout-workflow';
 import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
-import { forbidden, principalOf } from './auth';
+import { principalOf } from './auth';
 import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
 import { currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
 import { steadyStateRouter } from './steady-state-routes';
+import { refuseAndAudit } from './system-audit';
 
 /** People who may start rollouts hold this token role; service principals may start them too. */
 const ROLLOUT_STARTER_ROLE = 'deployment-lead';
@@ -35,7 +36,8 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   router.post('/', async (req, res) => {
     const principal = principalOf(req);
     if (principal.kind === 'person' && !principal.roles.includes(ADMIN_TOKEN_ROLE) && !principal.roles.includes(ROLLOUT_STARTER_ROLE)) {
-      throw forbidden(`${principal.name} needs the role ${ROLLOUT_STARTER_ROLE} to start rollouts`);
+      const reason = `${principal.name} needs the role ${ROLLOUT_STARTER_ROLE} to start rollouts`;
+      throw await refuseAndAudit(pool, req, { action: 'rollout.start', reason, planName: (req.body as { plan?: unknown } | undefined)?.plan });
     }
     const body = parseBody(StartRolloutRequest, req.body);
     const planVersion = await getPlanVersion(pool, body.plan, body.version);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { startApiServer, type RunningApi } from '../../api/server';
+import { startApiServer, type ApiServerOptions, type RunningApi } from '../../api/server';
 import { createPool } from '../../db/pool';
 import { createToken, type PrincipalKind } from '../../db/tokens';
 import { installRuntimeLogger } from '../../workers/main';
@@ -39,9 +39,11 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /**
  * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
- * temporalAddress another dev server than the shared one.
+ * temporalAddress another dev server than the shared one, api the API's request budgets and plan load budget.
  */
-export async function startHarness(options: { webhookSecrets?: Record<string, string>; temporalAddress?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { webhookSecrets?: Record<string, string>; temporalAddress?: string; api?: Pick<ApiServerOptions, 'rateLimits' | 'planLoadBudgetMs'> } = {},
+): Promise<Harness> {
   installRuntimeLogger('WARN');
   const temporalAddress = options.temporalAddress ?? process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('ROLLGATE_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (global setup)');
@@ -58,6 +60,7 @@ export async function startHarness(options: { webhookSecrets?: Record<string, st
     taskQueue,
     databaseUrl: database.url,
     port: 0,
+    ...options.api,
   });
 
   let worker: Worker | undefined;
