@@ -16,9 +16,16 @@ function linuxThreadId() {
 }
 const tid = linuxThreadId();
 
-/** One task: say which thread runs it on `started`, then load the plan. */
-module.exports = function loadPlanTask({ source, options, started }) {
+/**
+ * One task: say which thread runs it on `started`, then load the plan. At most maxIssues errors
+ * and as many warnings come back (with their full counts): a broken 1 MiB plan can have a
+ * hundred thousand, and copying and answering them all would stall the API's event loop.
+ */
+module.exports = function loadPlanTask({ source, options, maxIssues, started }) {
   started.postMessage({ tid });
   started.close();
-  return loadPlan(source, options);
+  const result = loadPlan(source, options);
+  const counts = { errorCount: result.ok ? 0 : result.errors.length, warningCount: result.warnings.length };
+  const warnings = result.warnings.slice(0, maxIssues);
+  return result.ok ? { ...result, warnings, ...counts } : { ...result, errors: result.errors.slice(0, maxIssues), warnings, ...counts };
 };

@@ -17,8 +17,17 @@ const TICKS_PER_SECOND = 100;
 
 const WORKER_ENTRY = path.join(__dirname, 'plan-load-worker.js');
 
-/** The outcome of a load in the pool: the loader's result, or why there is none. */
-export type PooledLoad = LoadResult | { ok: false; overBudget: true; budgetMs: number } | { ok: false; busy: true };
+/** Errors, and warnings, that a load reports at most; the counts say how many there were. */
+export const MAX_REPORTED_ISSUES = 100;
+
+/**
+ * The outcome of a load in the pool: the loader's result with at most MAX_REPORTED_ISSUES
+ * errors and warnings, or why there is none.
+ */
+export type PooledLoad =
+  | (LoadResult & { errorCount: number; warningCount: number })
+  | { ok: false; overBudget: true; budgetMs: number }
+  | { ok: false; busy: true };
 
 /**
  * PlanLoader runs definitions/load.ts's loadPlan in worker threads (piscina), so that a costly
@@ -39,7 +48,8 @@ export class PlanLoader {
     const watchdog = new CpuWatchdog(this.budgetMs, () => abort.abort());
     port1.once('message', ({ tid }: { tid: number | null }) => watchdog.start(tid));
     try {
-      return (await pool.run({ source, options, started: port2 }, { transferList: [port2], signal: abort.signal })) as LoadResult;
+      const task = { source, options, maxIssues: MAX_REPORTED_ISSUES, started: port2 };
+      return (await pool.run(task, { transferList: [port2], signal: abort.signal })) as PooledLoad;
     } catch (error) {
       if (watchdog.fired) return { ok: false, overBudget: true, budgetMs: this.budgetMs };
       throw error;

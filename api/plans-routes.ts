@@ -45,7 +45,9 @@ export function plansRouter(pool: Pool, loader: PlanLoader): Router {
         422,
         ProblemType.invalidPlan,
         'Invalid plan',
-        `the plan has ${result.errors.length} error(s); nothing was stored`,
+        result.errorCount > result.errors.length
+          ? `the plan has ${result.errorCount} errors, the first ${result.errors.length} listed; nothing was stored`
+          : `the plan has ${result.errorCount} error(s); nothing was stored`,
         result.errors.map(({ line, column, path, message }) => ({ line, column, path, message })),
       );
     }
