@@ -40,7 +40,8 @@ export class PlanLoader {
   constructor(private readonly budgetMs: number = DEFAULT_PLAN_LOAD_BUDGET_MS) {}
 
   async load(source: Uint8Array, options: LoadOptions): Promise<PooledLoad> {
-    this.pool ??= new Piscina({ filename: WORKER_ENTRY, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 });
+    // Lower priority (nice +10): where the cores are busy, the API's own thread goes first.
+    this.pool ??= new Piscina({ filename: WORKER_ENTRY, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000, niceIncrement: 10 });
     const pool = this.pool;
     if (pool.queueSize >= MAX_QUEUED) return { ok: false, busy: true };
     const { port1, port2 } = new MessageChannel();
