@@ -23,7 +23,10 @@ export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
-  /** planLoader checks plan uploads off the event loop; its owner closes it (api/server.ts does). */
+  /**
+   * planLoader checks plan uploads off the event loop; its owner closes it (api/server.ts does).
+   * Without one the app makes its own, which is never closed: its threads start on the first upload.
+   */
   planLoader?: PlanLoader;
   /** rateLimits are the request budgets; default DEFAULT_RATE_LIMITS, `false` for none. */
   rateLimits?: RateLimits;
