@@ -2,11 +2,11 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../config/rate-limits';
 import { requestIds, requireToken } from './auth';
 import { decisionsRouter } from './decisions-routes';
 import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from '../config/rate-limits';
 import { jsonBody } from './json-body';
 import { PlanLoader } from './plan-loader';
 import { plansRouter } from './plans-routes';
@@ -34,7 +34,7 @@ export interface AppDeps {
 
 /**
  * securityHeaders: a JSON API needs no page resources, may not be framed, and its answers are
- * not to be kept by caches or browsers (they carry plans, audit trails and tokens' results).
+ * not to be kept by caches or browsers (they carry plans, rollout states and audit trails).
  */
 const securityHeaders = helmet({
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
