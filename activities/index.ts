@@ -1,6 +1,8 @@
+import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
+import { createCancelRequestActivities } from './cancel-request';
 import { createDecisionActivities } from './decisions';
 import { createEvaluationActivities } from './evaluation';
 import { createWebhookActivities } from './webhooks';
@@ -13,14 +15,19 @@ export interface RecordEventInput {
 
 /**
  * createActivities binds every side effect the workflows need to a database pool and the
- * webhook signing secrets (only ROLLGATE_WEBHOOK_SECRET_* variables: see pickWebhookSecrets).
+ * webhook signing secrets (only ROLLGATE_WEBHOOK_SECRET_* variables: see pickWebhookSecrets), and
+ * to a Temporal client for what only Temporal knows (who requested a workflow's cancellation).
  * Workflows reach these through `import type` and proxyActivities only.
  */
-export function createActivities(pool: Pool, options: { webhookSecrets?: Record<string, string>; webhookAllow?: WebhookAllowList } = {}) {
+export function createActivities(
+  pool: Pool,
+  options: { webhookSecrets?: Record<string, string>; webhookAllow?: WebhookAllowList; temporal?: Client } = {},
+) {
   return {
     ...createWebhookActivities({ pool, secrets: options.webhookSecrets ?? {}, allow: options.webhookAllow ?? [] }),
     ...createEvaluationActivities(pool),
     ...createDecisionActivities(pool),
+    ...createCancelRequestActivities(options.temporal),
     /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */
     async recordEvent(input: RecordEventInput): Promise<void> {
       await recordAuditEvent(pool, input.event, input.progress);

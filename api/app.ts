@@ -1,18 +1,23 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { WebhookAllowList } from '../config/webhook-allow';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../config/rate-limits';
 import { requestIds, requireToken } from './auth';
 import { decisionsRouter } from './decisions-routes';
 import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
 import { jsonBody } from './json-body';
+import { PlanLoader } from './plan-loader';
 import { plansRouter } from './plans-routes';
 import { problemHandler } from './error-mapping';
 import { unknownRoute } from './problem';
+import { principalLimit, unauthenticatedLimit } from './rate-limits';
 import type { RolloutWatch } from './rollout-sweep';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
+import { systemAuditRouter } from './system-audit';
 import { refuseUnstorableQuery } from './url-guards';
 
 /** Largest JSON request body accepted. */
@@ -26,7 +31,26 @@ export interface AppDeps {
   webhookAllow?: WebhookAllowList;
   /** watch is the process's rollout sweep; /healthz reports the stuck rollouts it found. */
   watch?: RolloutWatch;
+  /**
+   * planLoader checks plan uploads off the event loop; its owner closes it (api/server.ts does).
+   * Without one the app makes its own, which is never closed: its threads start on the first upload.
+   */
+  planLoader?: PlanLoader;
+  /** rateLimits are the request budgets; default DEFAULT_RATE_LIMITS, `false` for none. */
+  rateLimits?: RateLimits;
 }
+
+/**
+ * securityHeaders: a JSON API needs no page resources, may not be framed, and its answers are
+ * not to be kept by caches or browsers (they carry plans, rollout states and audit trails).
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+});
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
 
 /**
  * createApp builds the REST API. Every /v1 route needs a bearer token (api/auth.ts); what a
@@ -36,14 +60,17 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const rateLimits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  app.use(securityHeaders);
   app.use(requestIds);
   app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
   // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
-  app.use('/v1', requireToken(deps.pool), refuseUnstorableQuery);
+  app.use('/v1', noStore, unauthenticatedLimit(rateLimits), requireToken(deps.pool), principalLimit(rateLimits), refuseUnstorableQuery);
   app.use('/v1/schema', schemaRouter());
+  app.use('/v1/audit', systemAuditRouter(deps.pool));
   app.use('/v1', decisionsRouter(deps));
-  app.use('/v1/plans', plansRouter(deps.pool, deps.webhookAllow));
+  app.use('/v1/plans', plansRouter(deps.pool, deps.planLoader ?? new PlanLoader(), deps.webhookAllow ?? []));
   app.use('/v1/rollouts', evidenceRouter(deps));
   app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), rolloutsRouter(deps));
   app.use(unknownRoute);

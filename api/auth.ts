@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { isTokenShaped, principalByHash, tokenHash, type Principal } from '../db/tokens';
 import type { Actor } from '../workflows/rollout-types';
@@ -71,12 +71,18 @@ export function principalOf(req: Express.Request): Principal {
 /** actorOf is a principal as the workflows' sign-off rules (workflows/sign-off.ts) see it. */
 export const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
 
-/** requireTokenRole allows principals whose token carries one of roles (admin always), else 403. */
-export function requireTokenRole(...roles: string[]): RequestHandler {
-  return (req, _res, next) => {
+/**
+ * requireTokenRole allows principals whose token carries one of roles (admin always), else
+ * answers the problem refuse makes of the reason (403 by default; it may audit the attempt).
+ */
+export function requireTokenRole(
+  roles: string[],
+  refuse: (req: Request, reason: string) => Problem | Promise<Problem> = (_req, reason) => forbidden(reason),
+): RequestHandler {
+  return async (req, _res, next) => {
     const principal = principalOf(req);
     if (principal.roles.includes(ADMIN_TOKEN_ROLE) || roles.some((role) => principal.roles.includes(role))) return next();
-    next(forbidden(`${principal.name} needs the role ${roles.join(' or ')} for this`));
+    next(await refuse(req, `${principal.name} needs the role ${roles.join(' or ')} for this`));
   };
 }
 

@@ -1,14 +1,16 @@
-import express, { Router } from 'express';
+import express, { Router, type Request } from 'express';
 import type { Pool } from 'pg';
 import type { WebhookAllowList } from '../config/webhook-allow';
-import { loadPlan, MAX_PLAN_BYTES, Plan, planDigest } from '../definitions';
+import { MAX_PLAN_BYTES, Plan, planDigest } from '../definitions';
 import { diffPlans } from '../definitions/diff';
 import { getPlanVersion, listPlans, listPlanVersions, storePlanVersion } from '../db/plans';
 import { requireTokenRole } from './auth';
 import { mediaTypeOf } from './json-body';
 import { PG_INTEGER_MAX } from './limits';
+import type { PlanLoader } from './plan-loader';
 import { notFound, Problem, ProblemType } from './problem';
 import { PlanDiffQuery, VersionParam } from './request-schemas';
+import { refuseAndAudit } from './system-audit';
 import { guardPathParameters } from './url-guards';
 
 /** Plans are uploaded by deployment leads (or admins). */
@@ -18,14 +20,16 @@ const PLAN_AUTHOR_ROLE = 'deployment-lead';
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
 /**
- * plansRouter serves /v1/plans: upload (YAML), list, latest and specific versions. webhookAllow
- * is ROLLGATE_WEBHOOK_ALLOW, which the worker reads too: an upload warns of the notification
- * targets the worker will refuse.
+ * plansRouter serves /v1/plans: upload (YAML, checked by loader off the event loop), list, latest
+ * and specific versions. webhookAllow is ROLLGATE_WEBHOOK_ALLOW, which the worker reads too: an
+ * upload warns of the notification targets the worker will refuse.
  */
-export function plansRouter(pool: Pool, webhookAllow: WebhookAllowList = []): Router {
+export function plansRouter(pool: Pool, loader: PlanLoader, webhookAllow: WebhookAllowList = []): Router {
   const router = guardPathParameters(Router());
+  // A refused upload is audited before its body is read, so it names no plan.
+  const refusePlanUpload = (req: Request, reason: string) => refuseAndAudit(pool, req, { action: 'plan.upload', reason });
 
-  router.post('/', requireTokenRole(PLAN_AUTHOR_ROLE), express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
+  router.post('/', requireTokenRole([PLAN_AUTHOR_ROLE], refusePlanUpload), express.raw({ type: () => true, limit: MAX_PLAN_BYTES }), async (req, res) => {
     const mediaType = mediaTypeOf(req);
     if (!YAML_TYPES.includes(mediaType)) {
       const message = `send the plan as YAML with Content-Type: application/yaml (got ${mediaType || 'none'})`;
@@ -37,13 +41,23 @@ export function plansRouter(pool: Pool, webhookAllow: WebhookAllowList = []): Ro
       throw new Problem(415, ProblemType.unsupportedMediaType, 'Unsupported charset', message, [{ path: '(header) Content-Type', message }]);
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = loadPlan(body, { file: 'plan.yaml', webhookAllow });
+    const result = await loader.load(body, { file: 'plan.yaml', webhookAllow });
+    if ('busy' in result) {
+      throw new Problem(503, ProblemType.unavailable, 'Busy', 'too many plan uploads are being checked; retry shortly', undefined, undefined, { 'Retry-After': '1' });
+    }
+    if ('overBudget' in result) {
+      throw new Problem(422, ProblemType.invalidPlan, 'Invalid plan', 'the plan took too long to parse; nothing was stored', [
+        { path: '', message: `the plan took too long to parse: more than ${result.budgetMs} ms of CPU; simplify it (fewer anchors and aliases)` },
+      ]);
+    }
     if (!result.ok) {
       throw new Problem(
         422,
         ProblemType.invalidPlan,
         'Invalid plan',
-        `the plan has ${result.errors.length} error(s); nothing was stored`,
+        result.errorCount > result.errors.length
+          ? `the plan has ${result.errorCount} errors, the first ${result.errors.length} listed; nothing was stored`
+          : `the plan has ${result.errorCount} error(s); nothing was stored`,
         result.errors.map(({ line, column, path, message }) => ({ line, column, path, message })),
       );
     }

@@ -11,6 +11,7 @@ export const ProblemType = {
   forbidden: 'urn:rollgate:problem:forbidden',
   notFound: 'urn:rollgate:problem:not-found',
   conflict: 'urn:rollgate:problem:conflict',
+  tooManyRequests: 'urn:rollgate:problem:too-many-requests',
   unavailable: 'urn:rollgate:problem:unavailable',
   internal: 'urn:rollgate:problem:internal',
 } as const;

@@ -7,7 +7,7 @@ import { getPlanVersion } from '../db/plans';
 import { getRollout, listRollouts, markStarted, RegistryState, registerRollout } from '../db/rollouts';
 import { listDeliveries, withoutExcerpt } from '../db/webhooks';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
-import { forbidden, principalOf } from './auth';
+import { principalOf } from './auth';
 import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
@@ -16,6 +16,7 @@ import { adoptWorkflow, reconcileRollout, withinTimeout, type WorkflowFindings }
 import { rolloutInput, startRolloutWorkflow, workflowIdFor } from './rollout-start';
 import { currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
 import { steadyStateRouter } from './steady-state-routes';
+import { refuseAndAudit } from './system-audit';
 import { guardPathParameters } from './url-guards';
 
 /** People who may start rollouts hold this token role; service principals may start them too. */
@@ -36,7 +37,8 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   router.post('/', async (req, res) => {
     const principal = principalOf(req);
     if (principal.kind === 'person' && !principal.roles.includes(ADMIN_TOKEN_ROLE) && !principal.roles.includes(ROLLOUT_STARTER_ROLE)) {
-      throw forbidden(`${principal.name} needs the role ${ROLLOUT_STARTER_ROLE} to start rollouts`);
+      const reason = `${principal.name} needs the role ${ROLLOUT_STARTER_ROLE} to start rollouts`;
+      throw await refuseAndAudit(pool, req, { action: 'rollout.start', reason, planName: (req.body as { plan?: unknown } | undefined)?.plan });
     }
     const body = parseBody(StartRolloutRequest, req.body);
     const planVersion = await getPlanVersion(pool, body.plan, body.version);

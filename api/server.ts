@@ -3,13 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import type { WebhookAllowList } from '../config/webhook-allow';
-import { loadEnv } from '../config/env';
+import { DEFAULT_API_HOST, loadEnv } from '../config/env';
+import type { RateLimits } from '../config/rate-limits';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createPool } from '../db/pool';
 import { listenForTokenChanges } from '../db/token-changes';
 import { createApp } from './app';
 import { principalCache } from './auth';
 import { reconcileDecisionTimers } from './decisions-routes';
+import { PlanLoader } from './plan-loader';
 import { RolloutWatch } from './rollout-sweep';
 
 /** How often the API restarts missing timers of deferred decisions. */
@@ -23,6 +25,12 @@ export interface ApiServerOptions {
   taskQueue: string;
   databaseUrl: string;
   port: number;
+  /** host is the address to listen on; default 127.0.0.1 (config/env.ts HOST). */
+  host?: string;
+  /** rateLimits are the request budgets (config/rate-limits.ts); default DEFAULT_RATE_LIMITS. */
+  rateLimits?: RateLimits;
+  /** planLoadBudgetMs is the CPU time a plan upload may take to check; default 2 s. */
+  planLoadBudgetMs?: number;
   /** connection carries TLS and API-key settings; the address above wins. */
   connection?: TemporalConnectionSettings;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, the worker's webhook target policy, for upload warnings. */
@@ -43,18 +51,29 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const pool = createPool(options.databaseUrl);
   // Principals are cached only while this listener hears token changes, so revocations apply at once.
   const tokenChanges = await listenForTokenChanges(options.databaseUrl, principalCache(pool));
+  const planLoader = new PlanLoader(options.planLoadBudgetMs);
   const watch = new RolloutWatch({ pool, temporal, taskQueue: options.taskQueue });
-  const app = createApp({ pool, temporal, taskQueue: options.taskQueue, webhookAllow: options.webhookAllow ?? [], watch });
+  const app = createApp({
+    pool,
+    temporal,
+    taskQueue: options.taskQueue,
+    planLoader,
+    webhookAllow: options.webhookAllow ?? [],
+    watch,
+    ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+  });
   const server = http.createServer(app);
+  const host = options.host ?? DEFAULT_API_HOST;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, '0.0.0.0', () => {
+    server.listen(options.port, host, () => {
       server.off('error', reject);
       resolve();
     });
   }).catch(async (error: NodeJS.ErrnoException) => {
-    await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop()]);
+    await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop(), planLoader.close()]);
     if (error.code === 'EADDRINUSE') throw new Error(`port ${options.port} is in use: stop what holds it or set PORT`);
+    if (error.code === 'EADDRNOTAVAIL') throw new Error(`${host} is no address of this machine: set HOST to one that is, or 0.0.0.0 for all`);
     throw error;
   });
   const { port } = server.address() as AddressInfo;
@@ -71,15 +90,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   }, options.rolloutSweepMs ?? ROLLOUT_SWEEP_MS);
   rolloutSweep.unref();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${urlHost(host)}:${port}`,
     async stop() {
       clearInterval(sweep);
       clearInterval(rolloutSweep);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop()]);
+      await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop(), planLoader.close()]);
     },
   };
+}
+
+/** urlHost is where a client on this machine reaches an API listening on host. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 // `tsx api/server.ts` runs the API on its own, against TEMPORAL_ADDRESS and DATABASE_URL.
@@ -95,6 +121,8 @@ if (require.main === module) {
     taskQueue: env.ROLLGATE_TASK_QUEUE,
     databaseUrl: env.DATABASE_URL,
     port: env.PORT,
+    host: env.HOST,
+    rateLimits: env.ROLLGATE_RATE_LIMIT,
     connection: temporalConnectionOptions(env),
     webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW,
   }).then(

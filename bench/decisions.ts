@@ -1,16 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../config/env';
-import { dropDatabase, ensureDatabase } from '../db/admin';
-import { migrateDatabase } from '../db/migrate';
-import { createPool, redactUrl } from '../db/pool';
-import { createToken } from '../db/tokens';
-import { waitForActiveStages } from '../test/support/decisions';
-import { startDevServer } from '../test/support/temporal';
-import { installRuntimeLogger, startWorker, type RunningWorker } from '../workers/main';
 import { runLoad, summarize, type LoadPhase, type LoadResult } from './support/load';
+import { benchDecision, startBenchStack } from './support/stack';
 
 /**
  * Benchmark of the decision hot path: POST /v1/rollouts/:id/decisions on the automatic path,
@@ -34,20 +23,6 @@ import { runLoad, summarize, type LoadPhase, type LoadResult } from './support/l
 
 const GOALS = { ratio: 0.8, p99Ms: 25 } as const;
 
-const PLAN = `
-name: bench-carrier-selection
-owner: bench
-stages:
-  - id: supervised
-    title: Supervised tendering
-    mode: supervised
-    overrideAuthority: transport-planner
-    minDuration: 1d
-    approvals: [{ role: transport-team-lead }]
-    deferral: { confidenceThreshold: 0.8, deferTo: transport-planner }
-`;
-const RECOMMENDATION = { carrier: 'nordfracht', route: ['DC-1', 'HUB-4', 'STORE-112'], rate: { eur: 812.5 }, loadId: 'L-4711' };
-
 interface Options {
   duration: number;
   clients: number;
@@ -67,49 +42,17 @@ function parseOptions(argv: string[]): Options {
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
-  const env = loadEnv();
-  const server = new URL(env.DATABASE_URL ?? DEFAULT_LOCAL_POSTGRES);
-  server.pathname = `/rollgate_bench_${randomBytes(6).toString('hex')}`;
-  const databaseUrl = server.toString();
-  const cleanup: Array<() => Promise<unknown>> = [];
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
+  const stack = await startBenchStack(log);
   try {
-    log(`database ${redactUrl(databaseUrl)}`);
-    await ensureDatabase(databaseUrl);
-    cleanup.push(() => dropDatabase(databaseUrl));
-    await migrateDatabase(databaseUrl);
-    const pool = createPool(databaseUrl, 2);
-    cleanup.push(() => pool.end());
+    const { pool, servers, service, rolloutId } = stack;
     await pool.query(
       `CREATE TABLE bench_bare (decision_id text PRIMARY KEY, rollout_id text NOT NULL, kind text NOT NULL, confidence double precision NOT NULL,
          irreversible boolean NOT NULL, decide_by timestamptz NOT NULL, recommendation jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
     );
 
-    log('starting a Temporal dev server');
-    installRuntimeLogger('WARN');
-    const temporal = await startDevServer({ log });
-    cleanup.push(() => temporal.teardown());
-    const taskQueue = `rollgate-bench-${randomBytes(4).toString('hex')}`;
-
-    log('starting the worker and the servers under test');
-    const worker: RunningWorker = await startWorker({ temporalAddress: temporal.address, namespace: 'default', taskQueue, databaseUrl, logLevel: 'warn' });
-    cleanup.push(() => worker.stop());
-    const servers = await startServers({ BENCH_TEMPORAL_ADDRESS: temporal.address, BENCH_DATABASE_URL: databaseUrl, BENCH_TASK_QUEUE: taskQueue });
-    cleanup.push(() => servers.stop());
-
-    const admin = { authorization: `Bearer ${(await createToken(pool, { name: 'bench-admin', kind: 'person', roles: ['admin'] })).token}` };
-    const service = { authorization: `Bearer ${(await createToken(pool, { name: 'bench-service', kind: 'service', roles: [] })).token}` };
-    const rolloutId = await startBenchRollout(servers.api, admin, pool);
-
     const decideBy = new Date(Date.now() + 7 * 86_400_000).toISOString();
-    const decision = (phase: string) => (client: number, n: number) => ({
-      decisionId: `${phase}-${client}-${n}`,
-      kind: 'carrier-selection',
-      confidence: 0.9,
-      decideBy,
-      recommendation: RECOMMENDATION,
-    });
+    const decision = (phase: string) => (client: number, n: number) => benchDecision(decideBy, `${phase}-${client}-${n}`);
     const endpoints = [
       { name: 'bare express, one INSERT', url: `${servers.bare}/bare/${rolloutId}/decisions`, headers: {}, prefix: 'bare' },
       { name: 'bare + token lookup + INSERT', url: `${servers.bare}/bare-auth/${rolloutId}/decisions`, headers: service, prefix: 'auth' },
@@ -173,7 +116,7 @@ async function main(): Promise<number> {
     process.stdout.write(lines.join('\n'));
     return lost === 0 && lostBare === 0 && results.every((result) => result.failed === 0) ? 0 : 1;
   } finally {
-    for (const step of cleanup.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
+    await stack.stop();
   }
 }
 
@@ -199,41 +142,6 @@ function p99Attainability(clients: number, ceiling: LoadResult): string {
 function row(...cells: Array<string | number>): string {
   const [name, ...rest] = cells.map(String);
   return `${name!.padEnd(34)}${rest.map((cell) => cell.padStart(12)).join('')}`;
-}
-
-/** startServers runs bench/support/servers.ts in a child process and waits for its READY line. */
-async function startServers(env: Record<string, string>): Promise<{ api: string; bare: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'support', 'servers.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const urls = await new Promise<{ api: string; bare: string }>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)) as { api: string; bare: string });
-    });
-    child.once('exit', (code) => reject(new Error(`the servers under test exited with code ${code}`)));
-  });
-  return {
-    ...urls,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** startBenchRollout uploads the plan, starts a rollout and waits until its stage takes decisions. */
-async function startBenchRollout(api: string, admin: Record<string, string>, pool: ReturnType<typeof createPool>): Promise<string> {
-  const call = async (method: string, url: string, body: string, type: string) => {
-    const response = await fetch(`${api}${url}`, { method, headers: { ...admin, 'content-type': type }, body });
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-  };
-  await call('POST', '/v1/plans', PLAN, 'application/yaml');
-  await call('POST', '/v1/rollouts', JSON.stringify({ plan: 'bench-carrier-selection', rolloutId: 'bench' }), 'application/json');
-  await waitForActiveStages({ pool }, 'bench', ['supervised'], 10_000);
-  return 'bench';
 }
 
 main().then(

@@ -77,7 +77,9 @@ export class DevStack {
     this.ready(Component.worker, `polling task queue ${env.ROLLGATE_TASK_QUEUE} in namespace ${namespace}`);
 
     this.checkNotStopping();
-    const api = await startOrExplain(Component.api, () => startApiServer({ ...common, port: env.PORT, webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }));
+    const api = await startOrExplain(Component.api, () =>
+      startApiServer({ ...common, port: env.PORT, host: env.HOST, rateLimits: env.ROLLGATE_RATE_LIMIT, webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }),
+    );
     await this.track(Component.api, () => api.stop());
     const adminToken = await ensureLocalAdminToken(postgres.databaseUrl, env.ROLLGATE_DATA_DIR);
     const tokenNote = adminToken.created ? 'new admin token in' : 'admin token in';

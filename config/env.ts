@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseAllowList, type WebhookAllowList } from './webhook-allow';
+import { RateLimitsSetting } from './rate-limits';
 
 /** Task queue every rollgate worker polls and every rollout is started on. */
 export const DEFAULT_TASK_QUEUE = 'rollgate';
@@ -9,6 +10,8 @@ export const DEFAULT_API_PORT = 3000;
 export const DEFAULT_LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432';
 /** Database name created on the PostgreSQL server when DATABASE_URL does not name one. */
 export const DEFAULT_DATABASE_NAME = 'rollgate';
+/** Address the REST API listens on when HOST is unset: this machine only. */
+export const DEFAULT_API_HOST = '127.0.0.1';
 /** Directory for local state: the Temporal dev server's SQLite file and the embedded PostgreSQL. */
 export const DEFAULT_DATA_DIR = '.data';
 
@@ -46,6 +49,10 @@ export const Env = z.object({
   ROLLGATE_DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
   /** PORT is the REST API's port; default 3000. */
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_API_PORT),
+  /** HOST is the address the REST API listens on; default 127.0.0.1 (0.0.0.0 in a container, see README). */
+  HOST: z.string().trim().min(1).default(DEFAULT_API_HOST),
+  /** ROLLGATE_RATE_LIMIT overrides request budgets (config/rate-limits.ts), e.g. `principal=600,ingest=30000`, or `off`. */
+  ROLLGATE_RATE_LIMIT: RateLimitsSetting,
   /** LOG_LEVEL is one of debug, info, warn, error; default info. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**

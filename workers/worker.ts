@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { WebhookAllowList } from '../config/webhook-allow';
@@ -26,7 +27,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.pool, { webhookSecrets: options.webhookSecrets ?? {}, webhookAllow: options.webhookAllow ?? [] }),
+    activities: createActivities(options.pool, {
+      webhookSecrets: options.webhookSecrets ?? {},
+      webhookAllow: options.webhookAllow ?? [],
+      // The worker's own connection serves the activities' reads from Temporal too.
+      temporal: new Client({ connection: options.connection, namespace: options.namespace }),
+    }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

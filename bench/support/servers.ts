@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import express from 'express';
 import { startApiServer } from '../../api/server';
 import { createPool } from '../../db/pool';
@@ -15,6 +16,8 @@ import { authenticate } from '../../db/tokens';
  *   POST /ceiling/:id/decisions    parses the body and answers, no database: what express and
  *                                  the load client can do on this machine at best.
  *   GET  /cpu                      this process's CPU time so far (process.cpuUsage), to cost requests.
+ *   GET  /loop-delay               this process's event-loop delay (perf_hooks.monitorEventLoopDelay) since
+ *                                  POST /loop-delay/reset, in ms: {p50, p99, max, samples}; the API runs on that loop.
  * Prints `READY {"api": url, "bare": url}` once all listen; SIGTERM stops them.
  *
  * Environment: BENCH_TEMPORAL_ADDRESS, BENCH_DATABASE_URL, BENCH_TASK_QUEUE.
@@ -23,7 +26,10 @@ async function main(): Promise<void> {
   const { BENCH_TEMPORAL_ADDRESS: temporalAddress, BENCH_DATABASE_URL: databaseUrl, BENCH_TASK_QUEUE: taskQueue } = process.env;
   if (!temporalAddress || !databaseUrl || !taskQueue) throw new Error('set BENCH_TEMPORAL_ADDRESS, BENCH_DATABASE_URL and BENCH_TASK_QUEUE');
 
-  const api = await startApiServer({ temporalAddress, namespace: 'default', taskQueue, databaseUrl, port: 0 });
+  // No rate limits: the benchmarks measure what the API can do, far beyond any client's budget.
+  const api = await startApiServer({ temporalAddress, namespace: 'default', taskQueue, databaseUrl, port: 0, rateLimits: false });
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
 
   const pool = createPool(databaseUrl);
   const app = express();
@@ -52,6 +58,14 @@ async function main(): Promise<void> {
   });
   app.get('/cpu', (_req, res) => {
     res.json(process.cpuUsage());
+  });
+  app.post('/loop-delay/reset', (_req, res) => {
+    loopDelay.reset();
+    res.status(204).end();
+  });
+  app.get('/loop-delay', (_req, res) => {
+    const ms = (ns: number) => ns / 1e6;
+    res.json({ p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), samples: loopDelay.count });
   });
   const bare = http.createServer(app);
   await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));

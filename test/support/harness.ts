@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { startApiServer, type RunningApi } from '../../api/server';
+import { startApiServer, type ApiServerOptions, type RunningApi } from '../../api/server';
 import { webhookAllowFromEnv } from '../../config/env';
 import { createPool } from '../../db/pool';
 import { createToken, type PrincipalKind } from '../../db/tokens';
@@ -43,10 +43,17 @@ let bundle: Promise<WorkflowBundle> | undefined;
 /**
  * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
  * webhookAllow is ROLLGATE_WEBHOOK_ALLOW for the worker and the API (default none: a test posting
- * to a receiver on 127.0.0.1 must allow it), temporalAddress another dev server than the shared one.
+ * to a receiver on 127.0.0.1 must allow it), temporalAddress another dev server than the shared one,
+ * api the API's request budgets and plan load budget.
  */
 export async function startHarness(
-  options: { webhookSecrets?: Record<string, string>; webhookAllow?: string; temporalAddress?: string; rolloutSweepMs?: number } = {},
+  options: {
+    webhookSecrets?: Record<string, string>;
+    webhookAllow?: string;
+    temporalAddress?: string;
+    rolloutSweepMs?: number;
+    api?: Pick<ApiServerOptions, 'rateLimits' | 'planLoadBudgetMs'>;
+  } = {},
 ): Promise<Harness> {
   const webhookAllow = webhookAllowFromEnv({ ROLLGATE_WEBHOOK_ALLOW: options.webhookAllow });
   installRuntimeLogger('WARN');
@@ -67,6 +74,7 @@ export async function startHarness(
     port: 0,
     webhookAllow,
     ...(options.rolloutSweepMs ? { rolloutSweepMs: options.rolloutSweepMs } : {}),
+    ...options.api,
   });
 
   let worker: Worker | undefined;
