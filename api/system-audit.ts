@@ -30,7 +30,7 @@ export async function refuseAndAudit(
   return forbidden(refusal.reason);
 }
 
-const AuditQuery = z.strictObject({
+export const AuditQuery = z.strictObject({
   plan: Identifier.optional(),
   limit: pageLimit(500),
   after: PageAfter,

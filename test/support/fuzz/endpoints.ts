@@ -12,6 +12,7 @@ import {
   StartRolloutRequest,
 } from '../../../api/request-schemas';
 import { ModelVersionBody, ReviewSignBody } from '../../../api/steady-state-routes';
+import { AuditQuery } from '../../../api/system-audit';
 import type { Hints, JsonSchema } from './schema-values';
 
 /**
@@ -111,8 +112,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'GET', route: '/v1/rollouts/:id/stages/:stageId/calibrations' },
   { method: 'GET', route: '/v1/rollouts/:id/stages/:stageId/calibrations/:proposalId' },
   { method: 'GET', route: '/v1/rollouts/:id/stages/:stageId/decision-metrics', query: jsonSchemaOf(DecisionMetricsQuery) },
-  // The trail of refusals outside rollouts pages like a rollout's list (plan, limit, after).
-  { method: 'GET', route: '/v1/audit', query: jsonSchemaOf(ListQuery) },
+  { method: 'GET', route: '/v1/audit', query: jsonSchemaOf(AuditQuery) },
 ];
 
 /** realParams are the values of an endpoint's path parameters that name the fixture's resources. */
