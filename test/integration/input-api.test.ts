@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { inAnHour, submitDecision, waitForActiveStages } from '../support/decisions';
-import { startHarness, type Harness, type HttpResult } from '../support/harness';
-import { planYaml, startRollout, uploadPlan } from '../support/rollouts';
+import { eventually, startHarness, type Harness, type HttpResult } from '../support/harness';
+import { auditTrail, planYaml, startRollout, uploadPlan } from '../support/rollouts';
 
 /** Bad input of every class is a 4xx problem that says where, and writes nothing. */
 
@@ -250,6 +250,8 @@ stages:
   it('takes only https: and http: links as prerequisite evidence', async () => {
     const rolloutId = await startRollout(h, PREREQUISITE_PLAN, 'input-links');
     const dana = await h.as('dana');
+    // The workflow writes rollout.started on its own time; count the rows once it has.
+    await eventually(async () => ((await auditTrail(h, rolloutId)).some((e) => e.type === 'rollout.started') ? true : undefined), 'rollout.started in the trail');
     const before = await rowCounts();
     for (const evidence of ['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'ftp://files.example.com/contract']) {
       const response = await h.http('POST', `/v1/rollouts/${rolloutId}/prerequisites/data-contract/sign-offs`, { evidence }, dana);
