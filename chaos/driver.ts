@@ -61,7 +61,11 @@ export async function driveRollout(rolloutId: string, options: DriveOptions): Pr
     headers: { 'x-request-id': `start-${rolloutId}` },
   });
   if (started?.status === 409 && started.attempts > 1) findings.startConflicts.push(rolloutId);
-  else if (started !== undefined && started.status !== 201) findings.unexpected.push(`start ${rolloutId}: ${started.status} ${JSON.stringify(started.body).slice(0, 200)}`);
+  else if (started?.status !== 201) {
+    // Not retried (only 503 and no answer are): the rollout did not start, and the checks say so.
+    findings.unexpected.push(`start ${rolloutId}: ${started?.status ?? 'no answer'} ${JSON.stringify(started?.body ?? '').slice(0, 200)}`);
+    return 'not started';
+  }
 
   const reported = new Set<string>();
   let state = 'unknown';

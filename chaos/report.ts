@@ -110,10 +110,23 @@ export function details(findings: Findings, driver: DriverFindings, crashes: rea
     ['crashes', crashes],
     ['retried starts answered 409', driver.startConflicts],
     ['unexpected answers', driver.unexpected],
-    ['5xx other than 503', attempts.filter((a) => a.status >= 500 && a.status !== 503).map((a) => `${a.kind} ${a.status} at ${new Date(a.at).toISOString()}: ${a.problem ?? ''}`)],
+    ['5xx other than 503', groupServerErrors(attempts)],
   ];
   return sections
     .filter(([, items]) => items.length > 0)
     .map(([name, items]) => [`${name}:`, ...items.slice(0, limit).map((item) => `  ${item}`), ...(items.length > limit ? [`  … and ${items.length - limit} more`] : [])].join('\n'))
     .join('\n');
+}
+
+/** groupServerErrors summarises the 5xx answers other than 503 by request kind, status and problem. */
+function groupServerErrors(attempts: readonly Attempt[]): string[] {
+  const groups = new Map<string, { n: number; first: number; last: number }>();
+  for (const attempt of attempts) {
+    if (attempt.status < 500 || attempt.status === 503) continue;
+    const key = `${attempt.kind}: ${attempt.status} ${attempt.problem ?? ''}`;
+    const group = groups.get(key) ?? { n: 0, first: attempt.at, last: attempt.at };
+    groups.set(key, { n: group.n + 1, first: Math.min(group.first, attempt.at), last: Math.max(group.last, attempt.at) });
+  }
+  const time = (t: number) => new Date(t).toISOString().slice(11, 23);
+  return [...groups].map(([key, { n, first, last }]) => `${n}× ${key} (${time(first)}–${time(last)})`);
 }
