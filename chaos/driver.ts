@@ -6,6 +6,8 @@ import { FAULT_PLAN_NAME, METRIC, MIN_SAMPLES, PEOPLE, PREREQUISITE, STAGE_ROLES
 const POLL_MS = 750;
 /** Samples reported per stage attempt: a few more than the criterion needs. */
 const SAMPLES_PER_STAGE = MIN_SAMPLES + 1;
+/** How long a started rollout may be unknown to the API (404) before the driver gives up on it. */
+const MISSING_GIVE_UP_MS = 15_000;
 
 /** Tokens are the bearer tokens the driver acts with, by principal name. */
 export type Tokens = Record<string, string>;
@@ -69,8 +71,12 @@ export async function driveRollout(rolloutId: string, options: DriveOptions): Pr
 
   const reported = new Set<string>();
   let state = 'unknown';
+  let missingSince: number | undefined;
   while (Date.now() < options.deadline) {
     const status = await api.call('status', 'GET', `/v1/rollouts/${rolloutId}`, { token: tokens[PEOPLE.lead]!, budgetMs: 30_000 });
+    // A rollout the API does not know although its start was answered stays unknown: the checks name it.
+    missingSince = status?.status === 404 ? (missingSince ?? Date.now()) : undefined;
+    if (missingSince !== undefined && Date.now() - missingSince > MISSING_GIVE_UP_MS) return 'unknown to the API';
     if (status?.status === 200) {
       state = status.body.state as string;
       if (state === 'completed' || state === 'aborted') return state;

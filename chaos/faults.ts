@@ -7,6 +7,8 @@ export type FaultKind = 'worker-kill' | 'api-kill' | 'temporal-restart' | 'postg
 
 /** How long a restarted server stays down: long enough for requests to meet the outage. */
 const OUTAGE_MS = 3_000;
+/** Pause between the kills of a connection-kill burst. */
+const BURST_PAUSE_MS = 20;
 
 /** Outage is when a fault's effects may show: from the fault until its component is back. */
 export interface Outage {
@@ -25,8 +27,11 @@ export interface FaultTargets {
   processes: RollgateProcesses;
   temporal?: Restartable;
   postgres?: Restartable;
-  /** admin connects to the database server to end other sessions (connection-kill). */
-  admin?: { pool: Pool; database: string };
+  /**
+   * admin connects to the database server to end the sessions on database (connection-kill),
+   * except those whose application_name is spare (the checker's own).
+   */
+  admin?: { pool: Pool; database: string; spare?: string };
 }
 
 /**
@@ -40,7 +45,12 @@ export class FaultInjector {
 
   constructor(private readonly targets: FaultTargets) {}
 
-  async inject(kind: FaultKind): Promise<void> {
+  /**
+   * inject injects one fault and returns once it is in effect (a killed process restarts in the
+   * background). A connection-kill with burstMs repeats for that long, so that it also meets
+   * connections that are checked out only briefly, e.g. across one call.
+   */
+  async inject(kind: FaultKind, options: { burstMs?: number } = {}): Promise<void> {
     this.injected.set(kind, (this.injected.get(kind) ?? 0) + 1);
     const outage: Outage = { kind, from: Date.now(), to: Number.POSITIVE_INFINITY };
     this.outages.push(outage);
@@ -63,7 +73,15 @@ export class FaultInjector {
       case 'connection-kill': {
         const admin = this.targets.admin;
         if (!admin) throw new Error('connection-kill needs an admin connection');
-        await admin.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [admin.database]);
+        const until = Date.now() + (options.burstMs ?? 0);
+        do {
+          await admin.pool.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name <> $2`,
+            [admin.database, admin.spare ?? ''],
+          );
+          if (Date.now() < until) await sleep(BURST_PAUSE_MS);
+        } while (Date.now() < until);
         break;
       }
     }

@@ -17,11 +17,14 @@ import { createTestDatabase, type TestDatabase } from '../support/databases';
 
 /**
  * The fault run of `npm run chaos`, small: a worker and an API in processes of their own, a few
- * rollouts of the diamond plan, one worker SIGKILL (restarted) and one kill of every database
- * connection the worker and the API hold (pg_terminate_backend).
+ * rollouts of the diamond plan, one worker SIGKILL (restarted), and kills of every database
+ * connection the worker and the API hold (pg_terminate_backend): a burst while the rollouts
+ * start, so that it meets connections held across the start of a workflow, and one later.
  */
-const ROLLOUTS = 3;
-const DEADLINE_MS = 150_000;
+const ROLLOUTS = 4;
+/** The checker's own connections are spared by the connection kills. */
+const CHECKER = 'rollgate-fault-checker';
+const DEADLINE_MS = 120_000;
 
 let database: TestDatabase;
 let pool: Pool;
@@ -32,7 +35,9 @@ let logDir: string;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  pool = createPool(database.url, 2);
+  const checkerUrl = new URL(database.url);
+  checkerUrl.searchParams.set('application_name', CHECKER);
+  pool = createPool(checkerUrl.toString(), 2);
   const server = new URL(process.env.ROLLGATE_TEST_DATABASE_SERVER!);
   server.pathname = '/postgres';
   admin = new Pool({ connectionString: server.toString(), max: 1 });
@@ -65,18 +70,16 @@ it('finishes every rollout through a worker kill and a database connection kill,
   const upload = await api.call('plan', 'POST', '/v1/plans', { token: tokens[PEOPLE.lead]!, body: faultPlanYaml(2), yaml: true });
   expect(upload?.status).toBe(201);
 
-  const faults = new FaultInjector({ processes, admin: { pool: admin, database: new URL(database.url).pathname.slice(1) } });
+  const faults = new FaultInjector({ processes, admin: { pool: admin, database: new URL(database.url).pathname.slice(1), spare: CHECKER } });
   const acknowledged = emptyAcknowledged();
   const driver: DriverFindings = { startConflicts: [], unexpected: [] };
   const deadline = Date.now() + DEADLINE_MS;
   const rolloutIds = Array.from({ length: ROLLOUTS }, (_, i) => `faults-${i + 1}-${randomUUID().slice(0, 8)}`);
-  const drivers = rolloutIds.map(async (rolloutId, i) => {
-    await sleep(i * 1_500);
-    return driveRollout(rolloutId, { api, tokens, acknowledged, findings: driver, deadline });
-  });
+  const drivers = rolloutIds.map((rolloutId) => driveRollout(rolloutId, { api, tokens, acknowledged, findings: driver, deadline }));
+  await faults.inject('connection-kill', { burstMs: 1_500 });
   await sleep(4_000);
   await faults.inject('worker-kill');
-  await sleep(3_000);
+  await sleep(4_000);
   await faults.inject('connection-kill');
   await processes.settled();
   await Promise.all(drivers);
@@ -85,7 +88,7 @@ it('finishes every rollout through a worker kill and a database connection kill,
   const result = figures({ findings, driver, attempts: api.attempts, faults, crashes: processes.crashes });
   const why = details(findings, driver, processes.crashes, api.attempts);
   expect({ faults: result.faults, completed: result.completed, failed: result.failed, why }).toEqual({
-    faults: { 'worker-kill': 1, 'connection-kill': 1 },
+    faults: { 'worker-kill': 1, 'connection-kill': 2 },
     completed: ROLLOUTS,
     failed: [],
     why: '',
@@ -93,4 +96,4 @@ it('finishes every rollout through a worker kill and a database connection kill,
   // The driver must have been acknowledged something for the checks to mean anything.
   expect(acknowledged.approvals.size).toBe(ROLLOUTS * 6);
   expect(acknowledged.prerequisites.size).toBe(ROLLOUTS);
-}, 240_000);
+}, 200_000);
