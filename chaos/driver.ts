@@ -63,7 +63,8 @@ export async function driveRollout(rolloutId: string, options: DriveOptions): Pr
     headers: { 'x-request-id': `start-${rolloutId}` },
   });
   if (started?.status === 409 && started.attempts > 1) findings.startConflicts.push(rolloutId);
-  else if (started?.status !== 201) {
+  // 201 started it; 200 is the answer to a retry of a start that had gone through.
+  else if (started?.status !== 201 && started?.status !== 200) {
     // Not retried (only 503 and no answer are): the rollout did not start, and the checks say so.
     findings.unexpected.push(`start ${rolloutId}: ${started?.status ?? 'no answer'} ${JSON.stringify(started?.body ?? '').slice(0, 200)}`);
     return 'not started';

@@ -5,8 +5,8 @@ import type { RollgateProcesses } from './rollgate-processes';
 
 export type FaultKind = 'worker-kill' | 'api-kill' | 'temporal-restart' | 'postgres-restart' | 'connection-kill';
 
-/** How long a restarted server stays down: long enough for requests to meet the outage. */
-const OUTAGE_MS = 3_000;
+/** How long a restarted server stays down unless FaultTargets say otherwise. */
+const DEFAULT_DOWN_MS = 3_000;
 /** Pause between the kills of a connection-kill burst. */
 const BURST_PAUSE_MS = 20;
 
@@ -27,6 +27,8 @@ export interface FaultTargets {
   processes: RollgateProcesses;
   temporal?: Restartable;
   postgres?: Restartable;
+  /** downMs is how long Temporal and PostgreSQL stay down when restarted. */
+  downMs?: { temporal?: number; postgres?: number };
   /**
    * admin connects to the database server to end the sessions on database (connection-kill),
    * except those whose application_name is spare (the checker's own).
@@ -65,10 +67,10 @@ export class FaultInjector {
         await this.killAndRestart(processes.apis[0]!, outage);
         return;
       case 'temporal-restart':
-        await this.restartServer(this.targets.temporal, 'Temporal');
+        await this.restartServer(this.targets.temporal, 'Temporal', this.targets.downMs?.temporal);
         break;
       case 'postgres-restart':
-        await this.restartServer(this.targets.postgres, 'PostgreSQL');
+        await this.restartServer(this.targets.postgres, 'PostgreSQL', this.targets.downMs?.postgres);
         break;
       case 'connection-kill': {
         const admin = this.targets.admin;
@@ -95,10 +97,10 @@ export class FaultInjector {
     void this.targets.processes.restart(child).then(() => (outage.to = Date.now()));
   }
 
-  private async restartServer(server: Restartable | undefined, name: string): Promise<void> {
+  private async restartServer(server: Restartable | undefined, name: string, downMs = DEFAULT_DOWN_MS): Promise<void> {
     if (!server) throw new Error(`no ${name} server to restart`);
     await server.stop();
-    await sleep(OUTAGE_MS);
+    await sleep(downMs);
     await server.start();
   }
 

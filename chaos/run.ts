@@ -31,6 +31,9 @@ nothing was lost, duplicated or stuck and that outages answered 503, never 500.
   --apis N             API processes (default 2)
   --stage-seconds N    each stage's minimum duration (default 3)
   --fault-interval S   seconds between faults (default 4)
+  --temporal-down S    seconds Temporal stays down when restarted (default 25: longer than the
+                       Temporal client retries, so that requests meet the outage)
+  --postgres-down S    seconds PostgreSQL stays down when restarted (default 5)
   --deadline S         seconds the rollouts may take in all before they count as stuck (default 300)
   --keep               keep the temporary directory (logs, databases) even when the run passes
   --help               this text
@@ -44,6 +47,8 @@ interface Options {
   apis: number;
   stageSeconds: number;
   faultInterval: number;
+  temporalDown: number;
+  postgresDown: number;
   deadline: number;
   keep: boolean;
 }
@@ -58,6 +63,8 @@ function parseOptions(argv: string[]): Options | undefined {
       apis: { type: 'string', default: '2' },
       'stage-seconds': { type: 'string', default: '3' },
       'fault-interval': { type: 'string', default: '4' },
+      'temporal-down': { type: 'string', default: '25' },
+      'postgres-down': { type: 'string', default: '5' },
       deadline: { type: 'string', default: '300' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -76,6 +83,8 @@ function parseOptions(argv: string[]): Options | undefined {
     apis: number('apis', 1),
     stageSeconds: number('stage-seconds', 1),
     faultInterval: number('fault-interval', 1),
+    temporalDown: number('temporal-down', 0),
+    postgresDown: number('postgres-down', 0),
     deadline: number('deadline', 10),
     keep: values.keep,
   };
@@ -144,7 +153,12 @@ async function main(): Promise<number> {
     const upload = await api.call('plan', 'POST', '/v1/plans', { token: tokens[PEOPLE.lead]!, body: faultPlanYaml(options.stageSeconds), yaml: true });
     if (upload?.status !== 201 && upload?.status !== 200) throw new Error(`plan upload failed: ${upload?.status} ${JSON.stringify(upload?.body)}`);
 
-    const faults = new FaultInjector({ processes, temporal, postgres });
+    const faults = new FaultInjector({
+      processes,
+      temporal,
+      postgres,
+      downMs: { temporal: options.temporalDown * 1000, postgres: options.postgresDown * 1000 },
+    });
     const schedule = faultSchedule(options.workerKills);
     const acknowledged = emptyAcknowledged();
     const driverFindings: DriverFindings = { startConflicts: [], unexpected: [] };
