@@ -8,6 +8,7 @@ import { healthRouter } from './health';
 import { jsonBody } from './json-body';
 import { plansRouter } from './plans-routes';
 import { problemHandler, unknownRoute } from './problem';
+import type { RolloutWatch } from './rollout-reconcile';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
 
@@ -18,6 +19,8 @@ export interface AppDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
+  /** watch is the process's rollout sweep; /healthz reports the stuck rollouts it found. */
+  watch?: RolloutWatch;
 }
 
 /**
@@ -29,7 +32,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestIds);
-  app.use(healthRouter(deps.pool, deps.temporal));
+  app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
   // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
   app.use('/v1', requireToken(deps.pool));

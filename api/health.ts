@@ -1,12 +1,18 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { RolloutWatch } from './rollout-reconcile';
 
 /** How long each dependency may take to answer a health check. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
-/** healthRouter serves GET /healthz: 200 when Temporal and PostgreSQL answer, 503 naming what is down. */
-export function healthRouter(pool: Pool, temporal: Client): Router {
+/**
+ * healthRouter serves GET /healthz: 200 when Temporal and PostgreSQL answer, 503 naming what is
+ * down. Rollouts the last sweep of watch found stuck are counted and named, and make the status
+ * `degraded`, still with 200: the API serves, and taking it out of a load balancer would not
+ * unstick them (docs/operations.md, "Outages").
+ */
+export function healthRouter(pool: Pool, temporal: Client, watch?: RolloutWatch): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
     const [postgres, temporalCheck] = await Promise.all([
@@ -18,7 +24,15 @@ export function healthRouter(pool: Pool, temporal: Client): Router {
     const down = Object.entries(checks)
       .filter(([, result]) => result !== 'ok')
       .map(([name]) => name);
-    res.status(down.length ? 503 : 200).json({ status: down.length ? 'unavailable' : 'ok', down, checks });
+    const stuck = watch?.stuck();
+    const stuckRollouts = stuck?.rollouts.map(({ rolloutId, plan, stuck: why }) => ({ rolloutId, plan, ...why })) ?? [];
+    const status = down.length ? 'unavailable' : stuckRollouts.length ? 'degraded' : 'ok';
+    res.status(down.length ? 503 : 200).json({
+      status,
+      down,
+      checks,
+      ...(stuck ? { stuck: { count: stuckRollouts.length, rollouts: stuckRollouts, ...(stuck.checkedAt ? { checkedAt: stuck.checkedAt } : {}) } } : {}),
+    });
   });
   return router;
 }

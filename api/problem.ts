@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { outageProblem } from './outage-errors';
 
 /** ProblemType is the closed set of RFC 9457 problem `type`s the API answers with. */
 export const ProblemType = {
@@ -84,6 +85,8 @@ export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _n
 /** toProblem maps body-parser errors (bad JSON, too large) and unknown errors to problems. */
 function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
+  const outage = outageProblem(error);
+  if (outage) return outage;
   const httpError = error as { type?: string; status?: number; message?: string; limit?: number };
   if (httpError.type === 'entity.parse.failed') {
     return new Problem(400, ProblemType.invalidRequest, 'Malformed JSON', httpError.message);

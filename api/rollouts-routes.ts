@@ -4,16 +4,15 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { listAuditEvents } from '../db/audit';
 import { getPlanVersion } from '../db/plans';
-import { insertRollout, listRollouts } from '../db/rollouts';
+import { getRollout, listRollouts, markStarted, RegistryState, registerRollout } from '../db/rollouts';
 import { listDeliveries } from '../db/webhooks';
-import type { RolloutInput } from '../workflows/rollout-types';
-import type { rolloutWorkflow } from '../workflows/rollout-workflow';
-import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { forbidden, principalOf } from './auth';
 import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
+import { adoptWorkflow, reconcileRollout, type WorkflowFindings } from './rollout-reconcile';
+import { rolloutInput, startRolloutWorkflow, workflowIdFor } from './rollout-start';
 import { currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
 import { steadyStateRouter } from './steady-state-routes';
 
@@ -25,8 +24,6 @@ export interface RolloutsDeps {
   temporal: Client;
   taskQueue: string;
 }
-
-const workflowIdFor = (rolloutId: string) => `rollout-${rolloutId}`;
 
 /** rolloutsRouter serves /v1/rollouts: start, list, status, the audit trail, the human actions, and steady-state stages. */
 export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Router {
@@ -42,49 +39,26 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
     if (!planVersion) throw notFound(body.version ? `plan ${body.plan} has no version ${body.version}` : `no plan named ${body.plan}`);
     const rolloutId = body.rolloutId ?? randomUUID();
     const workflowId = workflowIdFor(rolloutId);
-    const input: RolloutInput = {
+    // The registry row first (one idempotent statement), then the workflow (idempotent by its
+    // id), then the row marked started: each step can be repeated, and no connection is held
+    // across the call to Temporal. A retry after a lost answer repeats them and gets the
+    // rollout back; a start that never got through is settled by reads and the sweep
+    // (api/rollout-reconcile.ts).
+    const { created, row } = await registerRollout(pool, {
       rolloutId,
+      workflowId,
       planName: planVersion.name,
       planVersion: planVersion.version,
-      planDigest: planVersion.digest,
-      plan: planVersion.plan,
       startedBy: principal.name,
-    };
-    // The registry row and the workflow start commit together: if Temporal refuses the start,
-    // the row is rolled back, and a concurrent start of the same id waits on the row lock.
-    const db = await pool.connect();
-    try {
-      await db.query('BEGIN');
-      const inserted = await insertRollout(db, {
-        rolloutId,
-        workflowId,
-        planName: input.planName,
-        planVersion: input.planVersion,
-        state: 'running',
-        startedBy: principal.name,
-      });
-      if (!inserted) throw conflict(`rollout ${rolloutId} already exists`);
-      await temporal.workflow
-        .start<typeof rolloutWorkflow>('rolloutWorkflow', {
-          taskQueue,
-          workflowId,
-          args: [input],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: RolloutPlanKey, value: input.planName },
-            { key: RolloutStateKey, value: 'running' },
-          ],
-        })
-        .catch(rethrowAsProblem(rolloutId));
-      await db.query('COMMIT');
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      db.release();
+    });
+    if (row.plan !== planVersion.name || row.version !== planVersion.version) {
+      throw conflict(`rollout ${rolloutId} already exists, of plan ${row.plan} version ${row.version}`);
     }
+    const input = rolloutInput(rolloutId, planVersion, row.startedBy ?? principal.name);
+    await startRolloutWorkflow(temporal, taskQueue, input).catch(rethrowAsProblem(rolloutId));
+    await markStarted(pool, rolloutId);
     res
-      .status(201)
+      .status(created ? 201 : 200)
       .location(`/v1/rollouts/${rolloutId}`)
       .json({ rolloutId, workflowId, plan: input.planName, version: input.planVersion });
   });
@@ -95,11 +69,21 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   });
 
   router.get('/:id', async (req, res) => {
-    const row = await requireRollout(pool, req);
+    const deps = { pool, temporal, taskQueue };
+    // A workflow whose start got through without its row is registered on first read.
+    if (!(await getRollout(pool, req.params.id))) await adoptWorkflow(deps, req.params.id).catch(() => false);
+    const registered = await requireRollout(pool, req);
+    // What Temporal says of the workflow beyond its status query; without Temporal, the snapshot.
+    const findings = await reconcileRollout(deps, registered).catch((): WorkflowFindings => ({ row: registered }));
+    const row = findings.row;
     const [{ status, source }, deliveries] = await Promise.all([currentStatus(temporal, row), listDeliveries(pool, row.rolloutId)]);
     const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered');
     res.json({
       ...status,
+      // A terminated workflow still answers queries with its last status: the registry knows better.
+      ...(findings.terminated || row.state === RegistryState.terminated ? { state: RegistryState.terminated } : {}),
+      ...(findings.terminated ? { terminated: findings.terminated } : {}),
+      ...(findings.stuck ? { stuck: findings.stuck } : {}),
       workflowId: row.workflowId,
       source,
       notifications: { delivered: deliveries.length - undelivered.length, undelivered },

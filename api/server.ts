@@ -9,9 +9,12 @@ import { listenForTokenChanges } from '../db/token-changes';
 import { createApp } from './app';
 import { principalCache } from './auth';
 import { reconcileDecisionTimers } from './decisions-routes';
+import { RolloutWatch } from './rollout-reconcile';
 
 /** How often the API restarts missing timers of deferred decisions. */
 const DECISION_TIMER_SWEEP_MS = 60_000;
+/** How often the API reconciles the rollout registry with Temporal (api/rollout-reconcile.ts). */
+const ROLLOUT_SWEEP_MS = 30_000;
 
 export interface ApiServerOptions {
   temporalAddress: string;
@@ -21,6 +24,8 @@ export interface ApiServerOptions {
   port: number;
   /** connection carries TLS and API-key settings; the address above wins. */
   connection?: TemporalConnectionSettings;
+  /** rolloutSweepMs is how often the rollout sweep runs; ROLLOUT_SWEEP_MS unless set. */
+  rolloutSweepMs?: number;
 }
 
 export interface RunningApi {
@@ -35,7 +40,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const pool = createPool(options.databaseUrl);
   // Principals are cached only while this listener hears token changes, so revocations apply at once.
   const tokenChanges = await listenForTokenChanges(options.databaseUrl, principalCache(pool));
-  const app = createApp({ pool, temporal, taskQueue: options.taskQueue });
+  const watch = new RolloutWatch({ pool, temporal, taskQueue: options.taskQueue });
+  const app = createApp({ pool, temporal, taskQueue: options.taskQueue, watch });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -56,10 +62,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     );
   }, DECISION_TIMER_SWEEP_MS);
   sweep.unref();
+  // Half-done starts, terminations from outside rollgate and stuck rollouts: see rollout-reconcile.ts.
+  const rolloutSweep = setInterval(() => {
+    watch.sweep().catch((error: Error) => console.error(`api: rollout sweep failed: ${error.message}`));
+  }, options.rolloutSweepMs ?? ROLLOUT_SWEEP_MS);
+  rolloutSweep.unref();
   return {
     url: `http://127.0.0.1:${port}`,
     async stop() {
       clearInterval(sweep);
+      clearInterval(rolloutSweep);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop()]);

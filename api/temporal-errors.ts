@@ -1,10 +1,12 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { conflict, notFound, Problem, ProblemType } from './problem';
+import { GrpcCode, grpcCodeOf, outageProblem } from './outage-errors';
+import { conflict, notFound, type Problem } from './problem';
 
 /**
  * temporalProblem maps what the Temporal client throws to an HTTP problem. Failures are
  * matched on their `type` string, not on class identity, which does not survive the sandbox.
+ * gRPC codes are read through the cause chain: the client wraps them in a ServiceError.
  */
 export function temporalProblem(error: unknown, rolloutId: string): Problem | undefined {
   if (error instanceof WorkflowNotFoundError) return conflict(`rollout ${rolloutId} is not running`);
@@ -17,14 +19,14 @@ export function temporalProblem(error: unknown, rolloutId: string): Problem | un
     }
     return conflict(cause?.message ?? error.message);
   }
-  const grpc = error as { code?: number; details?: string; message?: string };
-  // gRPC NOT_FOUND (5) and FAILED_PRECONDITION (9): the workflow has already ended.
-  if (grpc.code === 5 || grpc.code === 9 || /already completed|workflow execution already/i.test(grpc.message ?? '')) {
+  // UNAVAILABLE and DEADLINE_EXCEEDED: Temporal cannot be reached (503 with Retry-After).
+  const outage = outageProblem(error);
+  if (outage) return outage;
+  const code = grpcCodeOf(error);
+  const message = (error as { message?: string } | undefined)?.message ?? '';
+  // NOT_FOUND and FAILED_PRECONDITION: the workflow has already ended.
+  if (code === GrpcCode.notFound || code === GrpcCode.failedPrecondition || /already completed|workflow execution already/i.test(message)) {
     return conflict(`rollout ${rolloutId} has ended`);
-  }
-  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4): Temporal cannot be reached.
-  if (grpc.code === 14 || grpc.code === 4) {
-    return new Problem(503, ProblemType.unavailable, 'Temporal unavailable', 'Temporal did not answer; try again shortly.');
   }
   return undefined;
 }

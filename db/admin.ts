@@ -7,6 +7,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   if (!name) throw new Error(`DATABASE_URL names no database: ${url.origin}`);
   url.pathname = '/postgres';
   const admin = new Client({ connectionString: url.toString() });
+  // A lost connection fails the pending query; without a listener it would also end the process.
+  admin.on('error', () => undefined);
   await admin.connect();
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -26,6 +28,8 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   url.pathname = '/postgres';
   const admin = new Client({ connectionString: url.toString() });
+  // A lost connection fails the pending query; without a listener it would also end the process.
+  admin.on('error', () => undefined);
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`);

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { withTransaction } from './pool';
 
 /** AuditEvent is one entry of a rollout's append-only audit trail. */
 export interface AuditEvent {
@@ -58,21 +59,13 @@ export async function recordAuditEvent(pool: Pool, event: AuditEvent, progress?:
     await pool.query(INSERT_AUDIT_EVENT, params);
     return;
   }
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await withTransaction(pool, async (client) => {
     await client.query(INSERT_AUDIT_EVENT, params);
     await client.query(
       `UPDATE rollouts SET state = $2, active_stages = $3, status = $4, updated_at = now() WHERE rollout_id = $1`,
       [event.rolloutId, progress.state, progress.activeStages, JSON.stringify(progress.status)],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface StoredAuditEvent extends Omit<AuditEvent, 'eventId'> {

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { StageMode } from '../definitions/schema';
 import type { CalibrationSample } from '../workflows/calibration';
 import type { AuditEvent } from './audit';
+import { withTransaction } from './pool';
 
 /**
  * Decisions deferred to humans, their outcomes, and calibrated thresholds (migration
@@ -521,9 +522,7 @@ export interface ProposalDecision {
  * when the proposal was no longer proposed.
  */
 export async function decideProposal(pool: Pool, input: ProposalDecision): Promise<ProposalRow | undefined> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const updated = await client.query<{ rolloutId: string; stageId: string; threshold: number }>(
       `UPDATE proposals SET state = $2, decided_by = $3, decided_role = $4, decision_comment = $5, decided_at = now()
         WHERE proposal_id = $1 AND state = 'proposed'
@@ -531,23 +530,14 @@ export async function decideProposal(pool: Pool, input: ProposalDecision): Promi
       [input.proposalId, input.decision === 'approve' ? 'approved' : 'rejected', input.by, input.role, input.comment ?? null],
     );
     const row = updated.rows[0];
-    if (!row) {
-      await client.query('ROLLBACK');
-      return undefined;
-    }
+    // Nothing was changed: committing the empty transaction is the same as rolling it back.
+    if (!row) return undefined;
     if (input.decision === 'approve') {
       await client.query(
         `INSERT INTO stage_thresholds (proposal_id, rollout_id, stage_id, threshold, effective_from) VALUES ($1, $2, $3, $4, now())`,
         [input.proposalId, row.rolloutId, row.stageId, row.threshold],
       );
     }
-    const decided = await getProposal(client, input.proposalId);
-    await client.query('COMMIT');
-    return decided;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return getProposal(client, input.proposalId);
+  });
 }

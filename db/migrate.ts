@@ -13,6 +13,8 @@ const MIGRATION_LOCK_KEY = 7_130_642;
 export async function migrateDatabase(databaseUrl: string): Promise<string[]> {
   const files = (await fs.readdir(MIGRATIONS_DIR)).filter((file) => file.endsWith('.sql')).sort();
   const client = new Client({ connectionString: databaseUrl });
+  // A lost connection fails the pending query; without a listener it would also end the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

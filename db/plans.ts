@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { withTransaction } from './pool';
 import type { Plan } from '../definitions/schema';
 
 export interface PlanVersionRow {
@@ -24,9 +25,7 @@ export interface StoredPlanVersion {
  * serialised by a row lock on the plans row.
  */
 export async function storePlanVersion(pool: Pool, plan: Plan, source: string, digest: string): Promise<StoredPlanVersion> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query('INSERT INTO plans (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [plan.name]);
     await client.query('SELECT name FROM plans WHERE name = $1 FOR UPDATE', [plan.name]);
     const existing = await client.query<{ version: number }>(
@@ -34,7 +33,6 @@ export async function storePlanVersion(pool: Pool, plan: Plan, source: string, d
       [plan.name, digest],
     );
     if (existing.rows[0]) {
-      await client.query('COMMIT');
       return { name: plan.name, version: existing.rows[0].version, digest, created: false };
     }
     const inserted = await client.query<{ version: number }>(
@@ -43,14 +41,8 @@ export async function storePlanVersion(pool: Pool, plan: Plan, source: string, d
        RETURNING version`,
       [plan.name, digest, source, JSON.stringify(plan)],
     );
-    await client.query('COMMIT');
     return { name: plan.name, version: inserted.rows[0]!.version, digest, created: true };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 const VERSION_COLUMNS = `name, version, digest, source, definition AS plan, to_json(created_at) #>> '{}' AS "createdAt"`;

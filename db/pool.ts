@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 
 /** Connections per process; the API and the worker each hold one pool. */
 const DEFAULT_POOL_SIZE = 10;
@@ -10,6 +10,47 @@ export function createPool(databaseUrl: string, max = DEFAULT_POOL_SIZE): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS });
   pool.on('error', (error) => console.error(`postgres: idle connection error: ${error.message}`));
   return pool;
+}
+
+/**
+ * withClient lends use a connection of pool and returns it afterwards. While use holds it, the
+ * connection has an `error` listener: pg emits `error` on a checked-out client whose connection
+ * dies (the server restarts, pg_terminate_backend), and without a listener that ends the process.
+ * The loss reaches use as its pending or next query failing; the dead connection is then
+ * discarded instead of going back to the pool.
+ */
+export async function withClient<T>(pool: Pool, use: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost ??= error;
+  };
+  client.on('error', onError);
+  try {
+    return await use(client);
+  } finally {
+    client.off('error', onError);
+    client.release(lost);
+  }
+}
+
+/**
+ * withTransaction runs use in one transaction on a connection held as withClient holds it:
+ * committed when use resolves, rolled back when it throws. use must make database calls only:
+ * never hold the transaction across a call to Temporal or another network service.
+ */
+export function withTransaction<T>(pool: Pool, use: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const result = await use(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
 /** redactUrl hides the password of a connection string for messages. */

@@ -26,6 +26,28 @@ export interface NewRollout {
   startedBy: string;
 }
 
+/**
+ * Registry states the workflow itself never reports: `starting` while the API starts the
+ * workflow, `not-started` when no workflow came of it, `terminated` when the workflow was
+ * terminated from outside rollgate (see api/rollout-reconcile.ts).
+ */
+export const RegistryState = { starting: 'starting', notStarted: 'not-started', terminated: 'terminated' } as const;
+
+/** States after which nothing changes a rollout any more. */
+export const FINAL_STATES = ['completed', 'aborted', RegistryState.terminated] as const;
+
+/**
+ * registerRollout writes the registry row of a rollout about to start, in state `starting`, and
+ * returns the row as stored: a repeated write with the same id changes nothing and returns the
+ * first one, so the caller compares its plan and version. One statement, no transaction.
+ */
+export async function registerRollout(pool: Pool, rollout: Omit<NewRollout, 'state'>): Promise<{ created: boolean; row: RolloutRow }> {
+  const inserted = await insertRollout(pool, { ...rollout, state: RegistryState.starting });
+  const row = await getRollout(pool, rollout.rolloutId);
+  if (!row) throw new Error(`rollout ${rollout.rolloutId} vanished from the registry`);
+  return { created: inserted, row };
+}
+
 /** insertRollout registers a rollout; false when the id is taken. */
 export async function insertRollout(db: Pool | PoolClient, rollout: NewRollout): Promise<boolean> {
   const result = await db.query(
@@ -34,6 +56,54 @@ export async function insertRollout(db: Pool | PoolClient, rollout: NewRollout):
     [rollout.rolloutId, rollout.workflowId, rollout.planName, rollout.planVersion, rollout.state, rollout.startedBy],
   );
   return result.rowCount === 1;
+}
+
+/**
+ * markStarted records that the rollout's workflow exists. Only a row the workflow has not
+ * reported on yet changes: the workflow's own writes are newer.
+ */
+export async function markStarted(pool: Pool, rolloutId: string): Promise<void> {
+  await pool.query(`UPDATE rollouts SET state = 'running', updated_at = now() WHERE rollout_id = $1 AND state IN ($2, $3)`, [
+    rolloutId,
+    RegistryState.starting,
+    RegistryState.notStarted,
+  ]);
+}
+
+/** markNotStarted records that no workflow came of a start that is still `starting`. */
+export async function markNotStarted(pool: Pool, rolloutId: string): Promise<void> {
+  await pool.query(`UPDATE rollouts SET state = $2, updated_at = now() WHERE rollout_id = $1 AND state = $3`, [
+    rolloutId,
+    RegistryState.notStarted,
+    RegistryState.starting,
+  ]);
+}
+
+/** markTerminated records that the rollout's workflow was terminated; a final state stays as it is. */
+export async function markTerminated(pool: Pool, rolloutId: string): Promise<void> {
+  await pool.query(
+    `UPDATE rollouts SET state = $2, active_stages = '{}', updated_at = now() WHERE rollout_id = $1 AND state <> ALL($3::text[])`,
+    [rolloutId, RegistryState.terminated, [...FINAL_STATES]],
+  );
+}
+
+/** unsettledRollouts lists rollouts not in a final state, oldest update first, at most limit. */
+export async function unsettledRollouts(pool: Pool, limit: number): Promise<RolloutRow[]> {
+  const result = await pool.query<RolloutRow>(
+    `SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE state <> ALL($1::text[]) AND state <> $2 ORDER BY updated_at LIMIT $3`,
+    [[...FINAL_STATES], RegistryState.notStarted, limit],
+  );
+  return result.rows;
+}
+
+/** missingRollouts is those of rolloutIds that have no registry row. */
+export async function missingRollouts(pool: Pool, rolloutIds: string[]): Promise<string[]> {
+  if (rolloutIds.length === 0) return [];
+  const result = await pool.query<{ id: string }>(
+    `SELECT id FROM unnest($1::text[]) AS id WHERE NOT EXISTS (SELECT 1 FROM rollouts WHERE rollout_id = id)`,
+    [rolloutIds],
+  );
+  return result.rows.map((row) => row.id);
 }
 
 export async function getRollout(pool: Pool, rolloutId: string): Promise<RolloutRow | undefined> {

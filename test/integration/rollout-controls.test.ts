@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../support/harness';
-import { approve, auditTrail, eventTypes, planYaml, reject, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { approve, auditTrail, eventTypes, planYaml, reject, startRollout, uploadPlan, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -102,7 +102,10 @@ describe('human control of a rollout', () => {
     expect(unknownStage.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(unknownStage.body.detail).toBe('the plan has no stage nope');
     expect((await h.http('GET', '/v1/rollouts/missing')).status).toBe(404);
-    expect((await h.http('POST', '/v1/rollouts', { plan: 'controls', rolloutId: 'named-once' })).status).toBe(409);
+    // A taken id answers the rollout to a retry of its start, and 409 to the start of another plan.
+    expect((await h.http('POST', '/v1/rollouts', { plan: 'controls', rolloutId: 'named-once' })).status).toBe(200);
+    const other = await uploadPlan(h, planYaml('controls-other', { a: [] }));
+    expect((await h.http('POST', '/v1/rollouts', { plan: other.name, rolloutId: 'named-once' })).status).toBe(409);
     expect((await h.http('POST', '/v1/rollouts', { plan: 'no-such-plan' })).status).toBe(404);
     expect((await h.http('POST', '/v1/rollouts', { plan: 'controls', version: 9 })).status).toBe(404);
     const bad = await h.http('POST', '/v1/rollouts', { plan: 'controls', rolloutId: 'has spaces' });

@@ -41,7 +41,9 @@ let bundle: Promise<WorkflowBundle> | undefined;
  * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
  * temporalAddress another dev server than the shared one.
  */
-export async function startHarness(options: { webhookSecrets?: Record<string, string>; temporalAddress?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { webhookSecrets?: Record<string, string>; temporalAddress?: string; rolloutSweepMs?: number } = {},
+): Promise<Harness> {
   installRuntimeLogger('WARN');
   const temporalAddress = options.temporalAddress ?? process.env.ROLLGATE_TEST_TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('ROLLGATE_TEST_TEMPORAL_ADDRESS is unset: run tests through jest (global setup)');
@@ -58,6 +60,7 @@ export async function startHarness(options: { webhookSecrets?: Record<string, st
     taskQueue,
     databaseUrl: database.url,
     port: 0,
+    ...(options.rolloutSweepMs ? { rolloutSweepMs: options.rolloutSweepMs } : {}),
   });
 
   let worker: Worker | undefined;
