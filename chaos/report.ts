@@ -8,6 +8,8 @@ export const OUTAGE_GRACE_MS = 10_000;
 
 /** Figures are the numbers a fault run reports; failed lists why it failed, empty when it passed. */
 export interface Figures {
+  /** seconds from the first rollout's start until every rollout had ended. */
+  seconds?: number;
   rollouts: number;
   completed: number;
   faults: Record<string, number>;
@@ -82,7 +84,7 @@ export function table(f: Figures): string {
     .map(([status, n]) => `${status}: ${n}`)
     .join(', ');
   const rows: [string, string][] = [
-    ['rollouts', `${f.rollouts} (${f.completed} completed)`],
+    ['rollouts', `${f.rollouts} (${f.completed} completed${f.seconds === undefined ? '' : ` in ${f.seconds} s`})`],
     ['faults', faults || 'none'],
     ['lost', String(f.lost)],
     ['duplicated', String(f.duplicated)],

@@ -185,13 +185,14 @@ async function main(): Promise<number> {
     const progress = setInterval(() => say(`${finished}/${options!.rollouts} rollouts finished`), 15_000);
     await Promise.all([...drivers.map((driver) => driver.then(() => (finished += 1))), injecting]);
     clearInterval(progress);
-    say(`rollouts done after ${Math.round((Date.now() - started) / 1000)} s; checking`);
+    const seconds = Math.round((Date.now() - started) / 1000);
+    say(`rollouts done after ${seconds} s; checking`);
 
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const findings = await checkRun({ pool, temporal: new Client({ connection }), api, token: tokens[PEOPLE.lead]!, rolloutIds, acknowledged });
     const crashes = [...processes.crashes, ...temporalCrashes];
-    const result = figures({ findings, driver: driverFindings, attempts: api.attempts, faults, crashes });
+    const result = { ...figures({ findings, driver: driverFindings, attempts: api.attempts, faults, crashes }), seconds };
     console.log(`\n${table(result)}`);
     const why = details(findings, driverFindings, crashes, api.attempts);
     if (why) console.log(`\n${why}`);
