@@ -28,6 +28,12 @@ export interface DriverFindings {
   startConflicts: string[];
   /** unexpected are answers that are neither success nor an expected refusal, e.g. 400. */
   unexpected: string[];
+  /** flaggedStuck: rollouts whose status said `stuck` at some point, with the message (rollout → message). */
+  flaggedStuck: Map<string, string>;
+}
+
+export function emptyDriverFindings(): DriverFindings {
+  return { startConflicts: [], unexpected: [], flaggedStuck: new Map() };
 }
 
 export function emptyAcknowledged(): Acknowledged {
@@ -80,6 +86,8 @@ export async function driveRollout(rolloutId: string, options: DriveOptions): Pr
     if (missingSince !== undefined && Date.now() - missingSince > MISSING_GIVE_UP_MS) return 'unknown to the API';
     if (status?.status === 200) {
       state = status.body.state as string;
+      const stuck = status.body.stuck as { message?: string } | undefined;
+      if (stuck && !findings.flaggedStuck.has(rolloutId)) findings.flaggedStuck.set(rolloutId, stuck.message ?? '');
       if (state === 'completed' || state === 'aborted') return state;
       const actions: Promise<void>[] = [];
       const prerequisite = (status.body.prerequisites as { id: string; signed?: unknown }[]).find((p) => p.id === PREREQUISITE);

@@ -27,6 +27,8 @@ export interface Figures {
   networkErrors: number;
   startConflicts: number;
   unexpected: number;
+  /** flaggedStuck counts rollouts the API flagged as stuck at some time (informative: they may have recovered). */
+  flaggedStuck: number;
   failed: string[];
 }
 
@@ -58,6 +60,7 @@ export function figures(options: {
     networkErrors: attempts.filter((attempt) => attempt.status === 0).length,
     startConflicts: driver.startConflicts.length,
     unexpected: driver.unexpected.length,
+    flaggedStuck: driver.flaggedStuck.size,
     failed: [],
   };
   const other5xx = Object.entries(serverErrors).filter(([status]) => status !== '503');
@@ -96,6 +99,7 @@ export function table(f: Figures): string {
     ['503s', `${f.unavailable} (${f.unavailableOutsideOutages} outside outages, ${f.unavailableWithoutRetryAfter} without Retry-After)`],
     ['start retried → 409', String(f.startConflicts)],
     ['unexpected answers', String(f.unexpected)],
+    ['flagged stuck by API', `${f.flaggedStuck} (while running; not a failure by itself)`],
     ['result', f.failed.length === 0 ? 'PASS' : `FAIL: ${f.failed.join('; ')}`],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));

@@ -11,7 +11,7 @@ import { createPool } from '../db/pool';
 import { createToken } from '../db/tokens';
 import { ApiClient, sleep } from './api-client';
 import { checkRun } from './checks';
-import { driveRollout, emptyAcknowledged, type DriverFindings, type Tokens } from './driver';
+import { driveRollout, emptyAcknowledged, emptyDriverFindings, type DriverFindings, type Tokens } from './driver';
 import { FaultInjector, type FaultKind } from './faults';
 import { faultPlanYaml, PEOPLE, REPORTER } from './plan';
 import { freePort } from './processes';
@@ -161,7 +161,7 @@ async function main(): Promise<number> {
     });
     const schedule = faultSchedule(options.workerKills);
     const acknowledged = emptyAcknowledged();
-    const driverFindings: DriverFindings = { startConflicts: [], unexpected: [] };
+    const driverFindings: DriverFindings = emptyDriverFindings();
     const started = Date.now();
     const deadline = started + options.deadline * 1000;
     // Rollouts start over the time the faults take, so that every fault meets rollouts in flight.
@@ -196,6 +196,9 @@ async function main(): Promise<number> {
     console.log(`\n${table(result)}`);
     const why = details(findings, driverFindings, crashes, api.attempts);
     if (why) console.log(`\n${why}`);
+    if (driverFindings.flaggedStuck.size > 0) {
+      console.log(`\nflagged stuck by the API while running:\n${[...driverFindings.flaggedStuck].map(([id, message]) => `  ${id}: ${message}`).join('\n')}`);
+    }
     passed = result.failed.length === 0;
     return passed ? 0 : 1;
   } catch (error) {

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { ApiClient, sleep } from '../../chaos/api-client';
 import { checkRun } from '../../chaos/checks';
-import { driveRollout, emptyAcknowledged, type DriverFindings, type Tokens } from '../../chaos/driver';
+import { driveRollout, emptyAcknowledged, emptyDriverFindings, type DriverFindings, type Tokens } from '../../chaos/driver';
 import { FaultInjector } from '../../chaos/faults';
 import { faultPlanYaml, PEOPLE, REPORTER } from '../../chaos/plan';
 import { RollgateProcesses } from '../../chaos/rollgate-processes';
@@ -75,7 +75,7 @@ it('finishes every rollout through a worker kill and a database connection kill,
 
   const faults = new FaultInjector({ processes, admin: { pool: admin, database: new URL(database.url).pathname.slice(1), spare: CHECKER } });
   const acknowledged = emptyAcknowledged();
-  const driver: DriverFindings = { startConflicts: [], unexpected: [] };
+  const driver: DriverFindings = emptyDriverFindings();
   const deadline = Date.now() + DEADLINE_MS;
   const rolloutIds = Array.from({ length: ROLLOUTS }, (_, i) => `faults-${i + 1}-${randomUUID().slice(0, 8)}`);
   const drivers = rolloutIds.map((rolloutId) => driveRollout(rolloutId, { api, tokens, acknowledged, findings: driver, deadline }));
