@@ -65,7 +65,9 @@ export const unknownRoute: RequestHandler = (req, _res, next) => {
 /** problemHandler renders every error as problem+json; unexpected ones are logged and become 500. */
 export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const problem = toProblem(error);
-  if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed (request ${req.requestId}):`, error);
+  // An outage is one line per request (its detail names the cause); anything else in full.
+  if (problem.status === 503) console.warn(`api: ${req.method} ${req.originalUrl} answered 503 (request ${req.requestId}): ${problem.detail}`);
+  else if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed (request ${req.requestId}):`, error);
   res.set(problem.headers ?? {});
   res
     .status(problem.status)

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -40,6 +41,20 @@ import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passS
 import { createNotifier, createTrail, type EventFields } from './trail';
 
 const { evaluateStage } = proxyActivities<RolloutActivities>(EVALUATION);
+
+/**
+ * WAIT_AFTER_EVALUATION_PATCH marks runs whose stage loop reserves the wait that follows an
+ * evaluation even when a message moved the stage meanwhile (see runStage). Runs recorded
+ * before it go on without, so their histories replay.
+ */
+const WAIT_AFTER_EVALUATION_PATCH = 'stage-wait-reserved-after-evaluation';
+
+/**
+ * reserveWait takes the next timer and gives it up within the same activation: the SDK then
+ * sends neither its start nor its cancellation, but the sequence number is used, as it is in a
+ * run that started the timer before a message cancelled it in the same workflow task.
+ */
+const reserveWait = (): Promise<boolean> => condition(() => true, 1);
 
 /**
  * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
@@ -576,6 +591,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const current = () => !isAborted() && stage(id).attempt === attempt && stage(id).state !== 'pending' && stage(id).state !== 'passed';
     const intervalMs = parseDuration(def.evaluationInterval)!;
     if (stage(id).state === 'awaiting-approval' || stage(id).hold?.cause === 'rejected') void escalate(id, def.escalation, attempt);
+    /** stepAfter is the step the stage takes on verdict in the state and evidence window it had when its evaluation was scheduled. */
+    const stepAfter = (verdict: Verdict, state: 'running' | 'awaiting-approval', window: { endsNoEarlierThan: string; windowStartedAt: string }): StageStep => {
+      const nowMs = Date.now();
+      const maxAt = def.maxDuration ? Date.parse(window.windowStartedAt) + parseDuration(def.maxDuration)! : undefined;
+      return stageStep({ verdict, state, minOver: nowMs >= Date.parse(window.endsNoEarlierThan), maxReached: maxAt !== undefined && nowMs >= maxAt });
+    };
 
     while (current()) {
       const observed = stage(id).state;
@@ -588,8 +609,20 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
       if (hasCriteria) {
         const last = stage(id).evaluation;
         const lastAt = last ? Date.parse(last.evaluatedAt) : undefined;
-        verdict = last && !evaluationDue(lastAt, intervalMs, Date.now()) ? last.verdict : await evaluate(id);
-        if (!current() || stage(id).state !== observed) continue;
+        const due = !last || evaluationDue(lastAt, intervalMs, Date.now());
+        const window = { endsNoEarlierThan: stage(id).endsNoEarlierThan!, windowStartedAt: stage(id).windowStartedAt! };
+        // Asked before the evaluation, never on a path a message decides, so the patch marker sits where replay looks for it.
+        const reserveOnMove = due && patched(WAIT_AFTER_EVALUATION_PATCH);
+        verdict = due ? await evaluate(id) : last.verdict;
+        // A message can move the stage while its evaluation runs. Whether the SDK hands the
+        // workflow that message in the same activation as the evaluation's result, or in a later
+        // one of the same workflow task, differs between a live run and its replay. The timer the
+        // evaluation alone calls for is therefore always reserved (and, the stage having moved,
+        // given up at once), so that the timers after it keep their sequence numbers either way.
+        if (!current() || stage(id).state !== observed) {
+          if (reserveOnMove && stepAfter(verdict, observed as 'running' | 'awaiting-approval', window) === StageStep.wait) await reserveWait();
+          continue;
+        }
       }
       const nowMs = Date.now();
       const minEndsAt = Date.parse(stage(id).endsNoEarlierThan!);
