@@ -34,7 +34,7 @@ nothing was lost, duplicated or stuck and that outages answered 503, never 500.
   --temporal-down S    seconds Temporal stays down when restarted (default 25: longer than the
                        Temporal client retries, so that requests meet the outage)
   --postgres-down S    seconds PostgreSQL stays down when restarted (default 5)
-  --deadline S         seconds the rollouts may take in all before they count as stuck (default 300)
+  --deadline S         seconds the rollouts may take in all before they count as stuck (default 420)
   --keep               keep the temporary directory (logs, databases) even when the run passes
   --help               this text
 
@@ -65,7 +65,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'fault-interval': { type: 'string', default: '4' },
       'temporal-down': { type: 'string', default: '25' },
       'postgres-down': { type: 'string', default: '5' },
-      deadline: { type: 'string', default: '300' },
+      deadline: { type: 'string', default: '420' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
