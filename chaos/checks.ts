@@ -91,7 +91,7 @@ export async function checkRun(options: CheckOptions): Promise<Findings> {
  * Recorded keys that were never acknowledged are fine (an answer lost on the way back), unless
  * recorded more than once.
  */
-function compare(what: string, acknowledged: Map<string, number>, recorded: Map<string, number>, findings: Findings): void {
+export function compare(what: string, acknowledged: Map<string, number>, recorded: Map<string, number>, findings: Findings): void {
   for (const [key, times] of acknowledged) {
     const found = recorded.get(key) ?? 0;
     if (found < times) findings.lost.push(`${what} ${key}: acknowledged ${times}, recorded ${found}`);

@@ -109,3 +109,11 @@ export class FaultInjector {
     return this.outages.some((outage) => t >= outage.from && t <= outage.to + graceMs);
   }
 }
+
+/** faultSchedule is the order of a fault run's faults: the one-off faults spread among the worker kills. */
+export function faultSchedule(workerKills: number): FaultKind[] {
+  const schedule: FaultKind[] = Array.from({ length: workerKills }, () => 'worker-kill');
+  const oneOffs: FaultKind[] = ['api-kill', 'postgres-restart', 'temporal-restart'];
+  oneOffs.forEach((kind, i) => schedule.splice(Math.round(((i + 1) * (schedule.length + i + 1)) / (oneOffs.length + 1)), 0, kind));
+  return schedule;
+}

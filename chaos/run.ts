@@ -12,7 +12,7 @@ import { createToken } from '../db/tokens';
 import { ApiClient, sleep } from './api-client';
 import { checkRun } from './checks';
 import { driveRollout, emptyAcknowledged, emptyDriverFindings, type DriverFindings, type Tokens } from './driver';
-import { FaultInjector, type FaultKind } from './faults';
+import { FaultInjector, faultSchedule } from './faults';
 import { faultPlanYaml, PEOPLE, REPORTER } from './plan';
 import { freePort } from './processes';
 import { RollgateProcesses } from './rollgate-processes';
@@ -88,14 +88,6 @@ function parseOptions(argv: string[]): Options | undefined {
     deadline: number('deadline', 10),
     keep: values.keep,
   };
-}
-
-/** faultSchedule spreads the one-off faults among the worker kills. */
-function faultSchedule(workerKills: number): FaultKind[] {
-  const schedule: FaultKind[] = Array.from({ length: workerKills }, () => 'worker-kill');
-  const oneOffs: FaultKind[] = ['api-kill', 'postgres-restart', 'temporal-restart'];
-  oneOffs.forEach((kind, i) => schedule.splice(Math.round(((i + 1) * (schedule.length + i + 1)) / (oneOffs.length + 1)), 0, kind));
-  return schedule;
 }
 
 async function main(): Promise<number> {
