@@ -1,5 +1,7 @@
+import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
+import { createCancelRequestActivities } from './cancel-request';
 import { createDecisionActivities } from './decisions';
 import { createEvaluationActivities } from './evaluation';
 import { createWebhookActivities } from './webhooks';
@@ -12,14 +14,16 @@ export interface RecordEventInput {
 
 /**
  * createActivities binds every side effect the workflows need to a database pool and the
- * webhook signing secrets (only ROLLGATE_WEBHOOK_SECRET_* variables: see pickWebhookSecrets).
+ * webhook signing secrets (only ROLLGATE_WEBHOOK_SECRET_* variables: see pickWebhookSecrets), and
+ * to a Temporal client for what only Temporal knows (who requested a workflow's cancellation).
  * Workflows reach these through `import type` and proxyActivities only.
  */
-export function createActivities(pool: Pool, options: { webhookSecrets?: Record<string, string> } = {}) {
+export function createActivities(pool: Pool, options: { webhookSecrets?: Record<string, string>; temporal?: Client } = {}) {
   return {
     ...createWebhookActivities({ pool, secrets: options.webhookSecrets ?? {} }),
     ...createEvaluationActivities(pool),
     ...createDecisionActivities(pool),
+    ...createCancelRequestActivities(options.temporal),
     /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */
     async recordEvent(input: RecordEventInput): Promise<void> {
       await recordAuditEvent(pool, input.event, input.progress);

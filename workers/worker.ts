@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
@@ -23,7 +24,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.pool, { webhookSecrets: options.webhookSecrets ?? {} }),
+    activities: createActivities(options.pool, {
+      webhookSecrets: options.webhookSecrets ?? {},
+      // The worker's own connection serves the activities' reads from Temporal too.
+      temporal: new Client({ connection: options.connection, namespace: options.namespace }),
+    }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

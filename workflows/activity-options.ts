@@ -44,3 +44,12 @@ export const WEBHOOK_DELIVERY = { ...WEBHOOK_TIMEOUTS, retry: WEBHOOK_RETRY } as
  * deliveries still retrying after it are abandoned (their attempts stay recorded).
  */
 export const CONTINUE_AS_NEW_DELIVERY_GRACE = '5 minutes';
+
+/**
+ * Reading who requested a workflow's cancellation from Temporal: a few quick retries; an
+ * abort whose requester cannot be read is recorded all the same, without the identity.
+ */
+export const CANCEL_REQUEST_LOOKUP = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+} as const satisfies ActivityOptions;

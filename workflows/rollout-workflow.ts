@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  CancelledFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -17,6 +18,7 @@ import { readyStages, topologicalOrder } from '../definitions/graph';
 import type { EscalationStep } from '../definitions/schema';
 import { nextWindowStart } from '../definitions/sites';
 import { CONTINUE_AS_NEW_DELIVERY_GRACE, EVALUATION } from './activity-options';
+import { cancelRequest, shieldedFromCancellation } from './cancellation';
 import { iso, now } from './clock';
 import type { Verdict } from './criteria';
 import { compensationAction, escalationAction, signOffAction } from './interventions';
@@ -56,15 +58,36 @@ const WAIT_AFTER_EVALUATION_PATCH = 'stage-wait-reserved-after-evaluation';
  */
 const reserveWait = (): Promise<boolean> => condition(() => true, 1);
 
+const CANCELLED_THROUGH_TEMPORAL = 'cancellation requested through Temporal';
+
 /**
  * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
  * passed and its readiness prerequisites are signed, so independent stages run in parallel.
  * While it runs, its criteria are evaluated every evaluationInterval against the evidence in
  * PostgreSQL. It awaits sign-off once its minDuration is over and its criteria pass, while its
  * escalation chain runs, and passes when signed off. Failing criteria apply onFailure. The
- * rollout completes when every stage has passed, or ends on abort, with compensation.
+ * rollout completes when every stage has passed, or ends on abort, with compensation. A
+ * cancellation requested through Temporal is such an abort, recorded with the requester's
+ * identity; the run then ends cancelled (workflows/cancellation.ts).
  */
-export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
+export function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
+  const cancellation: CancellationHook = { requested: false };
+  return shieldedFromCancellation(
+    () => {
+      cancellation.requested = true;
+      cancellation.onRequest?.();
+    },
+    () => runRollout(input, cancellation),
+  );
+}
+
+/** CancellationHook tells runRollout of a cancellation requested through Temporal. */
+interface CancellationHook {
+  requested: boolean;
+  onRequest?: () => void;
+}
+
+async function runRollout(input: RolloutInput, cancellation: CancellationHook): Promise<RolloutStatus> {
   const { plan } = input;
   const wavePlans = input.carried ? undefined : plannedSiteStages(plan, Date.now());
   const status: RolloutStatus = input.carried?.status ?? {
@@ -215,6 +238,13 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   const abort = (action: OperatorAction): void => {
     status.state = 'aborted';
     abortedBy = action;
+  };
+  /** cancelledThroughTemporal: this run was aborted by a cancellation requested through Temporal. */
+  let cancelledThroughTemporal = false;
+  cancellation.onRequest = () => {
+    if (status.state === 'completed' || status.state === 'aborted') return;
+    cancelledThroughTemporal = true;
+    abort({ reason: CANCELLED_THROUGH_TEMPORAL });
   };
 
   const sites = createSiteRunner({
@@ -591,6 +621,28 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
     const current = () => !isAborted() && stage(id).attempt === attempt && stage(id).state !== 'pending' && stage(id).state !== 'passed';
     const intervalMs = parseDuration(def.evaluationInterval)!;
     if (stage(id).state === 'awaiting-approval' || stage(id).hold?.cause === 'rejected') void escalate(id, def.escalation, attempt);
+    /**
+     * nextPassWaits tells whether the loop's next pass over an awaiting stage, with the verdict
+     * it has and no message in between, would take a timer: its evaluation is not yet due, and
+     * the step is a wait with a wake-up time.
+     */
+    const nextPassWaits = (verdict: Verdict, window: { endsNoEarlierThan: string; windowStartedAt: string }, evaluatedAt: string | undefined): boolean => {
+      const nowMs = Date.now();
+      const hasCriteria = def.criteria.length > 0;
+      if (hasCriteria && evaluationDue(evaluatedAt ? Date.parse(evaluatedAt) : undefined, intervalMs, nowMs)) return false;
+      if (stepAfter(verdict, 'awaiting-approval', window) !== StageStep.wait) return false;
+      const maxAt = def.maxDuration ? Date.parse(window.windowStartedAt) + parseDuration(def.maxDuration)! : undefined;
+      const wakeAt = stageWakeAt({
+        now: nowMs,
+        hasCriteria,
+        ...(evaluatedAt ? { lastEvaluatedAt: Date.parse(evaluatedAt) } : {}),
+        intervalMs,
+        minEndsAt: Date.parse(window.endsNoEarlierThan),
+        ...(maxAt !== undefined ? { maxAt } : {}),
+        verdict,
+      });
+      return wakeAt !== Infinity;
+    };
     /** stepAfter is the step the stage takes on verdict in the state and evidence window it had when its evaluation was scheduled. */
     const stepAfter = (verdict: Verdict, state: 'running' | 'awaiting-approval', window: { endsNoEarlierThan: string; windowStartedAt: string }): StageStep => {
       const nowMs = Date.now();
@@ -635,11 +687,18 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
         case StageStep.holdInconclusive:
           await holdStage(id, 'inconclusive', `criteria are still inconclusive after maxDuration ${def.maxDuration}`);
           continue;
-        case StageStep.awaitApproval:
+        case StageStep.awaitApproval: {
           setStage({ ...stage(id), state: 'awaiting-approval', awaitingSince: now() });
+          const window = { endsNoEarlierThan: stage(id).endsNoEarlierThan!, windowStartedAt: stage(id).windowStartedAt! };
+          const evaluatedAt = stage(id).evaluation?.evaluatedAt;
+          const reserveOnMove = patched(WAIT_AFTER_EVALUATION_PATCH);
           await record('stage.awaiting-approval', { stageId: id, detail: { required: def.approvals } });
           void escalate(id, def.escalation, attempt);
+          // Sign-offs can come in the workflow task that brings this record's result: as after an
+          // evaluation, take the timer the loop's next pass would have taken had none come.
+          if (reserveOnMove && (!current() || stage(id).state !== 'awaiting-approval') && nextPassWaits(verdict, window, evaluatedAt)) await reserveWait();
           continue;
+        }
         case StageStep.regress:
           setStage({ ...stage(id), state: 'running' });
           await record('stage.criteria-regressed', { stageId: id, detail: { verdict } });
@@ -700,13 +759,19 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   await Promise.all(runners);
 
   status.endedAt = now();
+  let cancelRequestDetail: Record<string, unknown> | undefined;
+  if (cancelledThroughTemporal) {
+    const request = await cancelRequest();
+    abortedBy = { by: request.identity ?? 'unknown', reason: request.reason ? `${CANCELLED_THROUGH_TEMPORAL}: ${request.reason}` : CANCELLED_THROUGH_TEMPORAL };
+    cancelRequestDetail = { cancelRequest: { source: 'temporal', ...request } };
+  }
   if (isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') setStage({ ...s, state: 'aborted' });
     await abortChildren(status.stages.map((s) => s.id), `the rollout was aborted: ${abortedBy?.reason ?? ''}`);
     // A site run compensates only its own failure, and only under onSiteFailure rollback-site.
     if (!siteRun || (siteRun.compensate && !abortedByParent)) await compensate([...started]);
     if (!siteRun) notify('rollout.aborted', { detail: { by: abortedBy?.by, reason: abortedBy?.reason } });
-    await record('rollout.aborted', operatorFields(abortedBy ?? {}));
+    await record('rollout.aborted', { ...operatorFields(abortedBy ?? {}), ...(cancelRequestDetail ? { detail: cancelRequestDetail } : {}) });
   } else {
     status.state = 'completed';
     if (!siteRun) notify('rollout.completed');
@@ -715,6 +780,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatu
   await condition(allHandlersFinished);
   await notifier.settled();
   await reportToParent(isAborted() ? (abortedByParent ? 'aborted' : 'failed') : 'passed', abortedBy?.reason);
+  // The request is honoured: Temporal shows the run cancelled, the trail and registry say aborted and by whom.
+  if (cancelledThroughTemporal) throw new CancelledFailure(`rollout ${input.rolloutId} aborted: ${abortedBy?.reason ?? CANCELLED_THROUGH_TEMPORAL}`);
   return status;
 }
 
