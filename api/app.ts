@@ -8,7 +8,7 @@ import { healthRouter } from './health';
 import { jsonBody } from './json-body';
 import { plansRouter } from './plans-routes';
 import { problemHandler, unknownRoute } from './problem';
-import type { RolloutWatch } from './rollout-reconcile';
+import type { RolloutWatch } from './rollout-sweep';
 import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
 

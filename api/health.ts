@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { RolloutWatch } from './rollout-reconcile';
+import type { RolloutWatch } from './rollout-sweep';
 
 /** How long each dependency may take to answer a health check. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;

@@ -10,20 +10,18 @@ import {
   markNotStarted,
   markStarted,
   markTerminated,
-  missingRollouts,
   RegistryState,
-  unsettledRollouts,
   type RolloutRow,
 } from '../db/rollouts';
 import type { RolloutInput } from '../workflows/rollout-types';
-import { rolloutIdOf, workflowIdFor } from './rollout-start';
+import { workflowIdFor } from './rollout-start';
 
 /**
  * Reconciliation of the rollout registry (PostgreSQL) with the rollouts' workflows (Temporal):
  * what a start left half done, workflows terminated from outside rollgate, and workflows whose
- * task keeps failing. Reads of one rollout and the API's periodic sweep both run it. Every
- * step is an idempotent write decided by what Temporal says, so two API processes sweeping at
- * once do the same thing twice and no harm.
+ * task keeps failing. Reads of one rollout and the API's periodic sweep (api/rollout-sweep.ts)
+ * both run it. Every step is an idempotent write decided by what Temporal says, so two API
+ * processes doing it at once do the same thing twice and no harm.
  */
 
 export interface ReconcileDeps {
@@ -36,13 +34,16 @@ export interface ReconcileDeps {
 export const START_GRACE_MS = 60_000;
 /** A workflow task that failed this many attempts in a row is stuck: it fails the same way each time. */
 export const STUCK_ATTEMPTS = 3;
-/** How far back the sweep looks for workflows that were started without a registry row. */
-const ADOPT_LOOKBACK_MS = 24 * 3_600_000;
-/** Rollouts one sweep inspects, and how many at a time. */
-const SWEEP_LIMIT = 1_000;
-const SWEEP_CONCURRENCY = 8;
 /** Events read from the end of a history to find its last workflow task failure or its termination. */
 const HISTORY_TAIL = 20;
+
+/**
+ * withinTimeout runs use with every Temporal call it makes aborted after ms, the client's own
+ * retries included: while Temporal is down, those would otherwise go on for many seconds.
+ */
+export function withinTimeout<T>(temporal: Client, ms: number, use: () => Promise<T>): Promise<T> {
+  return temporal.connection.withAbortSignal(AbortSignal.timeout(ms), use);
+}
 
 /** Stuck says why a rollout makes no progress: its workflow task fails on every attempt. */
 export interface Stuck {
@@ -188,79 +189,4 @@ export async function adoptWorkflow({ pool, temporal, taskQueue }: ReconcileDeps
   });
   console.warn(`api: rollout ${rolloutId} (plan ${input.planName} v${input.planVersion}) had a workflow but no registry row; registered it`);
   return true;
-}
-
-/** SweepReport is what one sweep did and found. */
-export interface SweepReport {
-  adopted: string[];
-  terminated: string[];
-  stuck: { rolloutId: string; plan: string; stuck: Stuck }[];
-}
-
-/**
- * sweepRollouts reconciles the registry with Temporal: it adopts running workflows of taskQueue
- * started in the last day without a row, and reconciles every rollout not in a final state.
- * Stuck rollouts are logged by name on every sweep while they stay stuck.
- */
-export async function sweepRollouts(deps: ReconcileDeps): Promise<SweepReport> {
-  const report: SweepReport = { adopted: [], terminated: [], stuck: [] };
-  const since = new Date(Date.now() - ADOPT_LOOKBACK_MS).toISOString();
-  const running: string[] = [];
-  const query = `WorkflowType = 'rolloutWorkflow' AND TaskQueue = '${deps.taskQueue.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running' AND StartTime > '${since}'`;
-  for await (const workflow of deps.temporal.workflow.list({ query })) {
-    const rolloutId = rolloutIdOf(workflow.workflowId);
-    if (rolloutId && !workflow.parentExecution) running.push(rolloutId);
-  }
-  for (const rolloutId of await missingRollouts(deps.pool, running)) {
-    if (await adoptWorkflow(deps, rolloutId)) report.adopted.push(rolloutId);
-  }
-  const rows = await unsettledRollouts(deps.pool, SWEEP_LIMIT);
-  for (let next = 0; next < rows.length; next += SWEEP_CONCURRENCY) {
-    const findings = await Promise.allSettled(rows.slice(next, next + SWEEP_CONCURRENCY).map((row) => reconcileRollout(deps, row)));
-    for (const [index, finding] of findings.entries()) {
-      const row = rows[next + index]!;
-      if (finding.status === 'rejected') {
-        console.error(`api: rollout sweep could not reconcile ${row.rolloutId}: ${(finding.reason as Error).message}`);
-        continue;
-      }
-      if (finding.value.terminated && row.state !== RegistryState.terminated) report.terminated.push(row.rolloutId);
-      if (finding.value.stuck) report.stuck.push({ rolloutId: row.rolloutId, plan: row.plan, stuck: finding.value.stuck });
-    }
-  }
-  for (const { rolloutId, plan, stuck } of report.stuck) {
-    console.error(`api: rollout ${rolloutId} (plan ${plan}) is stuck since ${stuck.since}: its workflow task failed ${stuck.attempts} times: ${stuck.message}`);
-  }
-  for (const rolloutId of report.terminated) console.warn(`api: rollout ${rolloutId} was terminated outside rollgate; recorded rollout.terminated`);
-  return report;
-}
-
-/**
- * RolloutWatch runs sweepRollouts and keeps what the last sweep found stuck, for /healthz.
- * One per API process; sweeps do not overlap.
- */
-export class RolloutWatch {
-  private lastStuck: SweepReport['stuck'] = [];
-  private lastSweepAt: string | undefined;
-  private running: Promise<SweepReport> | undefined;
-
-  constructor(private readonly deps: ReconcileDeps) {}
-
-  /** sweep runs one sweep, or joins the one under way. */
-  sweep(): Promise<SweepReport> {
-    this.running ??= sweepRollouts(this.deps)
-      .then((report) => {
-        this.lastStuck = report.stuck;
-        this.lastSweepAt = new Date().toISOString();
-        return report;
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
-  }
-
-  /** stuck is what the last finished sweep found stuck, and when it finished. */
-  stuck(): { rollouts: SweepReport['stuck']; checkedAt?: string } {
-    return { rollouts: this.lastStuck, ...(this.lastSweepAt ? { checkedAt: this.lastSweepAt } : {}) };
-  }
 }

@@ -11,13 +11,15 @@ import { forbidden, principalOf } from './auth';
 import { conflict, notFound, parseBody } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
-import { adoptWorkflow, reconcileRollout, type WorkflowFindings } from './rollout-reconcile';
+import { adoptWorkflow, reconcileRollout, withinTimeout, type WorkflowFindings } from './rollout-reconcile';
 import { rolloutInput, startRolloutWorkflow, workflowIdFor } from './rollout-start';
 import { currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
 import { steadyStateRouter } from './steady-state-routes';
 
 /** People who may start rollouts hold this token role; service principals may start them too. */
 const ROLLOUT_STARTER_ROLE = 'deployment-lead';
+/** How long a status read waits for Temporal to describe the workflow before answering without it. */
+const RECONCILE_ON_READ_TIMEOUT_MS = 3_000;
 
 export interface RolloutsDeps {
   pool: Pool;
@@ -71,10 +73,14 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   router.get('/:id', async (req, res) => {
     const deps = { pool, temporal, taskQueue };
     // A workflow whose start got through without its row is registered on first read.
-    if (!(await getRollout(pool, req.params.id))) await adoptWorkflow(deps, req.params.id).catch(() => false);
+    if (!(await getRollout(pool, req.params.id))) {
+      await withinTimeout(temporal, RECONCILE_ON_READ_TIMEOUT_MS, () => adoptWorkflow(deps, req.params.id)).catch(() => false);
+    }
     const registered = await requireRollout(pool, req);
     // What Temporal says of the workflow beyond its status query; without Temporal, the snapshot.
-    const findings = await reconcileRollout(deps, registered).catch((): WorkflowFindings => ({ row: registered }));
+    const findings = await withinTimeout(temporal, RECONCILE_ON_READ_TIMEOUT_MS, () => reconcileRollout(deps, registered)).catch(
+      (): WorkflowFindings => ({ row: registered }),
+    );
     const row = findings.row;
     const [{ status, source }, deliveries] = await Promise.all([currentStatus(temporal, row), listDeliveries(pool, row.rolloutId)]);
     const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered');

@@ -9,11 +9,11 @@ import { listenForTokenChanges } from '../db/token-changes';
 import { createApp } from './app';
 import { principalCache } from './auth';
 import { reconcileDecisionTimers } from './decisions-routes';
-import { RolloutWatch } from './rollout-reconcile';
+import { RolloutWatch } from './rollout-sweep';
 
 /** How often the API restarts missing timers of deferred decisions. */
 const DECISION_TIMER_SWEEP_MS = 60_000;
-/** How often the API reconciles the rollout registry with Temporal (api/rollout-reconcile.ts). */
+/** How often the API reconciles the rollout registry with Temporal (api/rollout-sweep.ts). */
 const ROLLOUT_SWEEP_MS = 30_000;
 
 export interface ApiServerOptions {
@@ -62,7 +62,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     );
   }, DECISION_TIMER_SWEEP_MS);
   sweep.unref();
-  // Half-done starts, terminations from outside rollgate and stuck rollouts: see rollout-reconcile.ts.
+  // Half-done starts, terminations from outside rollgate and stuck rollouts: see rollout-sweep.ts.
   const rolloutSweep = setInterval(() => {
     watch.sweep().catch((error: Error) => console.error(`api: rollout sweep failed: ${error.message}`));
   }, options.rolloutSweepMs ?? ROLLOUT_SWEEP_MS);

@@ -125,6 +125,10 @@ describe('a Temporal outage', () => {
     });
     expect(Number(signOff.headers.get('retry-after'))).toBeGreaterThan(0);
 
+    // Reads answer from the last snapshot.
+    const read = await h.http('GET', `/v1/rollouts/${rolloutId}`);
+    expect({ status: read.status, source: read.body.source, state: read.body.state }).toEqual({ status: 200, source: 'snapshot', state: 'running' });
+
     const start = await h.http('POST', '/v1/rollouts', { plan: name, rolloutId: 'started-while-temporal-is-down' });
     expect({ status: start.status, dependency: start.body.dependency }).toEqual({ status: 503, dependency: 'Temporal' });
     expect(Number(start.headers.get('retry-after'))).toBeGreaterThan(0);

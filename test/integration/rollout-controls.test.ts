@@ -1,4 +1,4 @@
-import { startHarness, type Harness } from '../support/harness';
+import { eventually, startHarness, type Harness } from '../support/harness';
 import { approve, auditTrail, eventTypes, planYaml, reject, startRollout, uploadPlan, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
@@ -72,7 +72,11 @@ describe('human control of a rollout', () => {
     const resume = await h.http('POST', `/v1/rollouts/${id}/resume`, {});
     expect(resume.status).toBe(409);
     expect(resume.body.detail).toBe(`rollout ${id} is aborted; resume applies to a paused or held rollout`);
-    const events = await auditTrail(h, id);
+    // The live status turns aborted before the workflow has written its last events (compensation, then the abort).
+    const events = await eventually(async () => {
+      const trail = await auditTrail(h, id);
+      return trail[trail.length - 1]?.type === 'rollout.aborted' ? trail : undefined;
+    }, 'rollout.aborted to end the trail');
     expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', reason: 'data contract broken' });
   });
 

@@ -1,6 +1,6 @@
 import { getPlanVersion } from '../../db/plans';
 import { rolloutInput, startRolloutWorkflow } from '../../api/rollout-start';
-import { sweepRollouts } from '../../api/rollout-reconcile';
+import { sweepRollouts } from '../../api/rollout-sweep';
 import { startHarness, type Harness } from '../support/harness';
 import { planYaml, uploadPlan, waitForStage } from '../support/rollouts';
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { planYaml, uploadPlan, waitForStage } from '../support/rollouts';
 
@@ -78,5 +78,22 @@ describe('the rollout watch', () => {
     expect(body.terminated).toEqual(expect.objectContaining({ reason: 'line 3 is down for maintenance' }));
     const { rows: count } = await h.pool.query(`SELECT count(*)::int AS n FROM audit_events WHERE rollout_id = 'terminated-one' AND type = 'rollout.terminated'`);
     expect(count[0].n).toBe(1);
+
+    // An operator brings it back with `temporal workflow reset`: it runs again, and the status says so.
+    const handle = h.temporal.workflow.getHandle('rollout-terminated-one');
+    const history = await handle.fetchHistory();
+    const firstTask = history.events!.find((e) => e.workflowTaskCompletedEventAttributes)!;
+    await h.temporal.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: 'rollout-terminated-one', runId: (await handle.describe()).runId },
+      reason: 'terminated by mistake',
+      workflowTaskFinishEventId: firstTask.eventId,
+      requestId: randomUUID(),
+    });
+    const revived = await waitForStage(h, 'terminated-one', 'a', 'awaiting-approval');
+    expect(revived.state).toBe('running');
+    expect(revived.terminated).toBeUndefined();
+    const { rows: after } = await h.pool.query(`SELECT state FROM rollouts WHERE rollout_id = 'terminated-one'`);
+    expect(after[0].state).toBe('running');
   });
 });
