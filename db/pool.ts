@@ -5,10 +5,18 @@ const DEFAULT_POOL_SIZE = 10;
 /** How long a query may wait for a free connection before failing. */
 const CONNECTION_TIMEOUT_MS = 5_000;
 
-/** createPool opens a pg pool for databaseUrl. Pool errors on idle clients are logged, not thrown. */
+/**
+ * createPool opens a pg pool for databaseUrl. Pool errors on idle clients are logged, not thrown.
+ * Every connection also keeps an `error` listener of its own for its whole life. pg-pool drops
+ * its idle listener when it hands a connection out, and the borrower can attach its own only
+ * after a microtask: when the server's ReadyForQuery and a termination (57P01) arrive in one TCP
+ * read, pg parses both in one go and emits `error` in between, with no listener, which would end
+ * the process. The borrower learns of the loss from its next query failing.
+ */
 export function createPool(databaseUrl: string, max = DEFAULT_POOL_SIZE): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS });
   pool.on('error', (error) => console.error(`postgres: idle connection error: ${error.message}`));
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
