@@ -120,8 +120,10 @@ const postgresDataError: ErrorClassifier = (error) => {
 /** ERROR_CLASSIFIERS in the order toProblem asks them; the first that knows the error answers. */
 export const ERROR_CLASSIFIERS: readonly ErrorClassifier[] = [
   (error) => (error instanceof Problem ? error : undefined),
-  outageProblem,
+  // Before the outage check: a client that hangs up mid-body is ECONNABORTED too, and that is
+  // the client's doing, not PostgreSQL's.
   bodyParserError,
+  outageProblem,
   compressedBodyError,
   uriError,
   postgresDataError,

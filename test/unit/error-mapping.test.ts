@@ -32,6 +32,11 @@ describe('toProblem', () => {
     for (const [type, status, expected] of cases) expect({ type, status: toProblem(createError(status, 'x', { type })).status }).toEqual({ type, status: expected });
   });
 
+  it('takes a client that hung up mid-body for the client, not for a PostgreSQL outage', () => {
+    const aborted = createError(400, 'request aborted', { type: 'request.aborted', code: 'ECONNABORTED' });
+    expect(toProblem(aborted)).toMatchObject({ status: 400, title: 'Request aborted' });
+  });
+
   it('names the body when it is JSON but not an object', () => {
     expect(toProblem(createError(400, 'x', { type: 'entity.parse.failed', body: 'null' })).errors).toEqual([
       { path: '(body)', message: 'the body must be a JSON object, not null' },
