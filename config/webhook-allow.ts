@@ -76,13 +76,19 @@ export function hostAllowed(host: string, allow: WebhookAllowList): boolean {
  * addressRefusal says why the worker may not connect to address (an IPv4 or IPv6 address as
  * text), or undefined when it may: a public unicast address, or one in an allowed range.
  */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+
 export function addressRefusal(address: string, allow: WebhookAllowList): string | undefined {
   const text = unbracket(address);
   if (!ipaddr.isValid(text)) return `${address} is not an IP address`;
   const parsed = ipaddr.process(text);
   if (allow.some((entry) => entry.kind === 'cidr' && entry.range[0].kind() === parsed.kind() && parsed.match(entry.range))) return undefined;
   const range = parsed.range();
-  if (range === 'unicast') return undefined;
+  // IPv6 is allowed within the global unicast block 2000::/3 only: ipaddr.js classes the
+  // deprecated IPv4-compatible form (::7f00:1, which is 127.0.0.1) and other reserved space as
+  // unicast.
+  if (range === 'unicast' && (parsed.kind() === 'ipv4' || parsed.match(GLOBAL_UNICAST_V6))) return undefined;
+  if (range === 'unicast') return `${parsed.toString()} is outside the IPv6 global unicast block 2000::/3, refused unless ROLLGATE_WEBHOOK_ALLOW allows it`;
   return `${parsed.toString()} is ${RANGE_WORDS[range] ?? `not a public unicast address (${range})`}, refused unless ROLLGATE_WEBHOOK_ALLOW allows it`;
 }
 

@@ -30,6 +30,7 @@ describe('the default webhook target policy', () => {
     ['IPv6 unspecified', 'http://[::]/', ':: is the unspecified address'],
     ['multicast', 'http://224.0.0.1/', '224.0.0.1 is a multicast address'],
     ['NAT64 of a private address', 'http://[64:ff9b::a00:1]/', '64:ff9b::a00:1 is not a public unicast address'],
+    ['IPv4-compatible IPv6 loopback', 'http://[::7f00:1]/', '::7f00:1 is outside the IPv6 global unicast block 2000::/3'],
     ['localhost', 'http://localhost:3000/', 'localhost is loopback'],
     ['a name under .localhost', 'http://cmms.localhost/', 'cmms.localhost is loopback'],
   ])('refuses %s: %s', (_what, url, reason) => {
