@@ -187,12 +187,16 @@ export function createWebhookActivities({ pool, secrets, allow = [], resolve }: 
       // maximumAttempts 0 or unset means unlimited; the server fills in the policy it applies.
       const maximumAttempts = retryPolicy?.maximumAttempts ?? 0;
       const lastAttempt = maximumAttempts > 0 && attempt >= maximumAttempts;
-      /** fail records the attempt and returns its failure; a response's excerpt is kept apart from the error, for admins only. */
+      /**
+       * fail records the attempt and returns its failure. A response's excerpt is stored apart
+       * from the error, for admins only, and stays out of the failure, which Temporal's history
+       * and Web UI show to anyone with access to them.
+       */
       const fail = async (type: WebhookFailureType, message: string, httpStatus?: number, responseExcerpt?: string): Promise<ApplicationFailure> => {
         const nonRetryable = type !== WEBHOOK_FAILURE.failed;
         const gaveUp = nonRetryable || lastAttempt;
         await recordDeliveryAttempt(pool, { ...record, status: 'failed', httpStatus, error: message, errorType: type, gaveUp, responseExcerpt });
-        return ApplicationFailure.create({ type, message: responseExcerpt ? `${message}: ${responseExcerpt}` : message, nonRetryable });
+        return ApplicationFailure.create({ type, message, nonRetryable });
       };
 
       if (!isHttpUrl(input.target.url)) {
