@@ -8,7 +8,7 @@ import {
   getRollout,
   insertRollout,
   markNotStarted,
-  markStarted,
+  markRunningAgain, markStarted,
   markTerminated,
   RegistryState,
   type RolloutRow,
@@ -34,6 +34,8 @@ export interface ReconcileDeps {
 export const START_GRACE_MS = 60_000;
 /** A workflow task that failed this many attempts in a row is stuck: it fails the same way each time. */
 export const STUCK_ATTEMPTS = 3;
+/** Timed-out workflow task attempts in a row from which a rollout counts as stuck. */
+export const STUCK_TIMEOUT_ATTEMPTS = 10;
 /** Events read from the end of a history to find its last workflow task failure or its termination. */
 const HISTORY_TAIL = 20;
 
@@ -91,17 +93,26 @@ const isoOf = (timestamp: Parameters<typeof optionalTsToMs>[0]) => {
   return ms === undefined ? undefined : new Date(ms).toISOString();
 };
 
-/** stuckOf is set when description shows a workflow task that failed STUCK_ATTEMPTS times or more. */
+/**
+ * stuckOf is set when description shows a workflow task that failed STUCK_ATTEMPTS times or more
+ * in a row. Attempts that timed out (a worker killed or gone while it held the task) count only
+ * from STUCK_TIMEOUT_ATTEMPTS on: a worker restart times out a task or two and then moves on.
+ */
 async function stuckOf(temporal: Client, description: WorkflowExecutionDescription): Promise<Stuck | undefined> {
   const pending = description.raw.pendingWorkflowTask;
   const attempts = pending?.attempt ?? 0;
   if (description.status.name !== 'RUNNING' || attempts < STUCK_ATTEMPTS) return undefined;
-  // Failed attempts after the first are not written to history: the first failure tells why.
-  const failed = (await historyTail(temporal, description.workflowId, description.runId)).find((event) => event.workflowTaskFailedEventAttributes);
+  // Attempts after the first of a run of failures are not written to history: the newest
+  // workflow-task outcome in it is that first one, and it tells why.
+  const outcome = (await historyTail(temporal, description.workflowId, description.runId)).find(
+    (event) => event.workflowTaskFailedEventAttributes || event.workflowTaskTimedOutEventAttributes || event.workflowTaskCompletedEventAttributes,
+  );
+  const failed = outcome?.workflowTaskFailedEventAttributes;
+  if (!failed && attempts < STUCK_TIMEOUT_ATTEMPTS) return undefined;
   return {
-    since: isoOf(failed?.eventTime) ?? isoOf(pending?.originalScheduledTime) ?? new Date().toISOString(),
+    since: isoOf(outcome?.eventTime) ?? isoOf(pending?.originalScheduledTime) ?? new Date().toISOString(),
     attempts,
-    message: failed?.workflowTaskFailedEventAttributes?.failure?.message ?? 'the workflow task keeps failing',
+    message: failed?.failure?.message ?? (failed ? 'the workflow task keeps failing' : 'the workflow task keeps timing out: no worker completes it'),
   };
 }
 
@@ -150,14 +161,17 @@ export async function reconcileRollout({ pool, temporal }: ReconcileDeps, row: R
     }
     return { row: (await getRollout(pool, row.rolloutId)) ?? row };
   }
+  // A row left `terminated` whose workflow runs again was reset after the termination.
+  const runsAgain = row.state === RegistryState.terminated && description.status.name === 'RUNNING';
   if (row.state === RegistryState.starting || row.state === RegistryState.notStarted) await markStarted(pool, row.rolloutId);
+  if (runsAgain) await markRunningAgain(pool, row.rolloutId);
   if (description.status.name === 'TERMINATED') {
     const terminated = await terminationOf(temporal, description);
     if (row.state !== RegistryState.terminated) await recordTermination(pool, row, description.runId, terminated);
     return { row: (await getRollout(pool, row.rolloutId)) ?? row, terminated };
   }
   const stuck = await stuckOf(temporal, description);
-  const current = row.state === RegistryState.starting ? ((await getRollout(pool, row.rolloutId)) ?? row) : row;
+  const current = row.state === RegistryState.starting || runsAgain ? ((await getRollout(pool, row.rolloutId)) ?? row) : row;
   return stuck ? { row: current, stuck } : { row: current };
 }
 
@@ -170,6 +184,8 @@ export async function adoptWorkflow({ pool, temporal, taskQueue }: ReconcileDeps
   const workflowId = workflowIdFor(rolloutId);
   const description = await describe(temporal, workflowId);
   if (!description || description.type !== 'rolloutWorkflow' || description.taskQueue !== taskQueue || description.parentExecution) return false;
+  // Only a running workflow is adopted as `running`; a closed one without a row stays unlisted.
+  if (description.status.name !== 'RUNNING') return false;
   const first = await temporal.workflowService.getWorkflowExecutionHistory({
     namespace: temporal.options.namespace,
     execution: { workflowId, runId: description.runId },

@@ -70,6 +70,11 @@ export async function markStarted(pool: Pool, rolloutId: string): Promise<void> 
   ]);
 }
 
+/** markRunningAgain records that the workflow of a rollout marked terminated runs again (it was reset). */
+export async function markRunningAgain(pool: Pool, rolloutId: string): Promise<void> {
+  await pool.query(`UPDATE rollouts SET state = 'running', updated_at = now() WHERE rollout_id = $1 AND state = $2`, [rolloutId, RegistryState.terminated]);
+}
+
 /** markNotStarted records that no workflow came of a start that is still `starting`. */
 export async function markNotStarted(pool: Pool, rolloutId: string): Promise<void> {
   await pool.query(`UPDATE rollouts SET state = $2, updated_at = now() WHERE rollout_id = $1 AND state = $3`, [
