@@ -59,6 +59,8 @@ const WAIT_AFTER_EVALUATION_PATCH = 'stage-wait-reserved-after-evaluation';
 const reserveWait = (): Promise<boolean> => condition(() => true, 1);
 
 const CANCELLED_THROUGH_TEMPORAL = 'cancellation requested through Temporal';
+/** The patch under which a cancellation requested through Temporal is an audited abort. */
+const CANCELLATION_AS_ABORT_PATCH = 'cancellation-as-abort';
 
 /**
  * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
@@ -71,19 +73,18 @@ const CANCELLED_THROUGH_TEMPORAL = 'cancellation requested through Temporal';
  * identity; the run then ends cancelled (workflows/cancellation.ts).
  */
 export function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
-  const cancellation: CancellationHook = { requested: false };
+  const cancellation: CancellationHook = {};
+  // Runs that started before cancellation became an abort keep letting it through, as they did
+  // then: shielding changes which commands a cancelled run sends.
+  if (!patched(CANCELLATION_AS_ABORT_PATCH)) return runRollout(input, cancellation);
   return shieldedFromCancellation(
-    () => {
-      cancellation.requested = true;
-      cancellation.onRequest?.();
-    },
+    () => cancellation.onRequest?.(),
     () => runRollout(input, cancellation),
   );
 }
 
 /** CancellationHook tells runRollout of a cancellation requested through Temporal. */
 interface CancellationHook {
-  requested: boolean;
   onRequest?: () => void;
 }
 
