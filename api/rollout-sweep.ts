@@ -22,14 +22,17 @@ export interface SweepReport {
   adopted: string[];
   terminated: string[];
   stuck: { rolloutId: string; plan: string; stuck: Stuck }[];
+  /** after is the last rollout id this sweep looked at when more may follow: the next sweep goes on from there. */
+  after?: string;
 }
 
 /**
  * sweepRollouts reconciles the registry with Temporal: it adopts running workflows of taskQueue
- * started in the last day without a row, and reconciles every rollout not in a final state.
+ * started in the last day without a row, and reconciles up to SWEEP_LIMIT rollouts not in a final
+ * state, in rollout id order after `after`, so that successive sweeps reach every one of them.
  * Stuck rollouts are logged by name on every sweep while they stay stuck.
  */
-export async function sweepRollouts(deps: ReconcileDeps): Promise<SweepReport> {
+export async function sweepRollouts(deps: ReconcileDeps, after?: string): Promise<SweepReport> {
   const report: SweepReport = { adopted: [], terminated: [], stuck: [] };
   const since = new Date(Date.now() - ADOPT_LOOKBACK_MS).toISOString();
   const running: string[] = [];
@@ -43,7 +46,8 @@ export async function sweepRollouts(deps: ReconcileDeps): Promise<SweepReport> {
   for (const rolloutId of await missingRollouts(deps.pool, running)) {
     if (await withinTimeout(deps.temporal, SWEEP_CALL_TIMEOUT_MS, () => adoptWorkflow(deps, rolloutId))) report.adopted.push(rolloutId);
   }
-  const rows = await unsettledRollouts(deps.pool, SWEEP_LIMIT);
+  const rows = await unsettledRollouts(deps.pool, SWEEP_LIMIT, after);
+  if (rows.length === SWEEP_LIMIT) report.after = rows.at(-1)!.rolloutId;
   for (let next = 0; next < rows.length; next += SWEEP_CONCURRENCY) {
     const findings = await Promise.allSettled(
       rows.slice(next, next + SWEEP_CONCURRENCY).map((row) => withinTimeout(deps.temporal, SWEEP_CALL_TIMEOUT_MS, () => reconcileRollout(deps, row))),
@@ -70,17 +74,26 @@ export async function sweepRollouts(deps: ReconcileDeps): Promise<SweepReport> {
  * One per API process; sweeps do not overlap.
  */
 export class RolloutWatch {
-  private lastStuck: SweepReport['stuck'] = [];
+  /** The stuck rollouts sweeps found, by rollout id: each sweep updates those it looked at. */
+  private readonly stuckById = new Map<string, SweepReport['stuck'][number]>();
   private lastSweepAt: string | undefined;
+  private after: string | undefined;
   private running: Promise<SweepReport> | undefined;
 
   constructor(private readonly deps: ReconcileDeps) {}
 
   /** sweep runs one sweep, or joins the one under way. */
   sweep(): Promise<SweepReport> {
-    this.running ??= sweepRollouts(this.deps)
+    const from = this.after;
+    this.running ??= sweepRollouts(this.deps, from)
       .then((report) => {
-        this.lastStuck = report.stuck;
+        // The sweep saw every unsettled rollout with an id in (from, report.after]: what it did
+        // not find stuck there is not stuck any more, or has settled.
+        for (const rolloutId of this.stuckById.keys()) {
+          if (rolloutId > (from ?? '') && (report.after === undefined || rolloutId <= report.after)) this.stuckById.delete(rolloutId);
+        }
+        for (const entry of report.stuck) this.stuckById.set(entry.rolloutId, entry);
+        this.after = report.after;
         this.lastSweepAt = new Date().toISOString();
         return report;
       })
@@ -90,8 +103,8 @@ export class RolloutWatch {
     return this.running;
   }
 
-  /** stuck is what the last finished sweep found stuck, and when it finished. */
+  /** stuck is what the sweeps found stuck, and when the last one finished. */
   stuck(): { rollouts: SweepReport['stuck']; checkedAt?: string } {
-    return { rollouts: this.lastStuck, ...(this.lastSweepAt ? { checkedAt: this.lastSweepAt } : {}) };
+    return { rollouts: [...this.stuckById.values()], ...(this.lastSweepAt ? { checkedAt: this.lastSweepAt } : {}) };
   }
 }

@@ -92,11 +92,14 @@ export async function markTerminated(pool: Pool, rolloutId: string): Promise<voi
   );
 }
 
-/** unsettledRollouts lists rollouts not in a final state, oldest update first, at most limit. */
-export async function unsettledRollouts(pool: Pool, limit: number): Promise<RolloutRow[]> {
+/**
+ * unsettledRollouts lists rollouts not in a final state in rollout id order, at most limit,
+ * after the rollout id `after` when given: a sweep pages through them all over its passes.
+ */
+export async function unsettledRollouts(pool: Pool, limit: number, after?: string): Promise<RolloutRow[]> {
   const result = await pool.query<RolloutRow>(
-    `SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE state <> ALL($1::text[]) AND state <> $2 ORDER BY updated_at LIMIT $3`,
-    [[...FINAL_STATES], RegistryState.notStarted, limit],
+    `SELECT ${ROLLOUT_COLUMNS} FROM rollouts WHERE state <> ALL($1::text[]) AND state <> $2 AND rollout_id > $3 ORDER BY rollout_id LIMIT $4`,
+    [[...FINAL_STATES], RegistryState.notStarted, after ?? '', limit],
   );
   return result.rows;
 }
