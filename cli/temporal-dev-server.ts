@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import type { ConnectionOptions } from '@temporalio/client';
 import { Component, ComponentError, errorText } from './component-error';
 import { portIsFree } from './ports';
+import { superviseGroup, type ProcessExit } from './process-group';
 import { ensureSearchAttributes, ROLLOUT_SEARCH_ATTRIBUTES, searchAttributeFlags } from './search-attributes';
 
 export const TEMPORAL_DEV_IP = '127.0.0.1';
@@ -15,11 +16,6 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 250;
 
-/** ProcessExit is how a child process ended: an exit code, a signal, or neither if it never ran. */
-export interface ProcessExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 export interface TemporalDevServerOptions {
   cliPath: string;
@@ -89,30 +85,19 @@ export async function spawnTemporalDevServer(options: TemporalDevServerOptions):
   } finally {
     fs.closeSync(logFd);
   }
-  const exited = new Promise<ProcessExit>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-    child.on('error', () => resolve({ code: null, signal: null }));
-  });
-  // Last resort when we exit without stop() (an uncaught error): never leave the server behind.
-  const killOnExit = () => signalGroup(child, 'SIGKILL');
-  process.on('exit', killOnExit);
-  let running = true;
-  void exited.then(() => {
-    running = false;
-    process.off('exit', killOnExit);
-  });
+  const group = superviseGroup(child, 'SIGKILL');
 
   return {
     address,
     uiUrl: `http://${TEMPORAL_DEV_IP}:${TEMPORAL_DEV_UI_PORT}`,
     dbPath,
     logPath,
-    exited,
+    exited: group.exited,
     async stop() {
-      if (!running) return;
-      signalGroup(child, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
+      if (!group.running()) return;
+      group.signal('SIGTERM');
+      const timer = setTimeout(() => group.signal('SIGKILL'), STOP_TIMEOUT_MS);
+      await group.exited;
       clearTimeout(timer);
     },
   };
@@ -187,15 +172,6 @@ const GRPC_UNAUTHENTICATED = 16;
 function isPermanent(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === GRPC_NOT_FOUND || code === GRPC_PERMISSION_DENIED || code === GRPC_UNAUTHENTICATED;
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
 }
 
 export function describeTemporalExit(result: ProcessExit): string {
