@@ -55,6 +55,12 @@ export const MAX_WAVE_SIZE = 1_000;
 export const MAX_CONSECUTIVE = 1_000;
 /** MAX_MIN_SAMPLES bounds minSamples: more samples than this in one window is a typo. */
 export const MAX_MIN_SAMPLES = 1_000_000;
+/**
+ * MAX_THRESHOLD bounds a criterion's threshold in magnitude: a billion is more than any KPI of
+ * a line or a site (parts, ppm, seconds, percent) and keeps the comparison well inside the
+ * integers a double holds exactly; a larger one is a typo.
+ */
+export const MAX_THRESHOLD = 1_000_000_000;
 /** MAX_PERCENT bounds a percentage such as maxRegression: more than 100% worse is no bound at all. */
 export const MAX_PERCENT = 100;
 
@@ -165,7 +171,12 @@ export const Criterion = z
   .strictObject({
     metric: z.string().min(1).describe('metric: a metric of the catalog, or a built-in one such as precision or override-rate.'),
     op: ComparisonOperator.optional().describe("op: <, <=, > or >=. Default from the metric's direction: >= when higher is better, <= when lower is."),
-    threshold: z.number().optional().describe('threshold: the value to compare with. Give threshold or baseline, not both.'),
+    threshold: z
+      .number()
+      .min(-MAX_THRESHOLD)
+      .max(MAX_THRESHOLD)
+      .optional()
+      .describe(`threshold: the value to compare with, at most ${MAX_THRESHOLD} in magnitude. Give threshold or baseline, not both.`),
     baseline: Baseline.optional(),
     window: Duration.describe('window: how far back the evaluation looks, e.g. 14d.'),
     minSamples: z

@@ -33,6 +33,14 @@ describe('plan bounds', () => {
     ]);
   });
 
+  it('bound a threshold to a billion in magnitude', () => {
+    const criterion = (threshold: string) => plan(`    minDuration: 1s\n    criteria: [{ metric: throughput, threshold: ${threshold}, window: 1d }]\n`, 'metrics:\n  throughput: { unit: parts/h, direction: higher-is-better }\n');
+    expect(errors(criterion('1000000000'))).toEqual([]);
+    expect(errors(criterion('-1000000000'))).toEqual([]);
+    expect(errors(criterion('9223372036854775808'))).toHaveLength(1);
+    expect(errors(criterion('2147483648'))[0]).toMatch(/^stages\[0\]\.criteria\[0\]\.threshold: /);
+  });
+
   it('accept an 18-month lagging horizon with room', () => {
     expect(errors(plan('    minDuration: 1s\n    steadyState: { reviewEvery: 4w, horizon: 78w }\n'))).toEqual([]);
   });
