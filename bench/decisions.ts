@@ -1,5 +1,6 @@
 import { runLoad, summarize, type LoadPhase, type LoadResult } from './support/load';
 import { benchDecision, startBenchStack } from './support/stack';
+import { numericOptions } from './support/options';
 
 /**
  * Benchmark of the decision hot path: POST /v1/rollouts/:id/decisions on the automatic path,
@@ -31,13 +32,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { duration: 10, clients: 200, warmup: 2, slices: 5 };
-  for (const arg of argv) {
-    const match = /^--(duration|clients|warmup|slices)=(\d+(?:\.\d+)?)$/.exec(arg);
-    if (!match) throw new Error(`unknown option ${arg}: use --duration=<s>, --clients=<n>, --warmup=<s>, --slices=<n>`);
-    options[match[1] as keyof Options] = Number(match[2]);
-  }
-  return options;
+  return numericOptions(argv, { duration: 10, clients: 200, warmup: 2, slices: 5 });
 }
 
 async function main(): Promise<number> {

@@ -1,6 +1,7 @@
 import { anchoredPlan, manyKeysPlan } from '../test/support/costly-plans';
 import { runLoad, summarize, type LoadPhase } from './support/load';
 import { benchDecision, startBenchStack, type BenchStack } from './support/stack';
+import { numericOptions } from './support/options';
 
 /**
  * Benchmark of the API's event loop under a flood of worst-case plan uploads: decisions go to
@@ -28,13 +29,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { duration: 10, clients: 4, uploaders: 8, slices: 4 };
-  for (const arg of argv) {
-    const match = /^--(duration|clients|uploaders|slices)=(\d+(?:\.\d+)?)$/.exec(arg);
-    if (!match) throw new Error(`unknown option ${arg}: use --duration=<s>, --clients=<n>, --uploaders=<n>, --slices=<n>`);
-    options[match[1] as keyof Options] = Number(match[2]);
-  }
-  return options;
+  return numericOptions(argv, { duration: 10, clients: 4, uploaders: 8, slices: 4 });
 }
 
 interface LoopDelay {

@@ -1,22 +1,14 @@
 import type { Pool } from 'pg';
+import type { AuditEvent } from './audit';
 
 /**
  * SystemAuditEvent is an entry of the trail of events that belong to no rollout (migration 009):
  * a refused plan upload or rollout start, a refused read of this trail. Rollouts keep theirs in
  * audit_events (db/audit.ts).
  */
-export interface SystemAuditEvent {
+export interface SystemAuditEvent extends Pick<AuditEvent, 'type' | 'actor' | 'role' | 'reason' | 'requestId' | 'detail' | 'occurredAt'> {
   /** planName is the plan the attempt named; absent for a system-level event. */
   planName?: string;
-  /** type is `<action>.denied` for a refusal, e.g. `plan.upload.denied`. */
-  type: string;
-  actor?: string;
-  role?: string;
-  reason?: string;
-  /** requestId is the API request that caused the event (the X-Request-Id header). */
-  requestId?: string;
-  detail?: Record<string, unknown>;
-  occurredAt: string;
 }
 
 /** A stored event reads null, not absent, where a field was not given, as audit_events rows do. */

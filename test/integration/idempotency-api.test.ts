@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../support/harness';
-import { auditTrail, planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { auditTrail, planYaml, prerequisitePlanYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 
 /** Idempotency-Key on the human actions: the same key with the same request answers the first answer; with another, 422. */
 
@@ -11,21 +11,7 @@ afterAll(() => h?.close());
 
 const keyed = (key: string) => ({ 'idempotency-key': key });
 
-const PREREQUISITE_PLAN = `
-name: idempotent-prerequisite
-owner: test-lead
-prerequisites:
-  - id: data-contract
-    kind: data-contract
-    title: Data contract signed
-    signedBy: deployment-lead
-stages:
-  - id: pilot
-    title: Pilot
-    mode: pilot
-    minDuration: 1h
-    approvals: [{ role: deployment-lead }]
-`;
+const PREREQUISITE_PLAN = prerequisitePlanYaml('idempotent-prerequisite');
 
 it('answers a repeated sign-off with its first answer, and refuses the key for a different decision', async () => {
   const id = await startRollout(h, planYaml('idempotent-approval', { pilot: [] }), 'idempotent-approval');

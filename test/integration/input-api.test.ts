@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { inAnHour, submitDecision, waitForActiveStages } from '../support/decisions';
 import { eventually, startHarness, type Harness, type HttpResult } from '../support/harness';
-import { auditTrail, planYaml, startRollout, uploadPlan } from '../support/rollouts';
+import { auditTrail, planYaml, prerequisitePlanYaml, startRollout, uploadPlan } from '../support/rollouts';
 
 /** Bad input of every class is a 4xx problem that says where, and writes nothing. */
 
@@ -231,21 +231,7 @@ describe('values the database cannot store', () => {
 });
 
 describe('links', () => {
-  const PREREQUISITE_PLAN = `
-name: input-links
-owner: test-lead
-prerequisites:
-  - id: data-contract
-    kind: data-contract
-    title: Data contract signed
-    signedBy: deployment-lead
-stages:
-  - id: pilot
-    title: Pilot
-    mode: pilot
-    minDuration: 1h
-    approvals: [{ role: deployment-lead }]
-`;
+  const PREREQUISITE_PLAN = prerequisitePlanYaml('input-links');
 
   it('takes only https: and http: links as prerequisite evidence', async () => {
     const rolloutId = await startRollout(h, PREREQUISITE_PLAN, 'input-links');

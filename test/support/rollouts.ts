@@ -1,5 +1,24 @@
 import { eventually, type Harness, type HttpResult } from './harness';
 
+/** prerequisitePlanYaml is a one-stage plan whose pilot waits for a data contract signed by a deployment lead. */
+export function prerequisitePlanYaml(name: string): string {
+  return `
+name: ${name}
+owner: test-lead
+prerequisites:
+  - id: data-contract
+    kind: data-contract
+    title: Data contract signed
+    signedBy: deployment-lead
+stages:
+  - id: pilot
+    title: Pilot
+    mode: pilot
+    minDuration: 1h
+    approvals: [{ role: deployment-lead }]
+`;
+}
+
 /** planYaml builds a small test plan: stages given as id → dependsOn, each lasting minDuration. */
 export function planYaml(name: string, stages: Record<string, string[]>, minDuration = '1s', approvals = '[{ role: deployment-lead }]'): string {
   const lines = [`name: ${name}`, 'owner: test-lead', 'stages:'];
