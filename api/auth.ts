@@ -36,12 +36,13 @@ const caches = new WeakMap<Pool, PrincipalCache>();
 
 /**
  * principalCache is the cache of principals requireToken uses with pool. It stays unused until
- * something makes it listen for token changes (api/server.ts does).
+ * something makes it listen for token changes (api/server.ts does). ttlMs applies when this
+ * call creates it.
  */
-export function principalCache(pool: Pool): PrincipalCache {
+export function principalCache(pool: Pool, ttlMs?: number): PrincipalCache {
   let cache = caches.get(pool);
   if (!cache) {
-    cache = new PrincipalCache((hash) => principalByHash(pool, hash));
+    cache = new PrincipalCache((hash) => principalByHash(pool, hash), ttlMs);
     caches.set(pool, cache);
   }
   return cache;

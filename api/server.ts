@@ -37,6 +37,8 @@ export interface ApiServerOptions {
   webhookAllow?: WebhookAllowList;
   /** rolloutSweepMs is how often the rollout sweep runs; ROLLOUT_SWEEP_MS unless set. */
   rolloutSweepMs?: number;
+  /** principalTtlMs is how long a cached principal is reused without a notification; 10 s unless set. */
+  principalTtlMs?: number;
 }
 
 export interface RunningApi {
@@ -49,8 +51,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const connection = await Connection.connect({ ...options.connection, address: options.temporalAddress });
   const temporal = new Client({ connection, namespace: options.namespace });
   const pool = createPool(options.databaseUrl);
-  // Principals are cached only while this listener hears token changes, so revocations apply at once.
-  const tokenChanges = await listenForTokenChanges(options.databaseUrl, principalCache(pool));
+  // Principals are cached only while this listener hears token changes, so a revocation applies
+  // as soon as its notification arrives.
+  const tokenChanges = await listenForTokenChanges(options.databaseUrl, principalCache(pool, options.principalTtlMs));
   const planLoader = new PlanLoader(options.planLoadBudgetMs);
   const watch = new RolloutWatch({ pool, temporal, taskQueue: options.taskQueue });
   const app = createApp({

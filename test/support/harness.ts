@@ -44,7 +44,7 @@ let bundle: Promise<WorkflowBundle> | undefined;
  * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
  * webhookAllow is ROLLGATE_WEBHOOK_ALLOW for the worker and the API (default none: a test posting
  * to a receiver on 127.0.0.1 must allow it), temporalAddress another dev server than the shared one,
- * api the API's request budgets and plan load budget.
+ * api the API's request budgets, plan load budget and principal cache TTL.
  */
 export async function startHarness(
   options: {
@@ -52,7 +52,7 @@ export async function startHarness(
     webhookAllow?: string;
     temporalAddress?: string;
     rolloutSweepMs?: number;
-    api?: Pick<ApiServerOptions, 'rateLimits' | 'planLoadBudgetMs'>;
+    api?: Pick<ApiServerOptions, 'rateLimits' | 'planLoadBudgetMs' | 'principalTtlMs'>;
   } = {},
 ): Promise<Harness> {
   const webhookAllow = webhookAllowFromEnv({ ROLLGATE_WEBHOOK_ALLOW: options.webhookAllow });
