@@ -19,8 +19,8 @@ import type { EscalationStep } from '../definitions/schema';
 import { nextWindowStart } from '../definitions/sites';
 import { CONTINUE_AS_NEW_DELIVERY_GRACE, EVALUATION } from './activity-options';
 import { cancelRequest, shieldedFromCancellation } from './cancellation';
-import { iso, now } from './clock';
-import type { Verdict } from './criteria';
+import { iso, now } from '../policy/clock';
+import type { Verdict } from '../policy/criteria';
 import { compensationAction, escalationAction, signOffAction } from './interventions';
 import {
   abortSignal,
@@ -33,13 +33,14 @@ import {
   signPrerequisiteUpdate,
   statusQuery,
 } from './messages';
-import { UNDER_WAY_STATES, type ChildOutcome, type HoldCause, type OperatorAction, type RolloutInput, type RolloutStatus, type StageStatus } from './rollout-types';
+import { UNDER_WAY_STATES, type ChildOutcome, type HoldCause, type OperatorAction, type RolloutStatus, type StageStatus } from '../policy/rollout-types';
+import type { RolloutInput } from './rollout-types';
 import { RolloutStageKey, RolloutStateKey } from './search-attributes';
-import { evaluationDue, failingReason, rollbackScope, StageStep, stageStep, stageWakeAt } from './stage-policy';
+import { evaluationDue, failingReason, rollbackScope, StageStep, stageStep, stageWakeAt } from '../policy/stage-policy';
 import { planSiteStage, plannedSiteStages, rolloutPrerequisites } from './site-plan';
 import { createSiteRunner } from './site-waves';
 import { createSteadyStateRunner } from './steady-state-stage';
-import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision, type Refusal, type SignOffContext } from './sign-off';
+import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision, type Refusal, type SignOffContext } from '../policy/sign-off';
 import { createNotifier, createTrail, type EventFields } from './trail';
 
 const { evaluateStage } = proxyActivities<RolloutActivities>(EVALUATION);
