@@ -12,6 +12,7 @@ import { planSiteStage, plannedSiteStages, rolloutPrerequisites } from '../site-
 import { createSiteRunner } from '../site-waves';
 import type { Refusal, SignOffContext } from '../../policy/sign-off';
 import { rollbackScope } from '../../policy/stage-policy';
+import { failureAction, type FailureAction } from '../../policy/stage-machine';
 import { createSteadyStateRunner } from '../steady-state-stage';
 import { createNotifier, createTrail, type EventFields, type NotificationFields } from '../trail';
 
@@ -265,14 +266,13 @@ export class RolloutRun {
     await this.record('stage.held', { stageId: id, reason, detail: { cause } });
   }
 
-  /** failStage applies the stage's onFailure policy to failing criteria. */
-  async failStage(id: string, reason: string): Promise<void> {
-    const policy = this.definition(id).onFailure;
+  /** failStage applies a failure action to failing criteria: by default the stage's onFailure, as the stage machine reads it. */
+  async failStage(id: string, reason: string, action: FailureAction = failureAction(this.definition(id).onFailure)): Promise<void> {
     await this.record('stage.criteria-failed', { stageId: id, reason });
-    if (policy === 'abort') {
+    if (action.type === 'abort') {
       this.abort({ reason: `stage ${id}: ${reason}` });
-    } else if (typeof policy === 'object') {
-      await this.rollback(id, policy.rollback, reason);
+    } else if (action.type === 'rollback') {
+      await this.rollback(id, action.to, reason);
     } else {
       await this.holdStage(id, 'criteria-failed', reason);
     }
