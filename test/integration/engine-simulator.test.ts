@@ -34,7 +34,7 @@ interface StageCase {
 
 const stageCase = (index: number): fc.Arbitrary<StageCase> =>
   fc.record({
-    dependsOn: index === 0 ? fc.constant([]) : fc.subarray([...Array(index).keys()], { minLength: 1 }),
+    dependsOn: index === 0 ? fc.constant<number[]>([]) : fc.subarray([...Array(index).keys()], { minLength: 1 }),
     minDuration: fc.constantFrom('1s' as const, '2s' as const),
     // Mostly passing, so that the later stages of a plan get their turn.
     evidence: fc.constantFrom<Evidence | undefined>('passing', 'passing', 'passing', 'failing', 'none', undefined),
