@@ -20,7 +20,8 @@ import { interleavedOrder, median, ms, percentile, ratio, row } from './support/
  *
  *   npm run bench -- stage-loop [--rollouts=10] [--stages=5] [--rounds=3] [--poll-ms=100] [--sample-ms=50]
  *
- * The issue's scale is --rollouts=20 --stages=10. Goals (#12): wall ≤ 1.25×, events per stage
+ * A warm-up rollout of each system runs first and is not counted. The issue's scale is
+ * --rollouts=20 --stages=10. Goals (#12): wall ≤ 1.25×, events per stage
  * ≤ 1.5×, bytes per workflow ≤ 2×, approval answer p50 ≤ 2× the bare Update's round trip.
  * Latencies are as the driver sees them: "awaiting" is observed at the poll that first shows
  * it, so it is late by up to --poll-ms, alike for both.
@@ -48,6 +49,10 @@ async function main(): Promise<number> {
     const plan = `bench-stage-loop-${stages}`;
     await stack.uploadPlan(stageLoopPlan(plan, stages));
     const horizonMs = stages * 15_000 + 60_000;
+    log('warming up: one rollout of each system');
+    for (const system of ['rollgate', 'bare'] as const) {
+      await runRound(stack, system, [`warm-${system}`], { plan, stages, pollMs: options['poll-ms'], sampleMs: options['sample-ms'], horizonMs });
+    }
     const results: Record<System, RoundResult[]> = { rollgate: [], bare: [] };
     const order = interleavedOrder<System>('rollgate', 'bare', rounds);
     for (const [index, system] of order.entries()) {

@@ -41,5 +41,5 @@ export const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ?
 /** row lays out one line of a table: a wide first column, then right-aligned cells. */
 export function row(...cells: Array<string | number>): string {
   const [name, ...rest] = cells.map(String);
-  return `${name!.padEnd(46)}${rest.map((cell) => ` ${cell.padStart(13)}`).join("")}`;
+  return `${name!.padEnd(46)}${rest.map((cell) => ` ${cell.padStart(13)}`).join('')}`;
 }
