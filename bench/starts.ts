@@ -1,4 +1,3 @@
-import { workflowIdFor } from '../api/rollout-start';
 import type { bareRolloutWorkflow } from './bare/workflows';
 import { pollUntil, stageLoopPlan } from './support/engine-drive';
 import { startEngineStack, type EngineStack } from './support/engine-stack';
@@ -11,8 +10,9 @@ import { inPool, interleavedOrder, median, ms, percentile, ratio, row } from './
  * rounds taken in turns (A B B A …). It reports the start throughput (M / time until the last
  * start is answered) and the time until every one of them has its first stage running: for
  * rollgate the stage.started event is in the audit trail, for the bare workflow its first audit
- * row is in. The stages last an hour and have no criteria, so once started nothing more runs;
- * each round's workflows are terminated after it, outside the timing.
+ * row is in. The stages last an hour and have no criteria, so once started nothing more runs:
+ * the rounds' workflows stay open and idle (ending them would make work that spills into the
+ * next round: the API reconciles a terminated rollout, an aborted one compensates).
  *
  *   npm run bench -- starts [--starts=200] [--concurrency=50] [--rounds=3] [--poll-ms=100] [--warmup=20]
  *
@@ -46,7 +46,6 @@ async function main(): Promise<number> {
     log(`warming up: ${options.warmup} starts per system`);
     for (const system of ['rollgate', 'bare'] as const) {
       await runRound(stack, system, 'warm-', plan, { ...options, starts: options.warmup });
-      await terminateRound(stack, system, 'warm-', options.warmup);
     }
     const results: Record<System, RoundResult[]> = { rollgate: [], bare: [] };
     const order = interleavedOrder<System>('rollgate', 'bare', options.rounds);
@@ -56,7 +55,6 @@ async function main(): Promise<number> {
       const result = await runRound(stack, system, prefix, plan, options);
       log(`  ${result.throughput.toFixed(1)} starts/s, all first stages running after ${ms(result.allRunningMs)}, ${result.failed} failed`);
       results[system].push(result);
-      await terminateRound(stack, system, prefix, options.starts);
     }
     report(results, options, stack.workers.rollgate.sizing);
     return [...results.rollgate, ...results.bare].every((r) => r.failed === 0) ? 0 : 1;
@@ -101,17 +99,6 @@ async function runRound(stack: EngineStack, system: System, prefix: string, plan
     `${options.starts - failed} first stages of ${system} to run`,
   );
   return { seconds, throughput: options.starts / seconds, latenciesMs, failed, ...(firstFailure ? { firstFailure } : {}), allRunningMs: runningAt - started };
-}
-
-/** terminateRound ends a round's workflows, so that the next round starts on an idle worker. */
-async function terminateRound(stack: EngineStack, system: System, prefix: string, starts: number): Promise<void> {
-  const ids = Array.from({ length: starts }, (_, i) => `${prefix}${i}`);
-  await inPool(ids, 20, (id) =>
-    stack.temporal.workflow
-      .getHandle(system === 'rollgate' ? workflowIdFor(id) : `bare-${id}`)
-      .terminate('bench round over')
-      .catch(() => undefined),
-  );
 }
 
 function report(results: Record<System, RoundResult[]>, options: { starts: number; concurrency: number; rounds: number }, sizing: Record<string, unknown>): void {
