@@ -7,8 +7,8 @@ import { inPool, median, ms, percentile, ratio, row } from './support/stats';
 import type { WorkerSample } from './support/worker-process';
 
 /**
- * Benchmark of many open rollouts on one worker: N rollouts of a one-stage plan started through
- * the REST API and left awaiting approval, against N bare workflows (bench/bare/) on their own
+ * Benchmark of many open rollouts on one worker: N rollouts of a plan of --stages chained stages
+ * (no criteria) started through the REST API and left with their first stage awaiting approval, against N bare workflows (bench/bare/) on their own
  * worker, each worker in a process of its own. It reports:
  *   - each worker's RSS and cache size with N open, and the RSS per open workflow;
  *   - status reads under load: GET /v1/rollouts/:id against the bare workflow's status query,
@@ -18,7 +18,9 @@ import type { WorkerSample } from './support/worker-process';
  *     (gracefully, so their caches start empty), --sample workflows of each are brought back
  *     into the cache by a status query, then cached and evicted ones are approved in turns.
  *
- *   npm run bench -- open-rollouts [--rollouts=300] [--concurrency=20] [--clients=10] [--seconds=8] [--sample=15]
+ *   npm run bench -- open-rollouts [--rollouts=300] [--stages=1] [--concurrency=20] [--clients=10] [--seconds=8] [--sample=15]
+ *
+ * A workflow's state, and so its memory, grows with its plan: --stages=10 weighs a 10-stage plan.
  *
  * The issue asks for 1,000, 3,000 and 10,000 open: --rollouts=1000 and more take their time
  * (starts run at what the starts benchmark measures). The 10,000 figure is extrapolated from
@@ -40,12 +42,12 @@ interface Reads {
 }
 
 async function main(): Promise<number> {
-  const options = numericOptions(process.argv.slice(2), { rollouts: 300, concurrency: 20, clients: 10, seconds: 8, sample: 15 });
+  const options = numericOptions(process.argv.slice(2), { rollouts: 300, stages: 1, concurrency: 20, clients: 10, seconds: 8, sample: 15 });
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const stack = await startEngineStack(log);
   try {
-    const plan = 'bench-open';
-    await stack.uploadPlan(stageLoopPlan(plan, 1, { criteria: false }));
+    const plan = `bench-open-${options.stages}`;
+    await stack.uploadPlan(stageLoopPlan(plan, options.stages, { criteria: false }));
     const ids = Array.from({ length: options.rollouts }, (_, i) => `open-${i}`);
     const idle: Record<System, WorkerSample> = { rollgate: await stack.workers.rollgate.sample(), bare: await stack.workers.bare.sample() };
     const open = {} as Record<System, WorkerSample>;
@@ -59,7 +61,7 @@ async function main(): Promise<number> {
       const t0 = performance.now();
       const readers = readLoad(stack, system, () => started[Math.floor(Math.random() * started.length)], () => starting, options.clients);
       await inPool(ids, options.concurrency, async (id) => {
-        await start(stack, system, plan, id);
+        await start(stack, system, plan, options.stages, id);
         started.push(id);
       });
       await waitUntilAwaiting(stack, system, ids);
@@ -112,7 +114,7 @@ async function main(): Promise<number> {
   }
 }
 
-async function start(stack: EngineStack, system: System, plan: string, id: string): Promise<void> {
+async function start(stack: EngineStack, system: System, plan: string, stages: number, id: string): Promise<void> {
   if (system === 'rollgate') {
     const answer = await stack.http('POST', '/v1/rollouts', { plan, rolloutId: id });
     if (answer.status !== 201) throw new Error(`start ${id}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
@@ -120,7 +122,7 @@ async function start(stack: EngineStack, system: System, plan: string, id: strin
     await stack.temporal.workflow.start<typeof bareRolloutWorkflow>('bareRolloutWorkflow', {
       taskQueue: stack.taskQueues.bare,
       workflowId: `bare-${id}`,
-      args: [{ rolloutId: id, stages: 1, timerMs: 1000 }],
+      args: [{ rolloutId: id, stages, timerMs: 1000 }],
     });
   }
 }
@@ -201,7 +203,7 @@ function merge(into: Reads, more: Reads): void {
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
 
 interface Figures {
-  options: { rollouts: number; clients: number; seconds: number; sample: number; concurrency: number };
+  options: { rollouts: number; stages: number; clients: number; seconds: number; sample: number; concurrency: number };
   idle: Record<System, WorkerSample>;
   open: Record<System, WorkerSample>;
   restarted: Record<System, WorkerSample>;
@@ -224,7 +226,7 @@ function report(f: Figures): void {
   const bare = f.approvals.bare;
   const lines = [
     '',
-    `rollgate open rollouts: ${n} open on one worker (one stage awaiting approval each), against ${n} bare workflows on another; ${f.options.clients} status readers`,
+    `rollgate open rollouts: ${n} open on one worker (${f.options.stages}-stage plan, first stage awaiting approval), against ${n} bare workflows on another; ${f.options.clients} status readers`,
     '',
     row('measure', 'rollgate', 'bare', 'ratio', ''),
     row('worker RSS, idle before the starts', mb(f.idle.rollgate.rssBytes), mb(f.idle.bare.rssBytes), ratio(f.idle.rollgate.rssBytes, f.idle.bare.rssBytes), ''),
@@ -246,6 +248,7 @@ function report(f: Figures): void {
     '',
     `status reads       busy: rollgate ${f.busyReads.rollgate.latenciesMs.length} (${f.busyReads.rollgate.failed} failed; ${sources(f.busyReads.rollgate)}), bare ${f.busyReads.bare.latenciesMs.length} (${f.busyReads.bare.failed} failed)`,
     `                   idle: rollgate ${f.idleReads.rollgate.latenciesMs.length} (${f.idleReads.rollgate.failed} failed; ${sources(f.idleReads.rollgate)}), bare ${f.idleReads.bare.latenciesMs.length} (${f.idleReads.bare.failed} failed)`,
+    `busy reads         pick any workflow already started: a query then waits while that workflow's first tasks queue behind the starts; rollgate's GET answers from its snapshot when its query times out`,
     `approvals          ${f.options.sample} cached and ${f.options.sample} evicted per system; refused: rollgate ${rg.refused}, bare ${bare.refused}`,
     `after restart      RSS rollgate ${mb(f.restarted.rollgate.rssBytes)} (${f.restarted.rollgate.cachedWorkflows} cached), bare ${mb(f.restarted.bare.rssBytes)}; after the approvals rollgate ${mb(f.after.rollgate.rssBytes)} (${f.after.rollgate.cachedWorkflows} cached)`,
     `extrapolation      linear in the RSS per open workflow measured at ${n}, from the idle RSS; it assumes all ${GOALS.target} cached, but the cache holds ${cache}: beyond that, workflows are evicted and replay on their next task`,
