@@ -36,6 +36,8 @@ interface RoundResult {
   wallMs: number;
   approvalsMs: number[];
   approvalToAwaitingMs: number[];
+  /** sentToAwaitingMs runs from the approval's request being sent to the next stage awaiting. */
+  sentToAwaitingMs: number[];
   refusedApprovals: number;
   history: HistoryFigures;
 }
@@ -81,6 +83,7 @@ interface RoundOptions {
 async function runRound(stack: EngineStack, system: System, ids: string[], options: RoundOptions): Promise<RoundResult> {
   const approvalsMs: number[] = [];
   const approvalToAwaitingMs: number[] = [];
+  const sentToAwaitingMs: number[] = [];
   let refusedApprovals = 0;
   const started = performance.now();
   const drive = system === 'rollgate' ? driveRollgate : driveBare;
@@ -88,7 +91,8 @@ async function runRound(stack: EngineStack, system: System, ids: string[], optio
     ids.map((id) =>
       drive(stack, id, options, (approvalMs, sinceApprovalMs, refused) => {
         approvalsMs.push(approvalMs);
-        if (sinceApprovalMs !== undefined) approvalToAwaitingMs.push(sinceApprovalMs);
+        if (sinceApprovalMs !== undefined) approvalToAwaitingMs.push(sinceApprovalMs.answered);
+        if (sinceApprovalMs !== undefined) sentToAwaitingMs.push(sinceApprovalMs.sent);
         refusedApprovals += refused;
       }),
     ),
@@ -96,18 +100,21 @@ async function runRound(stack: EngineStack, system: System, ids: string[], optio
   const wallMs = performance.now() - started;
   const workflowIds = ids.map((id) => (system === 'rollgate' ? workflowIdFor(id) : `bare-${id}`));
   const history = sumHistories(await Promise.all(workflowIds.map((workflowId) => readHistory(stack.temporal, workflowId))));
-  return { wallMs, approvalsMs, approvalToAwaitingMs, refusedApprovals, history };
+  return { wallMs, approvalsMs, approvalToAwaitingMs, sentToAwaitingMs, refusedApprovals, history };
 }
 
-/** StageObserver hears of each approval: its answer time, the time from the previous answer to this stage awaiting, refusals before it. */
-type StageObserver = (approvalMs: number, sinceApprovalMs: number | undefined, refused: number) => void;
+/**
+ * StageObserver hears of each approval: its answer time, the time from the previous stage's
+ * approval (its answer, and its request being sent) to this stage awaiting, refusals before it.
+ */
+type StageObserver = (approvalMs: number, sinceApprovalMs: { answered: number; sent: number } | undefined, refused: number) => void;
 
 /** driveRollgate runs one rollout through the REST API, as an approver would. */
 async function driveRollgate(stack: EngineStack, id: string, options: RoundOptions, observe: StageObserver): Promise<void> {
   const start = await stack.http('POST', '/v1/rollouts', { plan: options.plan, rolloutId: id });
   if (start.status !== 201) throw new Error(`start ${id}: ${start.status} ${JSON.stringify(start.body)}`);
   await insertSamples(stack.pool, 'rollgate', id, options.sampleMs, options.horizonMs);
-  let answeredAt: number | undefined;
+  let previous: { sent: number; answered: number } | undefined;
   for (let k = 1; k <= options.stages; k += 1) {
     const stageId = `s${k}`;
     let refused = 0;
@@ -121,10 +128,11 @@ async function driveRollgate(stack: EngineStack, id: string, options: RoundOptio
         STAGE_TIMEOUT_MS,
         `stage ${stageId} of ${id} to await approval`,
       );
+      const sent = performance.now();
       const answer = await stack.http('POST', `/v1/rollouts/${id}/stages/${stageId}/approvals`, { decision: 'approve' }, stack.approver);
       if (answer.status === 200) {
-        observe(answer.ms, answeredAt === undefined ? undefined : awaitingAt - answeredAt, refused);
-        answeredAt = performance.now();
+        observe(answer.ms, previous && { answered: awaitingAt - previous.answered, sent: awaitingAt - previous.sent }, refused);
+        previous = { sent, answered: performance.now() };
         break;
       }
       refused += 1;
@@ -142,7 +150,7 @@ async function driveBare(stack: EngineStack, id: string, options: RoundOptions, 
     args: [{ rolloutId: id, stages: options.stages, timerMs: 1000 }],
   });
   await insertSamples(stack.pool, 'bare', id, options.sampleMs, options.horizonMs);
-  let answeredAt: number | undefined;
+  let previous: { sent: number; answered: number } | undefined;
   for (let k = 1; k <= options.stages; k += 1) {
     const awaitingAt = await pollUntil(
       async () => {
@@ -155,8 +163,8 @@ async function driveBare(stack: EngineStack, id: string, options: RoundOptions, 
     );
     const sent = performance.now();
     await handle.executeUpdate(bareApproveUpdate, { args: [{ stage: k, actor: 'bench-approver' }] });
-    observe(performance.now() - sent, answeredAt === undefined ? undefined : awaitingAt - answeredAt, 0);
-    answeredAt = performance.now();
+    observe(performance.now() - sent, previous && { answered: awaitingAt - previous.answered, sent: awaitingAt - previous.sent }, 0);
+    previous = { sent, answered: performance.now() };
   }
   await handle.result();
 }
@@ -168,6 +176,7 @@ function report(results: Record<System, RoundResult[]>, run: { rollouts: number;
     const stagesRun = rounds.length * run.rollouts * run.stages;
     const approvals = rounds.flatMap((r) => r.approvalsMs);
     const toAwaiting = rounds.flatMap((r) => r.approvalToAwaitingMs);
+    const sentToAwaiting = rounds.flatMap((r) => r.sentToAwaitingMs);
     return {
       wall: median(rounds.map((r) => r.wallMs)),
       walls: rounds.map((r) => ms(r.wallMs)).join(', '),
@@ -180,6 +189,7 @@ function report(results: Record<System, RoundResult[]>, run: { rollouts: number;
       approvalP99: percentile(approvals, 0.99),
       toAwaitingP50: percentile(toAwaiting, 0.5),
       toAwaitingP99: percentile(toAwaiting, 0.99),
+      sentToAwaitingP50: percentile(sentToAwaiting, 0.5),
       refused: rounds.reduce((sum, r) => sum + r.refusedApprovals, 0),
     };
   };
@@ -200,6 +210,7 @@ function report(results: Record<System, RoundResult[]>, run: { rollouts: number;
     row('approval answer p99', ms(r.approvalP99), ms(b.approvalP99), ratio(r.approvalP99, b.approvalP99), ''),
     row('approval answered → next stage awaiting, p50', ms(r.toAwaitingP50), ms(b.toAwaitingP50), ratio(r.toAwaitingP50, b.toAwaitingP50), ''),
     row('approval answered → next stage awaiting, p99', ms(r.toAwaitingP99), ms(b.toAwaitingP99), ratio(r.toAwaitingP99, b.toAwaitingP99), ''),
+    row('approval sent → next stage awaiting, p50', ms(r.sentToAwaitingP50), ms(b.sentToAwaitingP50), ratio(r.sentToAwaitingP50, b.sentToAwaitingP50), ''),
     '',
     `rounds (wall)      rollgate ${r.walls}; bare ${b.walls}`,
     `activities/stage   rollgate: ${r.activitiesPerStage}; bare: ${b.activitiesPerStage}`,
