@@ -94,7 +94,7 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
 }
 
 /** startServers runs bench/support/servers.ts in a child process and waits for its READY line. */
-async function startServers(env: Record<string, string>): Promise<{ api: string; bare: string; stop(): Promise<void> }> {
+export async function startServers(env: Record<string, string>): Promise<{ api: string; bare: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'servers.ts')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
