@@ -1,4 +1,5 @@
 import { loadEnv } from '../config/env';
+import { configureLogging } from '../telemetry/logger';
 import { errorText, ComponentError } from './component-error';
 import { DevStack } from './dev-stack';
 
@@ -17,6 +18,8 @@ async function main(): Promise<number> {
     console.error(errorText(error));
     return 1;
   }
+  // Log lines are for people on a terminal, JSON lines for a collector otherwise.
+  configureLogging({ level: env.LOG_LEVEL, pretty: process.stdout.isTTY === true });
   const stack = new DevStack(env, {
     ready: (line) => console.log(line),
     progress: (line) => console.error(line),
