@@ -22,7 +22,7 @@ export const SNAPSHOT_CACHE_MS = 5_000;
 export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** processRegistry holds the API's in-process series; every app in the process reports them. */
-const processRegistry = new Registry();
+export const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
 
 export const httpRequestDuration = new Histogram({

@@ -60,8 +60,6 @@ export const Env = z.object({
   ROLLGATE_WORKER_METRICS: optionalString.refine((value) => value === undefined || /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(value), {
     message: 'is host:port, e.g. 127.0.0.1:9464',
   }),
-  /** OTEL_EXPORTER_OTLP_ENDPOINT, when set, turns on OpenTelemetry traces, sent there over OTLP/HTTP (telemetry/tracing.ts). */
-  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   /** LOG_LEVEL is one of debug, info, warn, error; default info. It governs every log line, the Temporal SDK's too. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**
