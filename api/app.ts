@@ -42,6 +42,8 @@ export interface AppDeps {
   planLoader?: PlanLoader;
   /** rateLimits are the request budgets; default DEFAULT_RATE_LIMITS, `false` for none. */
   rateLimits?: RateLimits;
+  /** telemetry `false` leaves out the request log and the request histogram (the benchmark's baseline). */
+  telemetry?: boolean;
 }
 
 /**
@@ -66,7 +68,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   const rateLimits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   app.use(securityHeaders);
-  app.use(requestIds, matchRoutes, httpMetrics, requestLog(log()));
+  app.use(requestIds, matchRoutes);
+  if (deps.telemetry !== false) app.use(httpMetrics, requestLog(log()));
   app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
   // Prometheus scrapes /metrics without a token, like /healthz: it names plans and stages, no people.
   app.get('/metrics', metricsRoute(deps.pool, deps.watch));

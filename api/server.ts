@@ -40,6 +40,8 @@ export interface ApiServerOptions {
   rolloutSweepMs?: number;
   /** principalTtlMs is how long a cached principal is reused without a notification; 10 s unless set. */
   principalTtlMs?: number;
+  /** telemetry `false` serves without the request log and request histogram (api/app.ts); default on. */
+  telemetry?: boolean;
 }
 
 export interface RunningApi {
@@ -64,6 +66,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     planLoader,
     webhookAllow: options.webhookAllow ?? [],
     watch,
+    telemetry: options.telemetry ?? true,
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
   });
   const server = http.createServer(app);

@@ -46,7 +46,7 @@ export interface LoggingOptions {
   /** pretty prints human-readable lines (`npm start` on a terminal); JSON lines otherwise. */
   pretty?: boolean;
   /** destination receives the lines; default stdout. */
-  destination?: Writable;
+  destination?: Writable | pino.DestinationStream;
 }
 
 /** createLogger makes a pino logger with rollgate's redaction and ISO timestamps. */
