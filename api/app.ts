@@ -68,7 +68,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   const rateLimits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   app.use(securityHeaders);
-  app.use(requestIds, matchRoutes);
+  matchRoutes(app);
+  app.use(requestIds);
   if (deps.telemetry !== false) app.use(httpMetrics, requestLog(log()));
   app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
   // Prometheus scrapes /metrics without a token, like /healthz: it names plans and stages, no people.

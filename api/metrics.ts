@@ -45,7 +45,7 @@ export function statusClass(status: number): string {
   return `${Math.floor(status / 100)}xx`;
 }
 
-/** httpMetrics times every request into httpRequestDuration; mount it after matchRoutes. */
+/** httpMetrics times every request into httpRequestDuration, in an app whose requests matchRoutes tracks. */
 export const httpMetrics: RequestHandler = (req, res, next) => {
   const end = httpRequestDuration.startTimer();
   res.once('finish', () => end({ method: req.method, route: routeTemplate(req), status_class: statusClass(res.statusCode) }));

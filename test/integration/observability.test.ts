@@ -128,7 +128,7 @@ it('reports a rollout through a deferral, a failed webhook and a sign-off, in me
   // The sign-off's request line, and the activity lines of the rollout's workflow.
   const entries = parsed();
   const request = entries.find((entry) => entry.route === '/v1/rollouts/:id/stages/:stageId/approvals');
-  expect(request).toMatchObject({ level: 'info', principal: 'lena', rolloutId: id, stageId: 'supervised', res: { status: 200 }, req: { method: 'POST' } });
+  expect(request).toMatchObject({ level: 'info', principal: 'lena', rolloutId: id, stageId: 'supervised', res: { status: 200 }, req: { method: 'POST', path: `/v1/rollouts/${id}/stages/supervised/approvals` } });
   expect(request?.requestId).toBe(approved.headers.get('x-request-id'));
   expect(typeof request?.durationMs).toBe('number');
   const activity = entries.find((entry) => entry.activityType === 'recordEvent' && entry.stageId === 'supervised');
