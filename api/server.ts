@@ -1,3 +1,4 @@
+import '../telemetry/tracing-register';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +15,7 @@ import { reconcileDecisionTimers } from './decisions-routes';
 import { PlanLoader } from './plan-loader';
 import { RolloutWatch } from './rollout-sweep';
 import { configureLogging, errorFields, log } from '../telemetry/logger';
+import { stopTracing, tracingPlugins } from '../telemetry/tracing';
 
 /** How often the API restarts missing timers of deferred decisions. */
 const DECISION_TIMER_SWEEP_MS = 60_000;
@@ -52,7 +54,7 @@ export interface RunningApi {
 /** startApiServer connects to Temporal and PostgreSQL and listens on port (0 picks a free one). */
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApi> {
   const connection = await Connection.connect({ ...options.connection, address: options.temporalAddress });
-  const temporal = new Client({ connection, namespace: options.namespace });
+  const temporal = new Client({ connection, namespace: options.namespace, plugins: tracingPlugins() });
   const pool = createPool(options.databaseUrl);
   // Principals are cached only while this listener hears token changes, so a revocation applies
   // as soon as its notification arrives.
@@ -136,7 +138,7 @@ if (require.main === module) {
   }).then(
     (api) => {
       log().info({ url: api.url }, `api: listening on ${api.url}`);
-      const stop = () => void api.stop().then(() => process.exit(0));
+      const stop = () => void api.stop().then(stopTracing).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },

@@ -1,5 +1,7 @@
+import '../telemetry/tracing-register';
 import { loadEnv } from '../config/env';
 import { configureLogging } from '../telemetry/logger';
+import { stopTracing } from '../telemetry/tracing';
 import { errorText, ComponentError } from './component-error';
 import { DevStack } from './dev-stack';
 
@@ -69,6 +71,7 @@ async function main(): Promise<number> {
       break;
   }
   await stack.stop();
+  await stopTracing();
   if (outcome.kind === 'signal') console.log('Stopped.');
   return outcome.kind === 'signal' ? 0 : 1;
 }

@@ -60,6 +60,11 @@ export const Env = z.object({
   ROLLGATE_WORKER_METRICS: optionalString.refine((value) => value === undefined || /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(value), {
     message: 'is host:port, e.g. 127.0.0.1:9464',
   }),
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT, when set, turns OpenTelemetry traces on, sent over OTLP/HTTP to
+   * `<endpoint>/v1/traces` (telemetry/tracing.ts), e.g. http://127.0.0.1:4318. Unset: no traces.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   /** LOG_LEVEL is one of debug, info, warn, error; default info. It governs every log line, the Temporal SDK's too. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**

@@ -1,3 +1,4 @@
+import '../telemetry/tracing-register';
 import { makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import { loadEnv, pickWebhookSecrets, type Env } from '../config/env';
@@ -5,6 +6,7 @@ import { temporalConnectionOptions } from '../config/temporal';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { createPool } from '../db/pool';
 import { configureLogging, errorFields, log, SDK_LEVEL_FOR, sdkLogger } from '../telemetry/logger';
+import { stopTracing } from '../telemetry/tracing';
 import { freeLocalAddress, serveWorkerMetrics, type MetricsServer } from './metrics';
 import { createWorker } from './worker';
 
@@ -114,7 +116,7 @@ if (require.main === module) {
   }).then(
     (worker) => {
       log().info({ taskQueue: env.ROLLGATE_TASK_QUEUE, metrics: worker.metricsUrl }, `worker: polling task queue ${env.ROLLGATE_TASK_QUEUE}`);
-      const stop = () => void worker.stop().then(() => process.exit(0));
+      const stop = () => void worker.stop().then(stopTracing).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },

@@ -4,6 +4,7 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import type { Pool } from 'pg';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { createActivities } from '../activities';
+import { tracingPlugins } from '../telemetry/tracing';
 import { activityTelemetry } from './metrics';
 
 /** WORKFLOWS_PATH is the workflow bundle's entry point. */
@@ -35,6 +36,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       temporal: new Client({ connection: options.connection, namespace: options.namespace }),
     }),
     interceptors: { activity: [activityTelemetry] },
+    plugins: tracingPlugins(),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }
