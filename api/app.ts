@@ -9,6 +9,7 @@ import { decisionsRouter } from './decisions-routes';
 import { evidenceRouter } from './evidence-routes';
 import { healthRouter } from './health';
 import { jsonBody } from './json-body';
+import { httpMetrics, metricsRoute } from './metrics';
 import { PlanLoader } from './plan-loader';
 import { plansRouter } from './plans-routes';
 import { problemHandler } from './error-mapping';
@@ -19,6 +20,9 @@ import { rolloutsRouter } from './rollouts-routes';
 import { schemaRouter } from './schema-routes';
 import { systemAuditRouter } from './system-audit';
 import { refuseUnstorableQuery } from './url-guards';
+import { requestLog } from './request-log';
+import { matchRoutes } from './route-template';
+import { log } from '../telemetry/logger';
 
 /** Largest JSON request body accepted. */
 const JSON_BODY_LIMIT = '256kb';
@@ -38,6 +42,8 @@ export interface AppDeps {
   planLoader?: PlanLoader;
   /** rateLimits are the request budgets; default DEFAULT_RATE_LIMITS, `false` for none. */
   rateLimits?: RateLimits;
+  /** telemetry `false` leaves out the request log and the request histogram (the benchmark's baseline). */
+  telemetry?: boolean;
 }
 
 /**
@@ -62,8 +68,12 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   const rateLimits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   app.use(securityHeaders);
+  matchRoutes(app);
   app.use(requestIds);
+  if (deps.telemetry !== false) app.use(httpMetrics, requestLog(log()));
   app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
+  // Prometheus scrapes /metrics without a token, like /healthz: it names plans and stages, no people.
+  app.get('/metrics', metricsRoute(deps.pool, deps.watch));
   // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
   app.use('/v1', noStore, unauthenticatedLimit(rateLimits), requireToken(deps.pool), principalLimit(rateLimits), refuseUnstorableQuery);

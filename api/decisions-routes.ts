@@ -39,6 +39,7 @@ import { decisionResolvedSignal, decisionWorkflowId, type deferredDecisionWorkfl
 import { holdsRole } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { jsonBody } from './json-body';
+import { decisionsSubmitted } from './metrics';
 import { planDefinition, remember } from './plan-cache';
 import {
   CalibrationRequest,
@@ -54,6 +55,7 @@ import {
 import { conflict, notFound, parseBody, Problem, ProblemType } from './problem';
 import { requireRollout } from './rollout-lookup';
 import { guardPathParameters } from './url-guards';
+import { errorFields, log } from '../telemetry/logger';
 
 /**
  * Decisions deferred to humans, their outcomes, and threshold calibration.
@@ -267,7 +269,10 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
         requestedBy: principal.name,
         requestId: req.requestId,
       });
-      if (!('stale' in result)) return answer(result.answer, result.inserted);
+      if (!('stale' in result)) {
+        if (result.inserted) decisionsSubmitted.inc({ plan: context.plan.name, stage: stage.id, disposition: result.answer.disposition });
+        return answer(result.answer, result.inserted);
+      }
       if (attempt >= MAX_SUBMIT_ATTEMPTS) {
         throw new Problem(503, ProblemType.unavailable, 'Rollout changing', `the active stages of rollout ${rolloutId} kept changing; try again`);
       }
@@ -331,7 +336,7 @@ export function decisionsRouter({ pool, temporal, taskQueue }: DecisionsDeps): R
     await temporal.workflow
       .getHandle(decisionWorkflowId(settled.rolloutId, settled.decisionId))
       .signal(decisionResolvedSignal)
-      .catch((error: Error) => console.warn(`decisions: could not tell the timer of ${settled.decisionId} it is resolved: ${error.message}`));
+      .catch((error: Error) => log().warn({ rolloutId: settled.rolloutId, decisionId: settled.decisionId, ...errorFields(error) }, 'decisions: could not tell the timer of a decision it is resolved'));
     res.json(decisionView({ ...settled, outcome: row.outcome }));
   });
 
@@ -535,7 +540,7 @@ async function startDecisionTimer(temporal: Client, taskQueue: string, decision:
   } catch (error) {
     // A completed workflow has settled the decision already.
     if (error instanceof WorkflowExecutionAlreadyStartedError) return true;
-    console.warn(`decisions: the timer of decision ${decision.decisionId} did not start; a later read retries it: ${(error as Error).message}`);
+    log().warn({ rolloutId: decision.rolloutId, decisionId: decision.decisionId, ...errorFields(error) }, 'decisions: the timer of a decision did not start; a later read retries it');
     return false;
   }
 }

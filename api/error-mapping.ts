@@ -2,6 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { DatabaseError } from 'pg';
 import { outageProblem } from './outage-errors';
 import { Problem, ProblemType } from './problem';
+import { log } from '../telemetry/logger';
 
 /**
  * How an error becomes an answer. Each classifier recognises one class of error and returns
@@ -111,7 +112,7 @@ const clientHttpError: ErrorClassifier = (error) => {
  */
 const postgresDataError: ErrorClassifier = (error) => {
   if (!(error instanceof DatabaseError) || !error.code?.startsWith('22')) return undefined;
-  console.warn(`api: PostgreSQL refused a value (SQLSTATE ${error.code}) that the request schemas let through: ${error.message}`);
+  log().warn({ sqlstate: error.code }, `api: PostgreSQL refused a value (SQLSTATE ${error.code}) that the request schemas let through: ${error.message}`);
   return new Problem(422, ProblemType.invalidRequest, 'Invalid value', `a value of the request cannot be stored: ${error.message}`, [
     { path: '(request)', message: error.message },
   ]);
@@ -143,8 +144,8 @@ export function toProblem(error: unknown): Problem {
 export const problemHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   const problem = toProblem(error);
   // An outage is one line per request (its detail names the cause); anything else in full.
-  if (problem.status === 503) console.warn(`api: ${req.method} ${req.originalUrl} answered 503 (request ${req.requestId}): ${problem.detail}`);
-  else if (problem.status >= 500) console.error(`api: ${req.method} ${req.originalUrl} failed (request ${req.requestId}):`, error);
+  if (problem.status === 503) log().warn({ requestId: req.requestId, method: req.method, path: req.path }, `api: ${req.method} ${req.path} answered 503: ${problem.detail}`);
+  else if (problem.status >= 500) log().error({ requestId: req.requestId, method: req.method, path: req.path, err: error }, `api: ${req.method} ${req.path} failed`);
   res.set(problem.headers ?? {});
   res
     .status(problem.status)

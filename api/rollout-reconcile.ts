@@ -15,6 +15,7 @@ import {
 } from '../db/rollouts';
 import type { RolloutInput } from '../workflows/rollout-types';
 import { workflowIdFor } from './rollout-start';
+import { log } from '../telemetry/logger';
 
 /**
  * Reconciliation of the rollout registry (PostgreSQL) with the rollouts' workflows (Temporal):
@@ -203,6 +204,6 @@ export async function adoptWorkflow({ pool, temporal, taskQueue }: ReconcileDeps
     state: 'running',
     startedBy: input.startedBy ?? 'unknown',
   });
-  console.warn(`api: rollout ${rolloutId} (plan ${input.planName} v${input.planVersion}) had a workflow but no registry row; registered it`);
+  log().warn({ rolloutId, plan: input.planName }, `api: rollout ${rolloutId} (plan ${input.planName} v${input.planVersion}) had a workflow but no registry row; registered it`);
   return true;
 }

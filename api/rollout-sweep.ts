@@ -1,6 +1,7 @@
 import { missingRollouts, RegistryState, unsettledRollouts } from '../db/rollouts';
 import { adoptWorkflow, reconcileRollout, withinTimeout, type ReconcileDeps, type Stuck } from './rollout-reconcile';
 import { rolloutIdOf } from './rollout-start';
+import { errorFields, log } from '../telemetry/logger';
 
 /*
  * The rollout sweep: every API process runs it periodically (api/server.ts) to find what no
@@ -55,7 +56,7 @@ export async function sweepRollouts(deps: ReconcileDeps, after?: string): Promis
     for (const [index, finding] of findings.entries()) {
       const row = rows[next + index]!;
       if (finding.status === 'rejected') {
-        console.error(`api: rollout sweep could not reconcile ${row.rolloutId}: ${(finding.reason as Error).message}`);
+        log().error({ rolloutId: row.rolloutId, ...errorFields(finding.reason) }, `api: rollout sweep could not reconcile ${row.rolloutId}`);
         continue;
       }
       if (finding.value.terminated && row.state !== RegistryState.terminated) report.terminated.push(row.rolloutId);
@@ -63,9 +64,9 @@ export async function sweepRollouts(deps: ReconcileDeps, after?: string): Promis
     }
   }
   for (const { rolloutId, plan, stuck } of report.stuck) {
-    console.error(`api: rollout ${rolloutId} (plan ${plan}) is stuck since ${stuck.since}: its workflow task failed ${stuck.attempts} times: ${stuck.message}`);
+    log().error({ rolloutId, plan, stuck }, `api: rollout ${rolloutId} (plan ${plan}) is stuck since ${stuck.since}: its workflow task failed ${stuck.attempts} times: ${stuck.message}`);
   }
-  for (const rolloutId of report.terminated) console.warn(`api: rollout ${rolloutId} was terminated outside rollgate; recorded rollout.terminated`);
+  for (const rolloutId of report.terminated) log().warn({ rolloutId }, `api: rollout ${rolloutId} was terminated outside rollgate; recorded rollout.terminated`);
   return report;
 }
 

@@ -1,3 +1,4 @@
+import '../telemetry/tracing-register';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -13,6 +14,8 @@ import { principalCache } from './auth';
 import { reconcileDecisionTimers } from './decisions-routes';
 import { PlanLoader } from './plan-loader';
 import { RolloutWatch } from './rollout-sweep';
+import { configureLogging, errorFields, log } from '../telemetry/logger';
+import { stopTracing, tracingPlugins } from '../telemetry/tracing';
 
 /** How often the API restarts missing timers of deferred decisions. */
 const DECISION_TIMER_SWEEP_MS = 60_000;
@@ -39,6 +42,8 @@ export interface ApiServerOptions {
   rolloutSweepMs?: number;
   /** principalTtlMs is how long a cached principal is reused without a notification; 10 s unless set. */
   principalTtlMs?: number;
+  /** telemetry `false` serves without the request log and request histogram (api/app.ts); default on. */
+  telemetry?: boolean;
 }
 
 export interface RunningApi {
@@ -49,7 +54,7 @@ export interface RunningApi {
 /** startApiServer connects to Temporal and PostgreSQL and listens on port (0 picks a free one). */
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApi> {
   const connection = await Connection.connect({ ...options.connection, address: options.temporalAddress });
-  const temporal = new Client({ connection, namespace: options.namespace });
+  const temporal = new Client({ connection, namespace: options.namespace, plugins: tracingPlugins() });
   const pool = createPool(options.databaseUrl);
   // Principals are cached only while this listener hears token changes, so a revocation applies
   // as soon as its notification arrives.
@@ -63,6 +68,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     planLoader,
     webhookAllow: options.webhookAllow ?? [],
     watch,
+    telemetry: options.telemetry ?? true,
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
   });
   const server = http.createServer(app);
@@ -83,13 +89,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   // Deferred decisions whose timer failed to start get it from this sweep (and from reads).
   const sweep = setInterval(() => {
     reconcileDecisionTimers({ pool, temporal, taskQueue: options.taskQueue }).catch((error: Error) =>
-      console.error(`api: decision timer sweep failed: ${error.message}`),
+      log().error(errorFields(error), 'api: decision timer sweep failed'),
     );
   }, DECISION_TIMER_SWEEP_MS);
   sweep.unref();
   // Half-done starts, terminations from outside rollgate and stuck rollouts: see rollout-sweep.ts.
   const rolloutSweep = setInterval(() => {
-    watch.sweep().catch((error: Error) => console.error(`api: rollout sweep failed: ${error.message}`));
+    watch.sweep().catch((error: Error) => log().error(errorFields(error), 'api: rollout sweep failed'));
   }, options.rolloutSweepMs ?? ROLLOUT_SWEEP_MS);
   rolloutSweep.unref();
   return {
@@ -114,8 +120,9 @@ function urlHost(host: string): string {
 // `tsx api/server.ts` runs the API on its own, against TEMPORAL_ADDRESS and DATABASE_URL.
 if (require.main === module) {
   const env = loadEnv();
+  configureLogging({ level: env.LOG_LEVEL });
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL) {
-    console.error('api: set TEMPORAL_ADDRESS and DATABASE_URL, or use `npm start` to run the whole local stack');
+    log().error('api: set TEMPORAL_ADDRESS and DATABASE_URL, or use `npm start` to run the whole local stack');
     process.exit(1);
   }
   void startApiServer({
@@ -130,13 +137,13 @@ if (require.main === module) {
     webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW,
   }).then(
     (api) => {
-      console.log(`api: listening on ${api.url}`);
-      const stop = () => void api.stop().then(() => process.exit(0));
+      log().info({ url: api.url }, `api: listening on ${api.url}`);
+      const stop = () => void api.stop().then(stopTracing).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },
     (error: Error) => {
-      console.error(`api: cannot start: ${error.message}`);
+      log().error(errorFields(error), `api: cannot start: ${error.message}`);
       process.exit(1);
     },
   );

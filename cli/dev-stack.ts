@@ -72,7 +72,7 @@ export class DevStack {
       connection: temporal.connection,
     };
     this.checkNotStopping();
-    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL, webhookSecrets: pickWebhookSecrets(process.env), webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }));
+    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL, metricsAddress: env.ROLLGATE_WORKER_METRICS, webhookSecrets: pickWebhookSecrets(process.env), webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }));
     await this.track(Component.worker, () => worker.stop());
     this.ready(Component.worker, `polling task queue ${env.ROLLGATE_TASK_QUEUE} in namespace ${namespace}`);
 

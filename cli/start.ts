@@ -1,4 +1,7 @@
+import '../telemetry/tracing-register';
 import { loadEnv } from '../config/env';
+import { configureLogging } from '../telemetry/logger';
+import { stopTracing } from '../telemetry/tracing';
 import { errorText, ComponentError } from './component-error';
 import { DevStack } from './dev-stack';
 
@@ -17,6 +20,8 @@ async function main(): Promise<number> {
     console.error(errorText(error));
     return 1;
   }
+  // Log lines are for people on a terminal, JSON lines for a collector otherwise.
+  configureLogging({ level: env.LOG_LEVEL, pretty: process.stdout.isTTY === true });
   const stack = new DevStack(env, {
     ready: (line) => console.log(line),
     progress: (line) => console.error(line),
@@ -66,6 +71,7 @@ async function main(): Promise<number> {
       break;
   }
   await stack.stop();
+  await stopTracing();
   if (outcome.kind === 'signal') console.log('Stopped.');
   return outcome.kind === 'signal' ? 0 : 1;
 }

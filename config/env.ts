@@ -53,7 +53,19 @@ export const Env = z.object({
   HOST: z.string().trim().min(1).default(DEFAULT_API_HOST),
   /** ROLLGATE_RATE_LIMIT overrides request budgets (config/rate-limits.ts), e.g. `principal=600,ingest=30000`, or `off`. */
   ROLLGATE_RATE_LIMIT: RateLimitsSetting,
-  /** LOG_LEVEL is one of debug, info, warn, error; default info. */
+  /**
+   * ROLLGATE_WORKER_METRICS is host:port where the worker serves GET /metrics (its own series and
+   * the Temporal SDK's), e.g. 127.0.0.1:9464; unset serves none. The API serves /metrics on PORT.
+   */
+  ROLLGATE_WORKER_METRICS: optionalString.refine((value) => value === undefined || /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(value), {
+    message: 'is host:port, e.g. 127.0.0.1:9464',
+  }),
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT, when set, turns OpenTelemetry traces on, sent over OTLP/HTTP to
+   * `<endpoint>/v1/traces` (telemetry/tracing.ts), e.g. http://127.0.0.1:4318. Unset: no traces.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  /** LOG_LEVEL is one of debug, info, warn, error; default info. It governs every log line, the Temporal SDK's too. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**
    * ROLLGATE_WEBHOOK_ALLOW lists the webhook hosts and CIDR ranges beyond public addresses that

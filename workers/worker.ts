@@ -4,6 +4,8 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import type { Pool } from 'pg';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { createActivities } from '../activities';
+import { tracingPlugins } from '../telemetry/tracing';
+import { activityTelemetry } from './metrics';
 
 /** WORKFLOWS_PATH is the workflow bundle's entry point. */
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
@@ -33,6 +35,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       // The worker's own connection serves the activities' reads from Temporal too.
       temporal: new Client({ connection: options.connection, namespace: options.namespace }),
     }),
+    interceptors: { activity: [activityTelemetry] },
+    plugins: tracingPlugins(),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

@@ -2,7 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import express from 'express';
+import pino from 'pino';
 import { startApiServer } from '../../api/server';
+import { configureLogging } from '../../telemetry/logger';
 import { createPool } from '../../db/pool';
 import { authenticate } from '../../db/tokens';
 
@@ -18,7 +20,9 @@ import { authenticate } from '../../db/tokens';
  *   GET  /cpu                      this process's CPU time so far (process.cpuUsage), to cost requests.
  *   GET  /loop-delay               this process's event-loop delay (perf_hooks.monitorEventLoopDelay) since
  *                                  POST /loop-delay/reset, in ms: {p50, p99, max, samples}; the API runs on that loop.
- * Prints `READY {"api": url, "bare": url}` once all listen; SIGTERM stops them.
+ * A second API, `quiet`, runs without request log and request histogram. Request lines of the
+ * first go to /dev/null at level info.
+ * Prints `READY {"api": url, "quiet": url, "bare": url}` once all listen; SIGTERM stops them.
  *
  * Environment: BENCH_TEMPORAL_ADDRESS, BENCH_DATABASE_URL, BENCH_TASK_QUEUE.
  */
@@ -27,7 +31,11 @@ async function main(): Promise<void> {
   if (!temporalAddress || !databaseUrl || !taskQueue) throw new Error('set BENCH_TEMPORAL_ADDRESS, BENCH_DATABASE_URL and BENCH_TASK_QUEUE');
 
   // No rate limits: the benchmarks measure what the API can do, far beyond any client's budget.
+  // Request lines are written as in production (LOG_LEVEL info), to /dev/null rather than a terminal.
+  configureLogging({ level: 'info', destination: pino.destination({ dest: '/dev/null', sync: true }) });
   const api = await startApiServer({ temporalAddress, namespace: 'default', taskQueue, databaseUrl, port: 0, rateLimits: false });
+  // The same API without request log and request histogram, the telemetry benchmark's baseline.
+  const quiet = await startApiServer({ temporalAddress, namespace: 'default', taskQueue, databaseUrl, port: 0, rateLimits: false, telemetry: false });
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
 
@@ -71,7 +79,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
   const { port } = bare.address() as AddressInfo;
 
-  process.stdout.write(`READY ${JSON.stringify({ api: api.url, bare: `http://127.0.0.1:${port}` })}\n`);
+  process.stdout.write(`READY ${JSON.stringify({ api: api.url, quiet: quiet.url, bare: `http://127.0.0.1:${port}` })}\n`);
   process.once('SIGTERM', () => {
     bare.closeAllConnections();
     bare.close();

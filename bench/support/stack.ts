@@ -38,8 +38,11 @@ export const benchDecision = (decideBy: string, decisionId: string) => ({
 export interface BenchStack {
   databaseUrl: string;
   pool: Pool;
-  /** api is the REST API's URL, bare the URL of bench/support/servers.ts's own endpoints (same process). */
-  servers: { api: string; bare: string };
+  /**
+   * api is the REST API's URL, quiet the same API without request log and request histogram,
+   * bare the URL of bench/support/servers.ts's own endpoints (same process).
+   */
+  servers: { api: string; quiet: string; bare: string };
   admin: Record<string, string>;
   service: Record<string, string>;
   /** rolloutId is a running rollout whose stage takes decisions. */
@@ -86,7 +89,7 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     const admin = { authorization: `Bearer ${(await createToken(pool, { name: 'bench-admin', kind: 'person', roles: ['admin'] })).token}` };
     const service = { authorization: `Bearer ${(await createToken(pool, { name: 'bench-service', kind: 'service', roles: [] })).token}` };
     const rolloutId = await startBenchRollout(servers.api, admin, pool);
-    return { databaseUrl, pool, servers: { api: servers.api, bare: servers.bare }, admin, service, rolloutId, stop };
+    return { databaseUrl, pool, servers: { api: servers.api, quiet: servers.quiet, bare: servers.bare }, admin, service, rolloutId, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -94,16 +97,16 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
 }
 
 /** startServers runs bench/support/servers.ts in a child process and waits for its READY line. */
-export async function startServers(env: Record<string, string>): Promise<{ api: string; bare: string; stop(): Promise<void> }> {
+export async function startServers(env: Record<string, string>): Promise<{ api: string; quiet: string; bare: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'servers.ts')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const urls = await new Promise<{ api: string; bare: string }>((resolve, reject) => {
+  const urls = await new Promise<{ api: string; quiet: string; bare: string }>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)) as { api: string; bare: string });
+      if (line.startsWith('READY ')) resolve(JSON.parse(line.slice('READY '.length)) as { api: string; quiet: string; bare: string });
     });
     child.once('exit', (code) => reject(new Error(`the servers under test exited with code ${code}`)));
   });
