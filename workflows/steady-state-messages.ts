@@ -1,5 +1,17 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OperatorAction } from './rollout-types';
 import type { ModelVersionChange, ModelVersionRecord, Review, ReviewSignOff, SteadyStateStatus } from './steady-state-types';
+
+/**
+ * The messages of steadyStateWorkflow and its workflow id: clients import this file and nothing
+ * else of the workflow. It defines names and types, and starts nothing when imported. The
+ * workflow reports to its parent rollout with that workflow's childProgressSignal.
+ */
+
+/** steadyStateWorkflowId is the workflow id of a stage's steady-state child: one per rollout, stage and entry into the stage. */
+export const steadyStateWorkflowId = (rolloutId: string, stageId: string, stageAttempt = 1): string =>
+  `${rolloutId}.${stageId}.steady-state${stageAttempt > 1 ? `#${stageAttempt}` : ''}`;
+
 
 /**
  * signReviewUpdate signs a periodic review off and answers with the review. Its validator
@@ -18,3 +30,9 @@ export const recordModelVersionUpdate = defineUpdate<ModelVersionRecord, [ModelV
 
 /** steadyStateStatusQuery returns the steady-state stage's live status. */
 export const steadyStateStatusQuery = defineQuery<SteadyStateStatus>('steadyStateStatus');
+
+/**
+ * abortSignal ends the steady-state governance of a stage: the parent sends it when the rollout
+ * is aborted or rolls the stage back. It is the rollout's abort signal by name ('abort').
+ */
+export const abortSignal = defineSignal<[OperatorAction]>('abort');

@@ -2,10 +2,6 @@ import type { Approval, Plan } from '../definitions/schema';
 import type { StageEvaluation, Verdict } from './criteria';
 import type { Actor, ChildOutcome, OperatorAction, SignOff } from './rollout-types';
 
-/** steadyStateWorkflowId is the workflow id of a stage's steady-state child: one per rollout, stage and entry into the stage. */
-export const steadyStateWorkflowId = (rolloutId: string, stageId: string, stageAttempt = 1): string =>
-  `${rolloutId}.${stageId}.steady-state${stageAttempt > 1 ? `#${stageAttempt}` : ''}`;
-
 /** SteadyStateInput starts the steady-state governance of one stage, as a child of the rollout. */
 export interface SteadyStateInput {
   rolloutId: string;

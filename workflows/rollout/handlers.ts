@@ -1,6 +1,7 @@
 import { now } from '../clock';
-import { pauseSignal, resumeSignal } from '../messages';
-import type { FailureResolution, OperatorAction, OverrideRequest, PrerequisiteSignOff, PrerequisiteStatus, StageDecision, StageStatus } from '../rollout-types';
+import { checkOperatorAction, type OperatorActionName } from '../operator-actions';
+import { pauseSignal, resumeSignal } from './messages';
+import type { FailureResolution, OperatorAction, OperatorOutcome, OperatorRequest, OverrideRequest, PrerequisiteSignOff, PrerequisiteStatus, StageDecision, StageStatus } from '../rollout-types';
 import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision } from '../sign-off';
 import { operatorFields, refuse, type RolloutRun } from './run';
 import { runStage } from './stage-runner';
@@ -139,7 +140,18 @@ export async function resume(run: RolloutRun, action: OperatorAction): Promise<v
 
 /** abort ends a rollout not yet over; a site run's abort comes from its parent. */
 export function abort(run: RolloutRun, action: OperatorAction): void {
-  if (run.status.state === 'completed' || run.status.state === 'aborted') return;
-  run.abortedByParent = run.siteRun !== undefined;
-  run.abort(action);
+  run.abortRequested(action);
+}
+
+/** validateOperatorAction refuses a pause, resume or abort by someone without the authority, or one that does nothing now. */
+export const validateOperatorAction = (run: RolloutRun, action: OperatorActionName, request: OperatorRequest): void =>
+  refuse(checkOperatorAction(action, run.plan.roles, run.status, request.actor));
+
+/** operate applies a pause, resume or abort asked for by update, as the signal of the same name does, and answers with the rollout's state. */
+export async function operate(run: RolloutRun, action: OperatorActionName, request: OperatorRequest): Promise<OperatorOutcome> {
+  const operator: OperatorAction = { by: request.actor.name, ...(request.requestId ? { requestId: request.requestId } : {}), ...(request.reason ? { reason: request.reason } : {}) };
+  if (action === 'pause') await pause(run, operator);
+  else if (action === 'resume') await resume(run, operator);
+  else abort(run, operator);
+  return { state: run.status.state };
 }
