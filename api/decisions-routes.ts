@@ -34,10 +34,10 @@ import {
   type SafeDefault,
 } from '../db/decisions';
 import { DecisionWriter } from '../db/decision-writer';
-import { calibrateThreshold } from '../workflows/calibration';
+import { calibrateThreshold } from '../policy/calibration';
 import { decisionResolvedSignal, decisionWorkflowId } from '../workflows/decision-messages';
 import type { deferredDecisionWorkflow } from '../workflows/decision-workflow';
-import { holdsRole } from '../workflows/sign-off';
+import { holdsRole } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { jsonBody } from './json-body';
 import { planDefinition, remember } from './plan-cache';
@@ -91,7 +91,7 @@ import { guardPathParameters } from './url-guards';
  *    held; an ended rollout, or one whose stages have not started, has none (409).
  *
  * Authority: any authenticated principal may submit decisions and outcomes (services do), read
- * decisions and ask for a calibration; only holders of the deferTo role (workflows/sign-off.ts
+ * decisions and ask for a calibration; only holders of the deferTo role (policy/sign-off.ts
  * holdsRole) resolve a deferred decision, and only holders of a stage approval role approve a
  * calibration. Refusals are 403 and audited.
  */

@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { getRollout, type RolloutRow } from '../db/rollouts';
-import { checkOperatorAction, OperatorRejection, type OperatorActionName } from '../workflows/operator-actions';
+import { checkOperatorAction, OperatorRejection, type OperatorActionName } from '../policy/operator-actions';
 import {
   abortUpdate,
   approveStageUpdate,
@@ -12,8 +12,8 @@ import {
   resumeUpdate,
   signPrerequisiteUpdate,
 } from '../workflows/rollout/messages';
-import type { RolloutStatus } from '../workflows/rollout-types';
-import { AUTHORIZATION_REFUSALS } from '../workflows/sign-off';
+import type { RolloutStatus } from '../policy/rollout-types';
+import { AUTHORIZATION_REFUSALS } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { planDefinition } from './plan-cache';
 import { conflict, notFound, parseBody, type Problem } from './problem';
@@ -28,7 +28,7 @@ const OPERATOR_UPDATES: Record<OperatorActionName, typeof pauseUpdate> = { pause
 /**
  * rolloutActionsRouter serves the human actions on a rollout: stage sign-off, manual overrides,
  * pause, resume and abort. Sign-off authority is decided by the workflow's update validator
- * (workflows/sign-off.ts), so the caller gets the real answer; refusals that mean "not you"
+ * (policy/sign-off.ts), so the caller gets the real answer; refusals that mean "not you"
  * become 403 and are written to the audit trail.
  */
 export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {

@@ -1,17 +1,13 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OperatorAction } from './rollout-types';
-import type { ModelVersionChange, ModelVersionRecord, Review, ReviewSignOff, SteadyStateStatus } from './steady-state-types';
+import type { OperatorAction } from '../policy/rollout-types';
+import type { ModelVersionChange, ModelVersionRecord, Review, ReviewSignOff, SteadyStateStatus } from '../policy/steady-state-types';
 
 /**
- * The messages of steadyStateWorkflow and its workflow id: clients import this file and nothing
- * else of the workflow. It defines names and types, and starts nothing when imported. The
- * workflow reports to its parent rollout with that workflow's childProgressSignal.
+ * The messages of steadyStateWorkflow: clients import this file and nothing else of the
+ * workflow (its id is steadyStateWorkflowId, policy/steady-state-types.ts). It defines names
+ * and types, and starts nothing when imported. The workflow reports to its parent rollout with
+ * that workflow's childProgressSignal.
  */
-
-/** steadyStateWorkflowId is the workflow id of a stage's steady-state child: one per rollout, stage and entry into the stage. */
-export const steadyStateWorkflowId = (rolloutId: string, stageId: string, stageAttempt = 1): string =>
-  `${rolloutId}.${stageId}.steady-state${stageAttempt > 1 ? `#${stageAttempt}` : ''}`;
-
 
 /**
  * signReviewUpdate signs a periodic review off and answers with the review. Its validator

@@ -1,8 +1,18 @@
-import { now } from '../clock';
-import { checkOperatorAction, type OperatorActionName } from '../operator-actions';
+import { now } from '../../policy/clock';
+import { checkOperatorAction, type OperatorActionName } from '../../policy/operator-actions';
+import type {
+  FailureResolution,
+  OperatorAction,
+  OperatorOutcome,
+  OperatorRequest,
+  OverrideRequest,
+  PrerequisiteSignOff,
+  PrerequisiteStatus,
+  StageDecision,
+  StageStatus,
+} from '../../policy/rollout-types';
+import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision } from '../../policy/sign-off';
 import { pauseSignal, resumeSignal } from './messages';
-import type { FailureResolution, OperatorAction, OperatorOutcome, OperatorRequest, OverrideRequest, PrerequisiteSignOff, PrerequisiteStatus, StageDecision, StageStatus } from '../rollout-types';
-import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision } from '../sign-off';
 import { operatorFields, refuse, type RolloutRun } from './run';
 import { runStage } from './stage-runner';
 

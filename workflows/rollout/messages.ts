@@ -1,6 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  ChildProgress,
   FailureResolution,
   OperatorAction,
   OperatorOutcome,
@@ -11,7 +10,8 @@ import type {
   RolloutStatus,
   StageDecision,
   StageStatus,
-} from '../rollout-types';
+} from '../../policy/rollout-types';
+import type { ChildProgress } from '../rollout-types';
 
 /**
  * The messages of rolloutWorkflow and siteRunWorkflow (a site run takes the stage messages
@@ -22,7 +22,7 @@ import type {
 /**
  * approveStageUpdate records an approval or rejection of a stage and answers with the stage's
  * new status. Its validator rejects, with an ApplicationFailure whose `type` is one of
- * SignOffRejection (workflows/sign-off.ts), decisions that cannot apply: an actor without the
+ * SignOffRejection (policy/sign-off.ts), decisions that cannot apply: an actor without the
  * role, self-approval, a stage not awaiting sign-off, a rollout not running, the same person
  * approving twice, a role already satisfied, a rejection without a reason.
  */

@@ -3,15 +3,17 @@ import type { RecordEventInput } from '../../activities';
 import { parseDuration } from '../../definitions/duration';
 import { topologicalOrder } from '../../definitions/graph';
 import type { NotificationEvent, Stage } from '../../definitions/schema';
-import { iso, now } from '../clock';
+import { iso, now } from '../../policy/clock';
 import { compensationAction } from '../interventions';
 import { abortSignal } from './messages';
-import { UNDER_WAY_STATES, type ChildOutcome, type HoldCause, type OperatorAction, type RolloutInput, type RolloutStatus, type StageStatus } from '../rollout-types';
+import { UNDER_WAY_STATES, type ChildOutcome, type HoldCause, type OperatorAction, type RolloutStatus, type StageStatus } from '../../policy/rollout-types';
+import type { RolloutInput } from '../rollout-types';
 import { RolloutStageKey, RolloutStateKey } from '../search-attributes';
 import { planSiteStage, plannedSiteStages, rolloutPrerequisites } from '../site-plan';
 import { createSiteRunner } from './site-waves';
-import type { Refusal, SignOffContext } from '../sign-off';
-import { rollbackScope } from '../stage-policy';
+import type { Refusal, SignOffContext } from '../../policy/sign-off';
+import { rollbackScope } from '../../policy/stage-policy';
+import { failureAction, type FailureAction } from '../../policy/stage-machine';
 import { createSteadyStateRunner } from './steady-state';
 import { createNotifier, createTrail, type EventFields, type NotificationFields } from '../trail';
 
@@ -277,14 +279,13 @@ export class RolloutRun {
     await this.record('stage.held', { stageId: id, reason, detail: { cause } });
   }
 
-  /** failStage applies the stage's onFailure policy to failing criteria. */
-  async failStage(id: string, reason: string): Promise<void> {
-    const policy = this.definition(id).onFailure;
+  /** failStage applies a failure action to failing criteria: by default the stage's onFailure, as the stage machine reads it. */
+  async failStage(id: string, reason: string, action: FailureAction = failureAction(this.definition(id).onFailure)): Promise<void> {
     await this.record('stage.criteria-failed', { stageId: id, reason });
-    if (policy === 'abort') {
+    if (action.type === 'abort') {
       this.abort({ reason: `stage ${id}: ${reason}` });
-    } else if (typeof policy === 'object') {
-      await this.rollback(id, policy.rollback, reason);
+    } else if (action.type === 'rollback') {
+      await this.rollback(id, action.to, reason);
     } else {
       await this.holdStage(id, 'criteria-failed', reason);
     }

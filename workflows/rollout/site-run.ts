@@ -1,8 +1,9 @@
 import { condition, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
 import { nextWindowStart } from '../../definitions/sites';
-import { iso, now } from '../clock';
+import { iso, now } from '../../policy/clock';
 import { childProgressSignal } from './messages';
-import type { ChildOutcome, OperatorAction, RolloutInput, SiteRun } from '../rollout-types';
+import type { ChildOutcome, OperatorAction } from '../../policy/rollout-types';
+import type { RolloutInput, SiteRun } from '../rollout-types';
 import type { EventFields } from '../trail';
 import { RolloutRun } from './run';
 

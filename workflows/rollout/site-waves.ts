@@ -1,7 +1,8 @@
 import { condition, getExternalWorkflowHandle, ParentClosePolicy, patched, startChild, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
 import { parseDuration } from '../../definitions/duration';
-import { iso, now } from '../clock';
-import { UNDER_WAY_STATES, type ChildProgress, type OperatorAction, type SiteStatus, type StageStatus, type WaveStatus } from '../rollout-types';
+import { iso, now } from '../../policy/clock';
+import { UNDER_WAY_STATES, type OperatorAction, type SiteStatus, type StageStatus, type WaveStatus } from '../../policy/rollout-types';
+import type { ChildProgress } from '../rollout-types';
 import { sitePlan, siteWorkflowId } from '../site-plan';
 import type { RolloutRun } from './run';
 import type { SiteRunInput } from './site-run';

@@ -1,6 +1,8 @@
 import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
-import type { ChildProgress, StageStatus } from '../rollout-types';
-import { abortSignal, steadyStateWorkflowId } from '../steady-state-messages';
+import type { StageStatus } from '../../policy/rollout-types';
+import { steadyStateWorkflowId } from '../../policy/steady-state-types';
+import type { ChildProgress } from '../rollout-types';
+import { abortSignal } from '../steady-state-messages';
 import type { SteadyStateInput } from '../steady-state-types';
 import type { RolloutRun } from './run';
 

@@ -2,7 +2,7 @@ import { CancelledFailure, allHandlersFinished, condition, continueAsNew, patche
 import { readyStages } from '../../definitions/graph';
 import { CONTINUE_AS_NEW_DELIVERY_GRACE } from '../activity-options';
 import { cancelRequest, shieldedFromCancellation } from '../cancellation';
-import { now } from '../clock';
+import { now } from '../../policy/clock';
 import {
   abortSignal,
   abortUpdate,
@@ -17,7 +17,8 @@ import {
   signPrerequisiteUpdate,
   statusQuery,
 } from './messages';
-import { UNDER_WAY_STATES, type RolloutInput, type RolloutStatus } from '../rollout-types';
+import { UNDER_WAY_STATES, type RolloutStatus } from '../../policy/rollout-types';
+import type { RolloutInput } from '../rollout-types';
 import * as handlers from './handlers';
 import { CANCELLED_THROUGH_TEMPORAL, operatorFields, RolloutRun } from './run';
 import { SiteRolloutRun, type SiteRunInput } from './site-run';
