@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/workflow';
 import { now } from '../../policy/clock';
 import { checkOperatorAction, type OperatorActionName } from '../../policy/operator-actions';
 import type {
@@ -13,7 +14,8 @@ import type {
 } from '../../policy/rollout-types';
 import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision } from '../../policy/sign-off';
 import { pauseSignal, resumeSignal } from './messages';
-import { operatorFields, refuse, type RolloutRun } from './run';
+import type { RolloutRun } from './run';
+import { operatorFields } from './status';
 import { runStage } from './stage-runner';
 
 /**
@@ -21,6 +23,11 @@ import { runStage } from './stage-runner';
  * workflow file registers them. Validators refuse through the pure sign-off rules
  * (workflows/sign-off.ts), so authority is decided here and nowhere else.
  */
+
+/** refuse turns a rule's refusal into the ApplicationFailure an update validator throws. */
+function refuse(refusal: { type: string; message: string } | undefined): void {
+  if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
+}
 
 export const validateDecision = (run: RolloutRun, decision: StageDecision): void =>
   refuse(checkDecision(run.signOffContext(), run.maybeStage(decision.stageId), decision));

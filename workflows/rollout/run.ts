@@ -1,4 +1,4 @@
-import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { RecordEventInput } from '../../activities';
 import { parseDuration } from '../../definitions/duration';
 import { topologicalOrder } from '../../definitions/graph';
@@ -6,12 +6,13 @@ import type { NotificationEvent, Stage } from '../../definitions/schema';
 import { iso, now } from '../../policy/clock';
 import { compensationAction } from '../interventions';
 import { abortSignal } from './messages';
-import { UNDER_WAY_STATES, type ChildOutcome, type HoldCause, type OperatorAction, type RolloutStatus, type StageStatus } from '../../policy/rollout-types';
+import type { ChildOutcome, HoldCause, OperatorAction, RolloutStatus, StageStatus } from '../../policy/rollout-types';
 import type { RolloutInput } from '../rollout-types';
 import { RolloutStageKey, RolloutStateKey } from '../search-attributes';
-import { planSiteStage, plannedSiteStages, rolloutPrerequisites } from '../site-plan';
+import { planSiteStage } from '../site-plan';
+import { activeStageIds, initialStatus, withoutAttempt } from './status';
 import { createSiteRunner } from './site-waves';
-import type { Refusal, SignOffContext } from '../../policy/sign-off';
+import type { SignOffContext } from '../../policy/sign-off';
 import { rollbackScope } from '../../policy/stage-policy';
 import { failureAction, type FailureAction } from '../../policy/stage-machine';
 import { createSteadyStateRunner } from './steady-state';
@@ -329,58 +330,4 @@ export class RolloutRun {
     await this.sites.signalSites(ids.map((id) => this.stage(id)), abortSignal, { reason });
     await this.steadyStates.abortChildren(ids.map((id) => this.stage(id)), reason);
   }
-}
-
-/** refuse turns a sign-off rule's refusal into the ApplicationFailure an update validator throws. */
-export function refuse(refusal: Pick<Refusal, 'message'> & { type: string } | undefined): void {
-  if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
-}
-
-/** operatorFields are the audit fields of a pause, resume or abort. */
-export const operatorFields = (action: OperatorAction): EventFields => ({
-  ...(action.by ? { actor: action.by } : {}),
-  ...(action.reason ? { reason: action.reason } : {}),
-  ...(action.requestId ? { requestId: action.requestId } : {}),
-});
-
-function initialStatus(input: RolloutInput): RolloutStatus {
-  const { plan } = input;
-  const wavePlans = plannedSiteStages(plan, Date.now());
-  return {
-    rolloutId: input.rolloutId,
-    plan: input.planName,
-    version: input.planVersion,
-    digest: input.planDigest,
-    state: 'running',
-    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
-    startedAt: now(),
-    prerequisites: rolloutPrerequisites(plan),
-    stages: plan.stages.map((stage) => ({
-      id: stage.id,
-      title: stage.title,
-      mode: stage.mode,
-      state: 'pending',
-      dependsOn: stage.dependsOn,
-      required: stage.approvals,
-      approvals: [],
-      history: [],
-      escalatedTo: [],
-      escalationsApplied: 0,
-      evaluations: 0,
-      attempt: 0,
-      ...(stage.overrideAuthority ? { overrideAuthority: stage.overrideAuthority } : {}),
-      overrides: [],
-      ...wavePlans.get(stage.id),
-    })),
-  };
-}
-
-export function activeStageIds(status: RolloutStatus): string[] {
-  return status.stages.filter((stage) => UNDER_WAY_STATES.has(stage.state)).map((stage) => stage.id);
-}
-
-/** withoutAttempt is a stage without what belongs to its last attempt: its hold, evaluation, sign-off wait, steady-state run, approvals and escalations. */
-export function withoutAttempt(current: StageStatus): StageStatus {
-  const { hold: _hold, evaluation: _evaluation, awaitingSince: _awaiting, steadyState: _steadyState, ...rest } = current;
-  return { ...rest, approvals: [], escalatedTo: [], escalationsApplied: 0 };
 }

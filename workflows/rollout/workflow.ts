@@ -20,9 +20,10 @@ import {
 import { UNDER_WAY_STATES, type RolloutStatus } from '../../policy/rollout-types';
 import type { RolloutInput } from '../rollout-types';
 import * as handlers from './handlers';
-import { CANCELLED_THROUGH_TEMPORAL, operatorFields, RolloutRun } from './run';
+import { CANCELLED_THROUGH_TEMPORAL, RolloutRun } from './run';
 import { SiteRolloutRun, type SiteRunInput } from './site-run';
 import { runStage } from './stage-runner';
+import { operatorFields } from './status';
 
 /** The patch under which a cancellation requested through Temporal is an audited abort. */
 const CANCELLATION_AS_ABORT_PATCH = 'cancellation-as-abort';
