@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { getRollout, type RolloutRow } from '../db/rollouts';
 import { checkOperatorAction, OperatorRejection, type OperatorActionName } from '../policy/operator-actions';
@@ -19,8 +19,11 @@ import { planDefinition } from './plan-cache';
 import { conflict, notFound, parseBody, type Problem } from './problem';
 import { OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
 import { auditDenied, currentStatus, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
-import { workflowEnded } from './temporal-errors';
+import { temporalProblem } from './temporal-errors';
 import { guardPathParameters } from './url-guards';
+
+/** workflowGone: the update found no running workflow (not found, or ended), which Temporal's mapping answers 409. */
+const workflowGone = (error: unknown, rolloutId: string): boolean => !(error instanceof WorkflowUpdateFailedError) && temporalProblem(error, rolloutId)?.status === 409;
 
 /** Pause, resume and abort: each is an update of the rollout's workflow, whose validator decides who may and when (workflows/operator-actions.ts). */
 const OPERATOR_UPDATES: Record<OperatorActionName, typeof pauseUpdate> = { pause: pauseUpdate, resume: resumeUpdate, abort: abortUpdate };
@@ -110,7 +113,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
         action: `rollout.${name}`,
         target: (row) => temporal.workflow.getHandle(row.workflowId),
         execute: (handle, { actor, options }) => handle.executeUpdate(update, { args: [{ actor, requestId: req.requestId, ...(reason ? { reason } : {}) }], ...options }),
-        problemOf: (error, _handle, row) => (error instanceof WorkflowNotFoundError || workflowEnded(error) ? endedAnswer(req, row, name) : undefined),
+        problemOf: (error, _handle, row) => (workflowGone(error, row.rolloutId) ? endedAnswer(req, row, name) : undefined),
       });
       res.json({ rolloutId: req.params.id, ...outcome });
     });

@@ -22,13 +22,11 @@ export function temporalProblem(error: unknown, rolloutId: string): Problem | un
   // UNAVAILABLE and DEADLINE_EXCEEDED: Temporal cannot be reached (503 with Retry-After).
   const outage = outageProblem(error);
   if (outage) return outage;
-  if (workflowEnded(error)) return conflict(`rollout ${rolloutId} has ended`);
-  return undefined;
-}
-
-/** workflowEnded: the error says the workflow has already ended (gRPC NOT_FOUND or FAILED_PRECONDITION). */
-export function workflowEnded(error: unknown): boolean {
   const code = grpcCodeOf(error);
   const message = (error as { message?: string } | undefined)?.message ?? '';
-  return code === GrpcCode.notFound || code === GrpcCode.failedPrecondition || /already completed|workflow execution already/i.test(message);
+  // NOT_FOUND and FAILED_PRECONDITION: the workflow has already ended.
+  if (code === GrpcCode.notFound || code === GrpcCode.failedPrecondition || /already completed|workflow execution already/i.test(message)) {
+    return conflict(`rollout ${rolloutId} has ended`);
+  }
+  return undefined;
 }
