@@ -35,7 +35,8 @@ import {
 } from '../db/decisions';
 import { DecisionWriter } from '../db/decision-writer';
 import { calibrateThreshold } from '../policy/calibration';
-import { decisionResolvedSignal, decisionWorkflowId, type deferredDecisionWorkflow } from '../workflows/decision-workflow';
+import { decisionResolvedSignal, decisionWorkflowId } from '../workflows/decision-messages';
+import type { deferredDecisionWorkflow } from '../workflows/decision-workflow';
 import { holdsRole } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { jsonBody } from './json-body';

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
 import { getRollout, type RolloutRow } from '../db/rollouts';
 import type { Principal } from '../db/tokens';
-import { statusQuery } from '../workflows/messages';
+import { statusQuery } from '../workflows/rollout/messages';
 import type { Actor, RolloutStatus } from '../policy/rollout-types';
 import { AUTHORIZATION_REFUSALS } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';

@@ -125,7 +125,8 @@ export const workflowModule = {
   CancelledFailure: class CancelledFailure extends Error {},
   startChild: notOffered('startChild'),
   continueAsNew: notOffered('continueAsNew'),
-  CancellationScope: { current: notOffered('CancellationScope'), nonCancellable: notOffered('CancellationScope') },
+  // No cancellation is ever requested here: the current scope is never cancelled.
+  CancellationScope: { current: () => ({ consideredCancelled: false }), nonCancellable: notOffered('CancellationScope.nonCancellable') },
   isCancellation: () => false,
   ParentClosePolicy: {},
 };

@@ -2,7 +2,6 @@ import { condition, patched, proxyActivities } from '@temporalio/workflow';
 import type { RolloutActivities } from '../../activities';
 import { parseDuration } from '../../definitions/duration';
 import type { EscalationStep } from '../../definitions/schema';
-import { nextWindowStart } from '../../definitions/sites';
 import { EVALUATION } from '../activity-options';
 import { iso, now } from '../../policy/clock';
 import { escalationAction, signOffAction } from '../interventions';
@@ -42,6 +41,7 @@ async function evaluate(run: RolloutRun, id: string): Promise<StageEvent> {
   const count = before.evaluations + 1;
   run.setStage({ ...before, evaluations: count });
   const def = run.definition(id);
+  const scope = run.evidenceScope();
   try {
     const evaluation = await evaluateStage({
       evaluationId: `${run.runKey}:${id}:${before.attempt}:${count}`,
@@ -53,7 +53,7 @@ async function evaluate(run: RolloutRun, id: string): Promise<StageEvent> {
       stageStartedAt: before.windowStartedAt!,
       now: now(),
       previousConsecutive: before.evaluation?.criteria.map((criterion) => criterion.consecutivePasses) ?? [],
-      ...(run.siteRun ? { scope: run.siteRun.over === 'sites' ? { site: run.siteRun.site } : { line: run.siteRun.site } } : {}),
+      ...(scope ? { scope } : {}),
     });
     if (run.stage(id).attempt !== before.attempt) return { type: 'evaluated' };
     run.setStage({ ...run.stage(id), evaluation });
@@ -100,21 +100,6 @@ async function escalate(run: RolloutRun, id: string, steps: readonly EscalationS
 }
 
 /**
- * waitForExecutionWindow holds a site run until one of its site's execution windows is open
- * (at once when the site has none); false when the rollout was aborted meanwhile.
- */
-async function waitForExecutionWindow(run: RolloutRun, id: string): Promise<boolean> {
-  const opensAt = nextWindowStart(run.plan.sites?.[run.siteRun!.site], Date.now());
-  if (opensAt <= Date.now()) return !run.isAborted();
-  run.setStage({ ...run.stage(id), notBefore: iso(opensAt) });
-  await run.record('site.waiting-for-window', { stageId: id, detail: { opensAt: iso(opensAt) } });
-  await condition(() => run.isAborted(), Math.max(1, opensAt - Date.now()));
-  const { notBefore: _notBefore, ...rest } = run.stage(id);
-  run.setStage(rest);
-  return !run.isAborted();
-}
-
-/**
  * runStage drives one attempt at a stage from wherever it is, so a new run after
  * continue-as-new resumes it mid-way. It returns when the attempt ends: passed, aborted,
  * rolled back to pending, or superseded by a retry-window (which starts a new runner).
@@ -123,7 +108,8 @@ export async function runStage(run: RolloutRun, id: string): Promise<void> {
   const def = run.definition(id);
   if (run.stage(id).state === 'pending') {
     await condition(() => run.isAborted() || (run.prerequisitesSigned(id) && run.status.state === 'running'));
-    if (run.siteRun && !(await waitForExecutionWindow(run, id))) return;
+    const window = run.executionWindow(id);
+    if (window && !(await window)) return;
     if (run.isAborted()) return;
     run.enterStage(id);
     await run.record('stage.started', { stageId: id, detail: { attempt: run.stage(id).attempt } });
