@@ -11,7 +11,7 @@ import {
   type CriterionObservation,
   type StageEvaluation,
   type TimeWindow,
-} from '../workflows/criteria';
+} from '../policy/criteria';
 
 export { latestEvaluations } from '../db/evidence';
 
@@ -95,7 +95,7 @@ export function createEvaluationActivities(pool: Pool) {
 
   /**
    * evaluateStage reads the stage's evidence, judges every criterion with the pure evaluator
-   * (workflows/criteria.ts), stores the results and returns them. A retry with the same
+   * (policy/criteria.ts), stores the results and returns them. A retry with the same
    * evaluationId returns the stored evaluation without reading the evidence again, so late
    * evidence never changes an answer already given.
    */

@@ -141,9 +141,6 @@ export const WEBHOOK_FAILURE = {
 } as const;
 export type WebhookFailureType = (typeof WEBHOOK_FAILURE)[keyof typeof WEBHOOK_FAILURE];
 
-// The workflow needs these too, so they live in sandbox-safe workflow code.
-export { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from '../workflows/activity-options';
-
 /** The HTTP request's own timeout; shorter than startToCloseTimeout so a timed-out attempt is still recorded. */
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** How much of a failing response's body is kept (for admins: see db/webhooks.ts). */

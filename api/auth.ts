@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { isTokenShaped, principalByHash, tokenHash, type Principal } from '../db/tokens';
-import type { Actor } from '../workflows/rollout-types';
-import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
+import type { Actor } from '../policy/rollout-types';
+import { ADMIN_TOKEN_ROLE } from '../policy/sign-off';
 import { PrincipalCache } from './principal-cache';
 import { Problem, ProblemType } from './problem';
 
@@ -69,7 +69,7 @@ export function principalOf(req: Express.Request): Principal {
   return req.principal;
 }
 
-/** actorOf is a principal as the workflows' sign-off rules (workflows/sign-off.ts) see it. */
+/** actorOf is a principal as the workflows' sign-off rules (policy/sign-off.ts) see it. */
 export const actorOf = (principal: Principal): Actor => ({ name: principal.name, kind: principal.kind, roles: principal.roles });
 
 /**

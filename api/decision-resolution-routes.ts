@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
 import { DecisionEvent, decisionAuditEvent, getDecision, resolveDecision, type DecisionRow } from '../db/decisions';
 import { decisionResolvedSignal, decisionWorkflowId } from '../workflows/decision-workflow';
-import { holdsRole } from '../workflows/sign-off';
+import { holdsRole } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { canonicalJson, ResolutionRequest } from './decision-schemas';
 import { DECISION_BODY_LIMIT } from './decisions-routes';
@@ -18,7 +18,7 @@ import { guardPathParameters } from './url-guards';
 /**
  *   POST /v1/decisions/:decisionId/resolution        accept, modify or reject a deferred decision
  *
- * Only holders of the role the decision is deferred to (workflows/sign-off.ts holdsRole) resolve
+ * Only holders of the role the decision is deferred to (policy/sign-off.ts holdsRole) resolve
  * it; a refusal is 403 and audited. A resolution after decideBy is refused (409): only the
  * timer settles a moot decision. The same resolution sent again by the same person is answered
  * as the first was.

@@ -5,8 +5,8 @@ import type { Plan } from '../definitions/schema';
 import type { RolloutRow } from '../db/rollouts';
 import type { Principal } from '../db/tokens';
 import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resolveStageUpdate, resumeSignal, signPrerequisiteUpdate } from '../workflows/messages';
-import type { RolloutState, RolloutStatus } from '../workflows/rollout-types';
-import { ADMIN_TOKEN_ROLE, holdsRole, ROLLOUT_OPERATOR_ROLE } from '../workflows/sign-off';
+import type { RolloutState, RolloutStatus } from '../policy/rollout-types';
+import { ADMIN_TOKEN_ROLE, holdsRole, ROLLOUT_OPERATOR_ROLE } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { planDefinition } from './plan-cache';
 import { conflict, notFound, parseBody } from './problem';
@@ -41,7 +41,7 @@ const OPERATOR_ACTIONS: Record<'pause' | 'resume' | 'abort', OperatorAction> = {
 
 /**
  * mayOperate: admins, and holders of the plan's operator role, pause, resume and abort rollouts.
- * The workflow applies the same rule to resolutions of held stages (workflows/sign-off.ts
+ * The workflow applies the same rule to resolutions of held stages (policy/sign-off.ts
  * checkResolution); signals have no validator, so the API checks it here.
  */
 const mayOperate = (plan: Plan, principal: Principal) =>
@@ -50,7 +50,7 @@ const mayOperate = (plan: Plan, principal: Principal) =>
 /**
  * rolloutActionsRouter serves the human actions on a rollout: stage sign-off, manual overrides,
  * pause, resume and abort. Sign-off authority is decided by the workflow's update validator
- * (workflows/sign-off.ts), so the caller gets the real answer; refusals that mean "not you"
+ * (policy/sign-off.ts), so the caller gets the real answer; refusals that mean "not you"
  * become 403 and are written to the audit trail.
  */
 export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { PlanVersionRow } from '../db/plans';
 import type { RolloutInput } from '../workflows/rollout-types';
-import type { rolloutWorkflow } from '../workflows/rollout-workflow';
+import type { rolloutWorkflow } from '../workflows/rollout/workflow';
 import { RolloutPlanKey, RolloutStateKey } from '../workflows/search-attributes';
 
 /** workflowIdFor is the id of a rollout's workflow: one workflow per rollout id, ever. */

@@ -6,7 +6,7 @@ import { listAuditEvents } from '../db/audit';
 import { getPlanVersion } from '../db/plans';
 import { getRollout, listRollouts, markStarted, RegistryState, registerRollout } from '../db/rollouts';
 import { listDeliveries, withoutExcerpt } from '../db/webhooks';
-import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
+import { ADMIN_TOKEN_ROLE } from '../policy/sign-off';
 import { principalOf } from './auth';
 import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody, parseQuery } from './problem';

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { listSystemAuditEvents, recordSystemAuditEvent } from '../db/system-audit';
 import { Identifier } from '../definitions/schema';
-import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
+import { ADMIN_TOKEN_ROLE } from '../policy/sign-off';
 import { forbidden, principalOf } from './auth';
 import { parseQuery, type Problem } from './problem';
 import { PageAfter, pageLimit } from './request-schemas';

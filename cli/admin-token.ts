@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
+import { ADMIN_TOKEN_ROLE } from '../policy/sign-off';
 import { createPool } from '../db/pool';
 import { authenticate, createToken } from '../db/tokens';
 

@@ -2,7 +2,7 @@ import { formatDuration, parseDuration } from '../definitions/duration';
 import type { Plan, Prerequisite, Stage, SteadyState } from '../definitions/schema';
 import { stageSpanMs, waveDates } from '../definitions/schedule';
 import { forEachUnits, siteRole, stageWaves } from '../definitions/sites';
-import { MIN_STEP_MS, reviewDueAt } from '../workflows/steady-state-calendar';
+import { MIN_STEP_MS, reviewDueAt } from '../policy/steady-state-calendar';
 import { formatInstant, membersText, plural, unitNoun, wavesText, windowText } from './plan-words';
 
 /**

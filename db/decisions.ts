@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { StageMode } from '../definitions/schema';
-import type { CalibrationSample } from '../workflows/calibration';
+import type { CalibrationSample } from '../policy/calibration';
 import type { AuditEvent } from './audit';
 import { withTransaction } from './pool';
 

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Plan } from '../definitions/schema';
-import type { CriterionEvaluation, Observation, StageEvaluation, Verdict } from '../workflows/criteria';
+import type { CriterionEvaluation, Observation, StageEvaluation, Verdict } from '../policy/criteria';
 
 /**
  * Evidence storage and the aggregates criteria are judged on. Every row is a fact with its own

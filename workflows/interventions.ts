@@ -1,6 +1,6 @@
 import type { Scope } from '../definitions/schema';
-import type { StageStatus } from './rollout-types';
-import { missingApprovals } from './sign-off';
+import type { StageStatus } from '../policy/rollout-types';
+import { missingApprovals } from '../policy/sign-off';
 
 /**
  * Intervention texts for notifications: each names a concrete action, who must take it, where,

@@ -1,20 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type {
-  ChildProgress,
-  FailureResolution,
-  OperatorAction,
-  OverrideRequest,
-  PrerequisiteSignOff,
-  PrerequisiteStatus,
-  RolloutStatus,
-  StageDecision,
-  StageStatus,
-} from './rollout-types';
+import type { FailureResolution, OperatorAction, OverrideRequest, PrerequisiteSignOff, PrerequisiteStatus, RolloutStatus, StageDecision, StageStatus } from '../policy/rollout-types';
+import type { ChildProgress } from './rollout-types';
 
 /**
  * approveStageUpdate records an approval or rejection of a stage and answers with the stage's
  * new status. Its validator rejects, with an ApplicationFailure whose `type` is one of
- * SignOffRejection (workflows/sign-off.ts), decisions that cannot apply: an actor without the
+ * SignOffRejection (policy/sign-off.ts), decisions that cannot apply: an actor without the
  * role, self-approval, a stage not awaiting sign-off, a rollout not running, the same person
  * approving twice, a role already satisfied, a rejection without a reason.
  */

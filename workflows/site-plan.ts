@@ -1,8 +1,8 @@
 import { earliestStarts, waveDates } from '../definitions/schedule';
 import type { Plan, Stage } from '../definitions/schema';
 import { forEachUnits, siteRole } from '../definitions/sites';
-import { iso } from './clock';
-import type { PrerequisiteStatus, SiteStatus, StageStatus } from './rollout-types';
+import { iso } from '../policy/clock';
+import type { PrerequisiteStatus, SiteStatus, StageStatus } from '../policy/rollout-types';
 
 /**
  * Pure helpers that turn one site of a forEach stage into the one-stage plan its child

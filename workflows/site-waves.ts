@@ -1,8 +1,9 @@
 import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
 import { parseDuration } from '../definitions/duration';
 import type { NotificationEvent, Stage } from '../definitions/schema';
-import { iso, now } from './clock';
-import { UNDER_WAY_STATES, type ChildProgress, type HoldCause, type OperatorAction, type RolloutInput, type SiteStatus, type StageStatus, type WaveStatus } from './rollout-types';
+import { iso, now } from '../policy/clock';
+import { UNDER_WAY_STATES, type HoldCause, type OperatorAction, type SiteStatus, type StageStatus, type WaveStatus } from '../policy/rollout-types';
+import type { ChildProgress, RolloutInput } from './rollout-types';
 import { sitePlan, siteWorkflowId } from './site-plan';
 import type { EventFields, NotificationFields } from './trail';
 

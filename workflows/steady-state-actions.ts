@@ -1,6 +1,6 @@
 import type { Approval } from '../definitions/schema';
-import type { CriterionEvaluation } from './criteria';
-import type { ReviewVerdict } from './steady-state-types';
+import type { CriterionEvaluation } from '../policy/criteria';
+import type { ReviewVerdict } from '../policy/steady-state-types';
 
 /**
  * Texts of the steady-state notifications and outcomes: each names what to do, who does it,

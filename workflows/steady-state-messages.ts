@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ModelVersionChange, ModelVersionRecord, Review, ReviewSignOff, SteadyStateStatus } from './steady-state-types';
+import type { ModelVersionChange, ModelVersionRecord, Review, ReviewSignOff, SteadyStateStatus } from '../policy/steady-state-types';
 
 /**
  * signReviewUpdate signs a periodic review off and answers with the review. Its validator

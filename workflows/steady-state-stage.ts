@@ -1,7 +1,9 @@
 import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { abortSignal } from './messages';
-import type { ChildProgress, OperatorAction, RolloutInput, StageStatus } from './rollout-types';
-import { steadyStateWorkflowId, type SteadyStateInput } from './steady-state-types';
+import type { OperatorAction, StageStatus } from '../policy/rollout-types';
+import type { ChildProgress, RolloutInput } from './rollout-types';
+import { steadyStateWorkflowId } from '../policy/steady-state-types';
+import type { SteadyStateInput } from './steady-state-types';
 
 /** What the steady-state runner needs from the rollout workflow it runs in. */
 export interface SteadyStateHost {

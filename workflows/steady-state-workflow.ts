@@ -12,17 +12,19 @@ import {
 import type { RolloutActivities } from '../activities';
 import { parseDuration } from '../definitions/duration';
 import { CONTINUE_AS_NEW_DELIVERY_GRACE, EVALUATION } from './activity-options';
-import { iso, now } from './clock';
-import type { StageEvaluation } from './criteria';
+import { iso, now } from '../policy/clock';
+import type { StageEvaluation } from '../policy/criteria';
 import { abortSignal, childProgressSignal } from './messages';
-import type { ChildOutcome, ChildProgress, OperatorAction } from './rollout-types';
-import { quorumComplete, signOffOf, type SignOffContext } from './sign-off';
+import type { ChildOutcome, OperatorAction } from '../policy/rollout-types';
+import type { ChildProgress } from './rollout-types';
+import { quorumComplete, signOffOf, type SignOffContext } from '../policy/sign-off';
 import { passedSummary, retrainingAction, reviewDueAction, type StageRef } from './steady-state-actions';
-import { horizonAt, nextCheckpoint, retrainingDueAt, reviewDueAt, type SteadyStateCalendar } from './steady-state-calendar';
+import { horizonAt, nextCheckpoint, retrainingDueAt, reviewDueAt, type SteadyStateCalendar } from '../policy/steady-state-calendar';
 import { recordModelVersionUpdate, signReviewUpdate, steadyStateStatusQuery } from './steady-state-messages';
-import { modelVersionRole, openReviews, progressDetail, reviewSignOffRole, reviewVerdicts, type SteadyStateRefusal } from './steady-state-rules';
-import type { Review, SteadyStateInput, SteadyStateStatus } from './steady-state-types';
-import { failingReason } from './stage-policy';
+import { modelVersionRole, openReviews, progressDetail, reviewSignOffRole, reviewVerdicts, type SteadyStateRefusal } from '../policy/steady-state-rules';
+import type { Review, SteadyStateStatus } from '../policy/steady-state-types';
+import type { SteadyStateInput } from './steady-state-types';
+import { failingReason } from '../policy/stage-policy';
 import { createNotifier, createTrail } from './trail';
 
 /** An evaluation that keeps failing leaves the verdicts out of a review and counts as inconclusive. */

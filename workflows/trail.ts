@@ -3,7 +3,7 @@ import type { RecordEventInput, RolloutActivities } from '../activities';
 import type { WebhookDeliveryResult, WebhookEvent, WebhookTarget } from '../activities/webhooks';
 import type { NotificationEvent, NotificationTarget } from '../definitions/schema';
 import { AUDIT_WRITE, WEBHOOK_DELIVERY } from './activity-options';
-import { now } from './clock';
+import { now } from '../policy/clock';
 
 /**
  * The audit trail and the notifications of a workflow: what the rollout and its steady-state

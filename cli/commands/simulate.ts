@@ -3,7 +3,7 @@ import { MAX_DURATION_MS, MAX_DURATION_TEXT, formatDuration, parseDuration } fro
 import { formatIssue } from '../../definitions/load';
 import type { Plan } from '../../definitions/schema';
 import { closestMatch, didYouMean } from '../../definitions/suggest';
-import { DEFAULT_HORIZON_MS, DEFAULT_SIGN_OFF_AFTER_MS, simulate, type SimulationResult } from '../../workflows/simulation';
+import { DEFAULT_HORIZON_MS, DEFAULT_SIGN_OFF_AFTER_MS, simulate, type SimulationResult } from '../../simulator/simulate';
 import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
 import { startOption } from '../instant';

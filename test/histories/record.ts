@@ -95,13 +95,13 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-/** committedWorkflowCode returns HEAD's commit, refusing when workflows/ differs from it. */
+/** committedWorkflowCode returns HEAD's commit, refusing when workflows/ or the policy/ it runs differs from it. */
 function committedWorkflowCode(): string {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' }).trim();
-  const changed = git('status', '--porcelain', '--', 'workflows');
+  const changed = git('status', '--porcelain', '--', 'workflows', 'policy');
   if (changed) {
     throw new Error(
-      `workflows/ has uncommitted changes, so the histories would match no commit:\n${changed}\n` +
+      `workflows/ or policy/ has uncommitted changes, so the histories would match no commit:\n${changed}\n` +
         'Commit them, or record from a clean worktree: git worktree add /tmp/rec HEAD && ln -s "$PWD/node_modules" /tmp/rec/node_modules',
     );
   }

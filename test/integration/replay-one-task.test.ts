@@ -4,7 +4,7 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } fro
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import { approveStageUpdate } from '../../workflows/messages';
-import type { StageDecision } from '../../workflows/rollout-types';
+import type { StageDecision } from '../../policy/rollout-types';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { approve, startRollout, waitForRollout, waitForStage } from '../support/rollouts';

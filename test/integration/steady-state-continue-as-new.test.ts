@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ChildProgress } from '../../workflows/rollout-types';
-import type { SteadyStateStatus } from '../../workflows/steady-state-types';
+import type { SteadyStateStatus } from '../../policy/steady-state-types';
 import { registerRollout, startRecorderWorker, startSteadyState, type Recorder } from '../fixtures/workflows/steady-state-setup';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { auditTrail } from '../support/rollouts';

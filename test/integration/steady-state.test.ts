@@ -1,6 +1,6 @@
 import { abortSignal } from '../../workflows/messages';
 import type { ChildProgress } from '../../workflows/rollout-types';
-import type { Review, SteadyStateStatus } from '../../workflows/steady-state-types';
+import type { Review, SteadyStateStatus } from '../../policy/steady-state-types';
 import { registerRollout, startRecorderWorker, startSteadyState, type Recorder } from '../fixtures/workflows/steady-state-setup';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { eventTypes } from '../support/rollouts';

@@ -9,18 +9,13 @@ import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import {
-  createWebhookActivities,
-  WEBHOOK_RETRY,
-  WEBHOOK_TIMEOUTS,
-  type WebhookDelivery,
-  type WebhookDeliveryResult,
-} from '../../activities/webhooks';
+import { createWebhookActivities, type WebhookDelivery, type WebhookDeliveryResult } from '../../activities/webhooks';
 import type { Resolve } from '../../activities/webhook-transport';
 import { webhookAllowFromEnv } from '../../config/env';
 import { createPool } from '../../db/pool';
 import { listDeliveries, recordDeliveryAttempt } from '../../db/webhooks';
 import { installRuntimeLogger } from '../../workers/main';
+import { WEBHOOK_RETRY, WEBHOOK_TIMEOUTS } from '../../workflows/activity-options';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { quietLogger } from '../support/temporal';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';

@@ -2,7 +2,7 @@ import { MAX_DURATION_MS, parseDuration } from '../../definitions/duration';
 import { loadPlan } from '../../definitions/load';
 import { earliestStarts } from '../../definitions/schedule';
 import { MAX_SCHEDULE_MS } from '../../definitions/semantics';
-import { iso } from '../../workflows/clock';
+import { iso } from '../../policy/clock';
 
 /**
  * The bounds of the plan language keep every date the engine computes from a plan inside the

@@ -1,4 +1,4 @@
-import type { Criterion, Plan } from '../../definitions/schema';
+import type { Criterion, Plan } from '../../../definitions/schema';
 import {
   baselineLimit,
   criterionWindows,
@@ -9,7 +9,7 @@ import {
   stageVerdict,
   type CriterionObservation,
   type Observation,
-} from '../../workflows/criteria';
+} from '../../../policy/criteria';
 
 const criterion = (fields: Partial<Criterion> = {}): Criterion => ({ metric: 'precision', window: '14d', minSamples: 1, consecutive: 1, threshold: 0.8, ...fields });
 const seen = (value: number | null, samples = 10): Observation => ({ value, samples });

@@ -1,5 +1,5 @@
-import type { Actor, StageDecision, StageStatus } from '../../workflows/rollout-types';
-import { applyDecision, checkDecision, checkOverride, holdsRole, missingApprovals, type SignOffContext } from '../../workflows/sign-off';
+import type { Actor, StageDecision, StageStatus } from '../../../policy/rollout-types';
+import { applyDecision, checkDecision, checkOverride, holdsRole, missingApprovals, type SignOffContext } from '../../../policy/sign-off';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const person = (name: string, ...roles: string[]): Actor => ({ name, kind: 'person', roles });

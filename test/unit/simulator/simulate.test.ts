@@ -1,7 +1,7 @@
-import { parseDuration } from '../../definitions/duration';
-import { Plan, type PlanInput } from '../../definitions/schema';
-import { indexSamples, simulate, type ScenarioSample, type SimulationOptions, type SimulationResult } from '../../workflows/simulation';
-import { evaluationDue, rollbackScope, stageStep, stageWakeAt } from '../../workflows/stage-policy';
+import { parseDuration } from '../../../definitions/duration';
+import { Plan, type PlanInput } from '../../../definitions/schema';
+import { indexSamples, simulate, type ScenarioSample, type SimulationOptions, type SimulationResult } from '../../../simulator/simulate';
+import { evaluationDue, rollbackScope, stageStep, stageWakeAt } from '../../../policy/stage-policy';
 
 const START = Date.parse('2026-01-05T00:00:00Z');
 /** at('+2w1d') is that long after START; at('-4w') before it. */

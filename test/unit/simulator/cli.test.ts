@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricWarnings, offsetText, simulateCommand } from '../../cli/commands/simulate';
-import { loadPlan } from '../../definitions/load';
-import type { SimulationResult } from '../../workflows/simulation';
-import { REPO as repo, rollgate, type Run } from '../support/rollgate-cli';
+import { metricWarnings, offsetText, simulateCommand } from '../../../cli/commands/simulate';
+import { loadPlan } from '../../../definitions/load';
+import type { SimulationResult } from '../../../simulator/simulate';
+import { REPO as repo, rollgate, type Run } from '../../support/rollgate-cli';
 
 /** `rollgate simulate` end to end (`node cli/bin.js …`, as `npx rollgate …` runs it), and its options in-process. */
 

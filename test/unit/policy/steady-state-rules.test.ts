@@ -1,10 +1,10 @@
-import type { Stage } from '../../definitions/schema';
-import type { CriterionEvaluation, StageEvaluation } from '../../workflows/criteria';
-import type { Actor } from '../../workflows/rollout-types';
-import { quorumRole, SignOffRejection, type SignOffContext } from '../../workflows/sign-off';
-import { retrainingAction, reviewDueAction } from '../../workflows/steady-state-actions';
-import { modelVersionRole, progressDetail, reviewSignOffRole, reviewVerdicts, SteadyStateRejection } from '../../workflows/steady-state-rules';
-import type { Review, SteadyStateStatus } from '../../workflows/steady-state-types';
+import type { Stage } from '../../../definitions/schema';
+import type { CriterionEvaluation, StageEvaluation } from '../../../policy/criteria';
+import type { Actor } from '../../../policy/rollout-types';
+import { quorumRole, SignOffRejection, type SignOffContext } from '../../../policy/sign-off';
+import { retrainingAction, reviewDueAction } from '../../../workflows/steady-state-actions';
+import { modelVersionRole, progressDetail, reviewSignOffRole, reviewVerdicts, SteadyStateRejection } from '../../../policy/steady-state-rules';
+import type { Review, SteadyStateStatus } from '../../../policy/steady-state-types';
 
 const AT = '2026-01-01T00:00:00.000Z';
 const person = (name: string, ...roles: string[]): Actor => ({ name, kind: 'person', roles });

@@ -1,4 +1,4 @@
-import { MIN_STEP_MS, nextCheckpoint, reviewDueAt, reviewSchedule, type SteadyStateCalendar } from '../../workflows/steady-state-calendar';
+import { MIN_STEP_MS, nextCheckpoint, reviewDueAt, reviewSchedule, type SteadyStateCalendar } from '../../../policy/steady-state-calendar';
 
 const START = Date.parse('2026-01-05T06:00:00.000Z');
 const WEEK = 7 * 86_400_000;

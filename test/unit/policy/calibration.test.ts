@@ -1,4 +1,4 @@
-import { calibrateThreshold, thresholdCurve, wilsonInterval, type CalibrationSample } from '../../workflows/calibration';
+import { calibrateThreshold, thresholdCurve, wilsonInterval, type CalibrationSample } from '../../../policy/calibration';
 
 const sample = (confidence: number, correct: boolean): CalibrationSample => ({ confidence, correct });
 

@@ -1,6 +1,6 @@
-import { formatIssue } from '../../definitions/load';
-import { parseInstant } from '../../cli/instant';
-import { MAX_SCENARIO_SAMPLES, loadScenario, parseTime, scenarioFormat, type ScenarioLoad } from '../../cli/scenario';
+import { formatIssue } from '../../../definitions/load';
+import { parseInstant } from '../../../cli/instant';
+import { MAX_SCENARIO_SAMPLES, loadScenario, parseTime, scenarioFormat, type ScenarioLoad } from '../../../cli/scenario';
 
 const START = Date.parse('2026-01-05T00:00:00Z');
 const HOUR = 3_600_000;

@@ -2,8 +2,8 @@ import { formatDuration, parseDuration } from '../definitions/duration';
 import { readyStages } from '../definitions/graph';
 import type { Approval, Plan, Stage } from '../definitions/schema';
 import { stageWaves } from '../definitions/sites';
-import { criterionWindows, isoWindow, judgeStage, type CriterionEvaluation, type CriterionObservation, type Observation, type TimeWindow, type Verdict } from './criteria';
-import { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stageWakeAt } from './stage-policy';
+import { criterionWindows, isoWindow, judgeStage, type CriterionEvaluation, type CriterionObservation, type Observation, type TimeWindow, type Verdict } from '../policy/criteria';
+import { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stageWakeAt } from '../policy/stage-policy';
 
 /**
  * The rollout simulator behind `rollgate simulate`: it runs a plan's stage graph over a metric

@@ -1,0 +1,145 @@
+import { now } from '../../policy/clock';
+import { pauseSignal, resumeSignal } from '../messages';
+import type { FailureResolution, OperatorAction, OverrideRequest, PrerequisiteSignOff, PrerequisiteStatus, StageDecision, StageStatus } from '../../policy/rollout-types';
+import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision } from '../../policy/sign-off';
+import { operatorFields, refuse, type RolloutRun } from './run';
+import { runStage } from './stage-runner';
+
+/**
+ * The rollout's message handlers and their validators. Each takes the run it acts on; the
+ * workflow file registers them. Validators refuse through the pure sign-off rules
+ * (workflows/sign-off.ts), so authority is decided here and nowhere else.
+ */
+
+export const validateDecision = (run: RolloutRun, decision: StageDecision): void =>
+  refuse(checkDecision(run.signOffContext(), run.maybeStage(decision.stageId), decision));
+
+export async function approveStage(run: RolloutRun, decision: StageDecision): Promise<StageStatus> {
+  const at = now();
+  const { stage: signed, signOff, complete } = signDecision(run.signOffContext(), run.stage(decision.stageId), decision, at);
+  const id = signed.id;
+  // A complete sign-off of a forEach stage opens the wave it gated: the stage goes on
+  // running and passes when its sites have. Any other complete sign-off passes the stage.
+  const waveOpened = complete && run.definition(id).forEach !== undefined && run.sites.openSignedWave(id, signed);
+  if (!waveOpened) run.setStage(complete ? passSigned(signed, at) : signed);
+  const onReject = run.definition(id).onFailure;
+  // Events are queued before the first await, so they precede whatever the decision unblocks.
+  const recorded = [
+    run.record(decision.decision === 'approve' ? 'stage.approved' : 'stage.rejected', {
+      stageId: id,
+      actor: decision.actor.name,
+      role: signOff.role,
+      ...(decision.comment ? { reason: decision.comment } : {}),
+      ...(decision.requestId ? { requestId: decision.requestId } : {}),
+      detail: { stageState: run.stage(id).state },
+    }),
+  ];
+  if (waveOpened) recorded.push(run.record('wave.approved', { stageId: id, detail: { wave: run.stage(id).waves?.find((w) => w.state === 'running' && !w.passedAt)?.number } }));
+  else if (complete) recorded.push(run.announcePassed(id, 'record-first'));
+  if (decision.decision === 'reject') run.notify('stage.rejected', { stageId: id, detail: { by: decision.actor.name, reason: decision.comment } });
+  if (decision.decision === 'reject' && onReject === 'abort') {
+    run.abort({ by: decision.actor.name, reason: `stage ${id} was rejected: ${decision.comment ?? ''}`, ...(decision.requestId ? { requestId: decision.requestId } : {}) });
+  }
+  await Promise.all(recorded);
+  return run.stage(decision.stageId);
+}
+
+export const validateOverride = (run: RolloutRun, request: OverrideRequest): void =>
+  refuse(checkOverride(run.signOffContext(), run.maybeStage(request.stageId), request.stageId, request.actor));
+
+export async function recordOverride(run: RolloutRun, request: OverrideRequest): Promise<StageStatus> {
+  const current = run.stage(request.stageId);
+  const override = {
+    by: request.actor.name,
+    role: current.overrideAuthority!,
+    reason: request.reason,
+    at: now(),
+    ...(request.recommendationId ? { recommendationId: request.recommendationId } : {}),
+  };
+  run.setStage({ ...current, overrides: [...current.overrides, override] });
+  await run.record('stage.override', {
+    stageId: current.id,
+    actor: request.actor.name,
+    role: override.role,
+    reason: request.reason,
+    ...(request.requestId ? { requestId: request.requestId } : {}),
+    ...(request.recommendationId ? { detail: { recommendationId: request.recommendationId } } : {}),
+  });
+  return run.stage(request.stageId);
+}
+
+export const validatePrerequisite = (run: RolloutRun, request: PrerequisiteSignOff): void =>
+  refuse(checkPrerequisite(run.signOffContext(), run.status.prerequisites, request));
+
+export async function signPrerequisite(run: RolloutRun, request: PrerequisiteSignOff): Promise<PrerequisiteStatus> {
+  const { prerequisites } = run.status;
+  const index = prerequisites.findIndex((p) => p.id === request.prerequisiteId);
+  const prerequisite = prerequisites[index]!;
+  const signed = {
+    by: request.actor.name,
+    at: now(),
+    ...(request.evidence ? { evidence: request.evidence } : {}),
+    ...(request.comment ? { comment: request.comment } : {}),
+  };
+  prerequisites[index] = { ...prerequisite, signed };
+  await run.record('prerequisite.signed', {
+    actor: request.actor.name,
+    role: prerequisite.signedBy,
+    ...(request.comment ? { reason: request.comment } : {}),
+    ...(request.requestId ? { requestId: request.requestId } : {}),
+    detail: { prerequisite: prerequisite.id, kind: prerequisite.kind, evidence: signed.evidence ?? prerequisite.evidence },
+  });
+  return prerequisites[index]!;
+}
+
+export const validateResolution = (run: RolloutRun, resolution: FailureResolution): void =>
+  refuse(checkResolution(run.signOffContext(), run.maybeStage(resolution.stageId), resolution, run.plan.stages, run.rollbackTarget(resolution.stageId)));
+
+export async function resolveStage(run: RolloutRun, resolution: FailureResolution): Promise<StageStatus> {
+  const fields = {
+    stageId: resolution.stageId,
+    actor: resolution.actor.name,
+    reason: resolution.reason,
+    ...(resolution.requestId ? { requestId: resolution.requestId } : {}),
+  };
+  if (resolution.choice === 'abort') {
+    run.abort({ by: resolution.actor.name, reason: resolution.reason, ...(resolution.requestId ? { requestId: resolution.requestId } : {}) });
+    await run.record('stage.resolved', { ...fields, detail: { choice: 'abort' } });
+  } else if (resolution.choice === 'retry-window' && run.definition(resolution.stageId).forEach) {
+    const retried = run.sites.retryFailedSites(resolution.stageId);
+    await run.record('stage.resolved', { ...fields, detail: { choice: 'retry-window', sites: retried } });
+  } else if (resolution.choice === 'retry-window') {
+    run.enterStage(resolution.stageId);
+    await run.record('stage.resolved', { ...fields, detail: { choice: 'retry-window', windowStartedAt: run.stage(resolution.stageId).windowStartedAt } });
+    run.runners.push(runStage(run, resolution.stageId));
+  } else {
+    const target = resolution.to ?? run.rollbackTarget(resolution.stageId)!;
+    await run.record('stage.resolved', { ...fields, detail: { choice: 'rollback', to: target } });
+    await run.rollback(resolution.stageId, target, resolution.reason);
+  }
+  return run.stage(resolution.stageId);
+}
+
+/** pause passes the pause on to the site runs, then pauses a running rollout. */
+export async function pause(run: RolloutRun, action: OperatorAction): Promise<void> {
+  void run.sites.signalSites(run.status.stages, pauseSignal, action);
+  if (run.status.state !== 'running') return;
+  run.status.state = 'paused';
+  await run.record('rollout.paused', operatorFields(action));
+}
+
+/** resume passes the resume on to the site runs (ending their escalation holds), then resumes a paused or held rollout. */
+export async function resume(run: RolloutRun, action: OperatorAction): Promise<void> {
+  void run.sites.signalSites(run.status.stages, resumeSignal, action);
+  if (run.status.state !== 'paused' && run.status.state !== 'held') return;
+  run.status.state = 'running';
+  delete run.status.heldReason;
+  await run.record('rollout.resumed', operatorFields(action));
+}
+
+/** abort ends a rollout not yet over; a site run's abort comes from its parent. */
+export function abort(run: RolloutRun, action: OperatorAction): void {
+  if (run.status.state === 'completed' || run.status.state === 'aborted') return;
+  run.abortedByParent = run.siteRun !== undefined;
+  run.abort(action);
+}

@@ -1,0 +1,130 @@
+import { CancelledFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { readyStages } from '../../definitions/graph';
+import { CONTINUE_AS_NEW_DELIVERY_GRACE } from '../activity-options';
+import { cancelRequest, shieldedFromCancellation } from '../cancellation';
+import { now } from '../../policy/clock';
+import {
+  abortSignal,
+  approveStageUpdate,
+  childProgressSignal,
+  pauseSignal,
+  recordOverrideUpdate,
+  resolveStageUpdate,
+  resumeSignal,
+  signPrerequisiteUpdate,
+  statusQuery,
+} from '../messages';
+import { UNDER_WAY_STATES, type RolloutStatus } from '../../policy/rollout-types';
+import type { RolloutInput } from '../rollout-types';
+import * as handlers from './handlers';
+import { CANCELLED_THROUGH_TEMPORAL, operatorFields, RolloutRun } from './run';
+import { runStage } from './stage-runner';
+
+/** The patch under which a cancellation requested through Temporal is an audited abort. */
+const CANCELLATION_AS_ABORT_PATCH = 'cancellation-as-abort';
+
+/**
+ * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
+ * passed and its readiness prerequisites are signed, so independent stages run in parallel.
+ * While it runs, its criteria are evaluated every evaluationInterval against the evidence in
+ * PostgreSQL. It awaits sign-off once its minDuration is over and its criteria pass, while its
+ * escalation chain runs, and passes when signed off. Failing criteria apply onFailure. The
+ * rollout completes when every stage has passed, or ends on abort, with compensation. A
+ * cancellation requested through Temporal is such an abort, recorded with the requester's
+ * identity; the run then ends cancelled (workflows/cancellation.ts).
+ */
+export function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
+  const run = new RolloutRun(input);
+  // Runs that started before cancellation became an abort keep letting it through, as they did
+  // then: shielding changes which commands a cancelled run sends.
+  if (!patched(CANCELLATION_AS_ABORT_PATCH)) return runRollout(run);
+  return shieldedFromCancellation(
+    () => run.onCancellationRequest(),
+    () => runRollout(run),
+  );
+}
+
+/** wireHandlers registers the run's message handlers: Temporal's messages reach the run only here. */
+function wireHandlers(run: RolloutRun): void {
+  setHandler(childProgressSignal, (progress) => (progress.site === undefined ? run.steadyStates.onProgress(progress) : run.sites.onProgress(progress)));
+  setHandler(statusQuery, () => run.status);
+  setHandler(approveStageUpdate, (decision) => handlers.approveStage(run, decision), { validator: (decision) => handlers.validateDecision(run, decision) });
+  setHandler(recordOverrideUpdate, (request) => handlers.recordOverride(run, request), { validator: (request) => handlers.validateOverride(run, request) });
+  setHandler(signPrerequisiteUpdate, (request) => handlers.signPrerequisite(run, request), { validator: (request) => handlers.validatePrerequisite(run, request) });
+  setHandler(resolveStageUpdate, (resolution) => handlers.resolveStage(run, resolution), { validator: (resolution) => handlers.validateResolution(run, resolution) });
+  setHandler(pauseSignal, (action) => handlers.pause(run, action));
+  setHandler(resumeSignal, (action) => handlers.resume(run, action));
+  setHandler(abortSignal, (action) => handlers.abort(run, action));
+}
+
+async function runRollout(run: RolloutRun): Promise<RolloutStatus> {
+  wireHandlers(run);
+  const { input, status, plan, started } = run;
+  if (!input.carried) {
+    await run.record('rollout.started', { ...(input.startedBy ? { actor: input.startedBy } : {}), detail: { planDigest: input.planDigest } });
+  }
+  // Stages under way when the previous run continued as new pick up where they were.
+  for (const s of status.stages) if (UNDER_WAY_STATES.has(s.state)) run.runners.push(runStage(run, s.id));
+  const startable = () => readyStages(plan.stages, run.passedIds(), started);
+  for (;;) {
+    await condition(
+      () => run.isAborted() || run.allPassed() || (status.state === 'running' && startable().length > 0) || workflowInfo().continueAsNewSuggested,
+    );
+    if (run.isAborted() || run.allPassed()) break;
+    if (workflowInfo().continueAsNewSuggested) await continueAsNewNow(run);
+    for (const id of startable()) {
+      started.add(id);
+      run.runners.push(runStage(run, id));
+    }
+  }
+  await Promise.all(run.runners);
+  return finish(run);
+}
+
+/** continueAsNewNow hands the rollout's state to a fresh run, keeping history bounded. */
+async function continueAsNewNow(run: RolloutRun): Promise<never> {
+  const settledIn = () => allHandlersFinished() && run.childrenIdle();
+  await condition(settledIn);
+  await run.trail.recording;
+  await Promise.race([run.notifier.settled(), sleep(CONTINUE_AS_NEW_DELIVERY_GRACE)]);
+  // Stage runners go on while this waits: hand over only once no event is still being written
+  // and no child is being started, with no await between that check and the hand-over.
+  for (;;) {
+    await condition(settledIn);
+    const last = run.trail.recording;
+    await last;
+    if (last === run.trail.recording && settledIn()) break;
+  }
+  const carried = { status: run.status, eventSeq: run.trail.seq, notificationSeq: run.notifier.seq, ...(run.abortedBy ? { abortedBy: run.abortedBy } : {}) };
+  return continueAsNew<typeof rolloutWorkflow>({ ...run.input, carried });
+}
+
+/** finish ends the run once every stage runner has returned: aborted with compensation, or completed. */
+async function finish(run: RolloutRun): Promise<RolloutStatus> {
+  const { input, status, siteRun } = run;
+  status.endedAt = now();
+  let cancelRequestDetail: Record<string, unknown> | undefined;
+  if (run.cancelledThroughTemporal) {
+    const request = await cancelRequest();
+    run.abortedBy = { by: request.identity ?? 'unknown', reason: request.reason ? `${CANCELLED_THROUGH_TEMPORAL}: ${request.reason}` : CANCELLED_THROUGH_TEMPORAL };
+    cancelRequestDetail = { cancelRequest: { source: 'temporal', ...request } };
+  }
+  if (run.isAborted()) {
+    for (const s of status.stages) if (s.state !== 'passed') run.setStage({ ...s, state: 'aborted' });
+    await run.abortChildren(status.stages.map((s) => s.id), `the rollout was aborted: ${run.abortedBy?.reason ?? ''}`);
+    // A site run compensates only its own failure, and only under onSiteFailure rollback-site.
+    if (!siteRun || (siteRun.compensate && !run.abortedByParent)) await run.compensate([...run.started]);
+    if (!siteRun) run.notify('rollout.aborted', { detail: { by: run.abortedBy?.by, reason: run.abortedBy?.reason } });
+    await run.record('rollout.aborted', { ...operatorFields(run.abortedBy ?? {}), ...(cancelRequestDetail ? { detail: cancelRequestDetail } : {}) });
+  } else {
+    status.state = 'completed';
+    if (!siteRun) run.notify('rollout.completed');
+    await run.record('rollout.completed');
+  }
+  await condition(allHandlersFinished);
+  await run.notifier.settled();
+  await run.reportToParent(run.isAborted() ? (run.abortedByParent ? 'aborted' : 'failed') : 'passed', run.abortedBy?.reason);
+  // The request is honoured: Temporal shows the run cancelled, the trail and registry say aborted and by whom.
+  if (run.cancelledThroughTemporal) throw new CancelledFailure(`rollout ${input.rolloutId} aborted: ${run.abortedBy?.reason ?? CANCELLED_THROUGH_TEMPORAL}`);
+  return status;
+}
