@@ -1,18 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
-import {
-  DecisionEvent,
-  decisionAuditEvent,
-  decisionPath,
-  getDecision,
-  markTimerStarted,
-  settlementEvent,
-  timeOutDecision,
-  type DecisionRow,
-  type DecisionState,
-  type SafeDefault,
-} from '../db/decisions';
+import { DecisionEvent, decisionAuditEvent, settlementEvent } from '../db/decision-events';
+import { decisionPath, getDecision, markTimerStarted, timeOutDecision, type DecisionRow, type DecisionState, type SafeDefault } from '../db/decisions';
 import { getPlanVersion } from '../db/plans';
 import type { WebhookEvent, WebhookTarget } from './webhooks';
 

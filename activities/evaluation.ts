@@ -1,8 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { Criterion, Plan } from '../definitions/schema';
-import { decisionMetrics, type DecisionMetrics } from '../db/decisions';
-import { getEvaluation, storeEvaluation, windowObservations, type EvidenceScope } from '../db/evidence';
+import { decisionMetrics, type DecisionMetrics } from '../db/decision-metrics';
+import { windowObservations } from '../db/derived-metrics';
+import { getEvaluation, storeEvaluation } from '../db/evaluations';
+import type { EvidenceScope } from '../db/evidence';
 import {
   criterionWindows,
   isoWindow,
@@ -13,7 +15,7 @@ import {
   type TimeWindow,
 } from '../policy/criteria';
 
-export { latestEvaluations } from '../db/evidence';
+export { latestEvaluations } from '../db/evaluations';
 
 /** The decision built-ins come from the stage's own decisions, unless the catalog declares the name as a reported metric. */
 const DECISION_METRICS: ReadonlySet<string> = new Set<keyof DecisionMetrics>(['deferral-rate', 'human-override-rate', 'auto-decision-accuracy', 'decision-timeout-count']);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
-import { calibrationSamples, currentThreshold, decideProposal, getProposal, insertProposal, listProposals, type ProposalRow } from '../db/decisions';
+import { calibrationSamples, currentThreshold, decideProposal, getProposal, insertProposal, listProposals, type ProposalRow } from '../db/calibrations';
 import { calibrateThreshold } from '../policy/calibration';
 import { holdsRole } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';

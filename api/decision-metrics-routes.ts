@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { decisionMetrics } from '../db/decisions';
+import { decisionMetrics } from '../db/decision-metrics';
 import { DecisionMetricsQuery } from './decision-schemas';
 import { planDefinition } from './plan-cache';
 import { invalidQueryField, parseQuery } from './problem';
@@ -11,7 +11,7 @@ import { guardPathParameters } from './url-guards';
  *   GET  /v1/rollouts/:id/stages/:stageId/decision-metrics?from=&to=          the stage's decision metrics
  *
  * The decision built-in metrics of a stage (deferral-rate, human-override-rate,
- * auto-decision-accuracy, decision-timeout-count; db/decisions.ts decisionMetrics) over the
+ * auto-decision-accuracy, decision-timeout-count; db/decision-metrics.ts decisionMetrics) over the
  * decisions made in [from, to), to defaulting to now. Any authenticated principal may read them.
  */
 export function decisionMetricsRouter({ pool }: { pool: Pool }): Router {

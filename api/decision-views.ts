@@ -1,4 +1,5 @@
-import { decisionPath, type DecisionAnswer, type DecisionRow, type DecisionWithOutcome, type OutcomeRow, type ProposalRow } from '../db/decisions';
+import type { ProposalRow } from '../db/calibrations';
+import { decisionPath, type DecisionAnswer, type DecisionRow, type DecisionWithOutcome, type OutcomeRow } from '../db/decisions';
 
 /**
  * The JSON bodies the decision and calibration routes answer with, built from stored rows.

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { latestEvaluations } from '../db/evidence';
+import { latestEvaluations } from '../db/evaluations';
 import { requireRollout } from './rollout-lookup';
 import { guardPathParameters } from './url-guards';
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { insertMissedEvent } from '../db/evidence';
+import { insertMissedEvent } from '../db/recommendations';
 import { MissedEventBody } from './evidence-schemas';
 import { EVIDENCE_BODY_LIMIT, reporter, sameInstant, sameScope } from './evidence-reports';
 import { jsonBody } from './json-body';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { closestMatch } from '../definitions/suggest';
-import { getRecommendation, insertFeedback, insertOutcome, insertRecommendation } from '../db/evidence';
+import { getRecommendation, insertFeedback, insertOutcome, insertRecommendation } from '../db/recommendations';
 import type { RolloutRow } from '../db/rollouts';
 import { principalOf } from './auth';
 import { EvidenceId, FeedbackBody, OutcomeBody, RecommendationBody } from './evidence-schemas';
