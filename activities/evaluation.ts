@@ -1,10 +1,10 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { Criterion, Plan } from '../definitions/schema';
 import { decisionMetrics, type DecisionMetrics } from '../db/decision-metrics';
 import { windowObservations } from '../db/derived-metrics';
 import { getEvaluation, storeEvaluation } from '../db/evaluations';
 import type { EvidenceScope } from '../db/evidence';
+import { Failure } from '../policy/failures';
 import {
   criterionWindows,
   isoWindow,
@@ -14,6 +14,7 @@ import {
   type StageEvaluation,
   type TimeWindow,
 } from '../policy/criteria';
+import { failure } from './failure';
 
 export { latestEvaluations } from '../db/evaluations';
 
@@ -24,7 +25,7 @@ function isDecisionMetric(metric: string, catalog: Plan['metrics']): metric is k
 }
 
 /** The ApplicationFailure type of an evaluation request that can never succeed; not retried. */
-export const INVALID_EVALUATION_INPUT = 'InvalidEvaluationInput';
+export const INVALID_EVALUATION_INPUT = Failure.invalidEvaluationInput;
 
 /** ObserveStageInput says which stage's evidence to read, and when. Times are ISO 8601. */
 export interface ObserveStageInput {
@@ -128,5 +129,5 @@ function instant(text: string, field: string): number {
 }
 
 function invalid(message: string): never {
-  throw ApplicationFailure.create({ message, type: INVALID_EVALUATION_INPUT, nonRetryable: true });
+  throw failure(INVALID_EVALUATION_INPUT, message);
 }

@@ -8,7 +8,7 @@ import { getRollout, type RolloutRow } from '../db/rollouts';
 import type { Principal } from '../db/tokens';
 import { statusQuery } from '../workflows/messages';
 import type { Actor, RolloutStatus } from '../policy/rollout-types';
-import { AUTHORIZATION_REFUSALS } from '../policy/sign-off';
+import { failureKind, FailureKind } from '../policy/failures';
 import { actorOf, forbidden, principalOf } from './auth';
 import { idempotencyKeyOf, requestDigest, withIdempotencyKey } from './idempotency';
 import { notFound, type Problem } from './problem';
@@ -122,7 +122,7 @@ export async function runAuthorizedUpdate<T>(
       return await execute(handle, { actor: actorOf(principal), options });
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type && AUTHORIZATION_REFUSALS.has(cause.type)) {
+      if (cause instanceof ApplicationFailure && failureKind(cause.type) === FailureKind.notYou) {
         await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
         throw forbidden(cause.message, { reason: cause.type });
       }
