@@ -5,15 +5,8 @@ import { windowObservations } from '../db/derived-metrics';
 import { getEvaluation, storeEvaluation } from '../db/evaluations';
 import type { EvidenceScope } from '../db/evidence';
 import { Failure } from '../policy/failures';
-import {
-  criterionWindows,
-  isoWindow,
-  judgeStage,
-  metricDirection,
-  type CriterionObservation,
-  type StageEvaluation,
-  type TimeWindow,
-} from '../policy/criteria';
+import { judgeStage, metricDirection, type CriterionObservation, type Observation, type StageEvaluation } from '../policy/criteria';
+import { criterionReadings, observeCriteriaAsync, type EvidenceReader } from '../policy/evidence-reader';
 import { failure } from './failure';
 
 export { latestEvaluations } from '../db/evaluations';
@@ -22,6 +15,20 @@ export { latestEvaluations } from '../db/evaluations';
 const DECISION_METRICS: ReadonlySet<string> = new Set<keyof DecisionMetrics>(['deferral-rate', 'human-override-rate', 'auto-decision-accuracy', 'decision-timeout-count']);
 function isDecisionMetric(metric: string, catalog: Plan['metrics']): metric is keyof DecisionMetrics {
   return DECISION_METRICS.has(metric) && !(catalog !== undefined && Object.prototype.hasOwnProperty.call(catalog, metric));
+}
+
+/**
+ * storedEvidence is the PostgreSQL EvidenceReader of one stage: the decision built-ins from the
+ * stage's own decisions, every other metric from its samples (or derived from recommendations
+ * and feedback), kept to input.scope.
+ */
+function storedEvidence(pool: Pool, input: ObserveStageInput): EvidenceReader<Promise<Observation>> {
+  return {
+    observe: (metric, window) =>
+      isDecisionMetric(metric, input.catalog)
+        ? decisionMetrics(pool, input.rolloutId, input.stageId, new Date(window.from), new Date(window.to)).then((m) => m[metric])
+        : windowObservations(pool, input.rolloutId, metric, new Date(window.from), new Date(window.to), input.catalog, input.scope),
+  };
 }
 
 /** The ApplicationFailure type of an evaluation request that can never succeed; not retried. */
@@ -62,31 +69,12 @@ export function createEvaluationActivities(pool: Pool) {
     const stageStartedAt = instant(input.stageStartedAt, 'stageStartedAt');
     const now = instant(input.now, 'now');
     if (now < stageStartedAt) invalid(`now (${input.now}) is before stageStartedAt (${input.stageStartedAt})`);
-    const planned = input.criteria.map((criterion, index) => {
+    const { readings, unreadable } = criterionReadings(input.criteria, stageStartedAt, now);
+    input.criteria.forEach((criterion, index) => {
       if (metricDirection(criterion.metric, input.catalog) === undefined) invalid(`criteria[${index}].metric: unknown metric ${criterion.metric}`);
-      const windows = criterionWindows(criterion, stageStartedAt, now) ?? invalid(`criteria[${index}]: a window does not parse as a duration`);
-      return { criterion, index, windows };
+      if (unreadable.includes(index)) invalid(`criteria[${index}]: a window does not parse as a duration`);
     });
-    return Promise.all(
-      planned.map(async ({ criterion, index, windows }): Promise<CriterionObservation> => {
-        const metric = criterion.metric;
-        const read = (window: TimeWindow) =>
-          isDecisionMetric(metric, input.catalog)
-            ? decisionMetrics(pool, input.rolloutId, input.stageId, new Date(window.from), new Date(window.to)).then((m) => m[metric])
-            : windowObservations(pool, input.rolloutId, metric, new Date(window.from), new Date(window.to), input.catalog, input.scope);
-        const observed: CriterionObservation = {
-          index,
-          metric: criterion.metric,
-          window: isoWindow(windows.window),
-          observation: await read(windows.window),
-        };
-        if (windows.baseline) {
-          observed.baselineWindow = isoWindow(windows.baseline);
-          observed.baseline = await read(windows.baseline);
-        }
-        return observed;
-      }),
-    );
+    return observeCriteriaAsync(readings, storedEvidence(pool, input));
   }
 
   /** recordEvaluation stores every criterion result of an evaluation; idempotent on evaluationId, returning the first stored answer. */

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
 import { DecisionEvent, decisionAuditEvent } from '../db/decision-events';
 import { getDecision, resolveDecision, type DecisionRow } from '../db/decisions';
-import { decisionResolvedSignal, decisionWorkflowId } from '../workflows/decision-workflow';
+import { decisionResolvedSignal, decisionWorkflowId } from '../workflows/decision-messages';
 import { holdsRole } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { canonicalJson, ResolutionRequest } from './decision-schemas';

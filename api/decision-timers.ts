@@ -2,7 +2,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { pendingWithoutTimer, type DecisionRow } from '../db/decisions';
-import { decisionWorkflowId, type deferredDecisionWorkflow } from '../workflows/decision-workflow';
+import { decisionWorkflowId } from '../workflows/decision-messages';
+import type { deferredDecisionWorkflow } from '../workflows/decision-workflow';
 
 /**
  * The timer of a deferred decision is a workflow (workflows/decision-workflow.ts) that applies

@@ -1,51 +1,29 @@
 import { Router, type Request } from 'express';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { Plan } from '../definitions/schema';
-import type { RolloutRow } from '../db/rollouts';
-import type { Principal } from '../db/tokens';
-import { abortSignal, approveStageUpdate, pauseSignal, recordOverrideUpdate, resolveStageUpdate, resumeSignal, signPrerequisiteUpdate } from '../workflows/messages';
-import type { RolloutState, RolloutStatus } from '../policy/rollout-types';
-import { ADMIN_TOKEN_ROLE, holdsRole, ROLLOUT_OPERATOR_ROLE } from '../policy/sign-off';
+import { getRollout, type RolloutRow } from '../db/rollouts';
+import { checkOperatorAction, OperatorRejection, type OperatorActionName } from '../policy/operator-actions';
+import {
+  abortUpdate,
+  approveStageUpdate,
+  pauseUpdate,
+  recordOverrideUpdate,
+  resolveStageUpdate,
+  resumeUpdate,
+  signPrerequisiteUpdate,
+} from '../workflows/rollout/messages';
+import type { RolloutStatus } from '../policy/rollout-types';
+import { AUTHORIZATION_REFUSALS } from '../policy/sign-off';
 import { actorOf, forbidden, principalOf } from './auth';
 import { planDefinition } from './plan-cache';
-import { conflict, notFound, parseBody } from './problem';
+import { conflict, notFound, parseBody, type Problem } from './problem';
 import { OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
-import { auditDenied, currentStatus, requireRollout, rethrowAsProblem, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
+import { auditDenied, currentStatus, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
+import { workflowEnded } from './temporal-errors';
 import { guardPathParameters } from './url-guards';
 
-interface OperatorAction {
-  signal: typeof pauseSignal;
-  /** states are the rollout states the action is for, as a refusal (409) names them. */
-  states: readonly RolloutState[];
-  /** applies says whether the action does anything to a rollout with this status. */
-  applies: (status: RolloutStatus) => boolean;
-}
-
-/** inStates makes an action apply to a rollout in one of states, or to one for which also holds. */
-const inStates = (states: readonly RolloutState[], also?: (status: RolloutStatus) => boolean): Pick<OperatorAction, 'states' | 'applies'> => ({
-  states,
-  applies: (status) => states.includes(status.state) || (also?.(status) ?? false),
-});
-
-/** siteHeld: an escalation holds one site of a per-site stage. */
-const siteHeld = (status: RolloutStatus) => status.stages.some((stage) => stage.sites?.some((site) => site.heldReason !== undefined));
-
-/** Pause, resume and abort: each is a signal to the rollout's workflow. */
-const OPERATOR_ACTIONS: Record<'pause' | 'resume' | 'abort', OperatorAction> = {
-  pause: { signal: pauseSignal, ...inStates(['running']) },
-  // Resume also ends an escalation hold of one site of a per-site stage.
-  resume: { signal: resumeSignal, ...inStates(['paused', 'held'], siteHeld) },
-  abort: { signal: abortSignal, ...inStates(['running', 'paused', 'held']) },
-};
-
-/**
- * mayOperate: admins, and holders of the plan's operator role, pause, resume and abort rollouts.
- * The workflow applies the same rule to resolutions of held stages (policy/sign-off.ts
- * checkResolution); signals have no validator, so the API checks it here.
- */
-const mayOperate = (plan: Plan, principal: Principal) =>
-  principal.roles.includes(ADMIN_TOKEN_ROLE) || holdsRole(plan.roles, actorOf(principal), ROLLOUT_OPERATOR_ROLE);
+/** Pause, resume and abort: each is an update of the rollout's workflow, whose validator decides who may and when (workflows/operator-actions.ts). */
+const OPERATOR_UPDATES: Record<OperatorActionName, typeof pauseUpdate> = { pause: pauseUpdate, resume: resumeUpdate, abort: abortUpdate };
 
 /**
  * rolloutActionsRouter serves the human actions on a rollout: stage sign-off, manual overrides,
@@ -121,30 +99,40 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     res.json({ rolloutId: req.params.id, prerequisite });
   });
 
-  // Pause, resume and abort are signals; the checks first give callers a clear 403 or 409
-  // instead of a silently ignored request.
-  for (const [name, { signal, states, applies }] of Object.entries(OPERATOR_ACTIONS)) {
+  // Pause, resume and abort answer with the rollout's state once the workflow applied them. A
+  // refusal is the workflow's: 403 (audited) without the operator role, 409 when the action does
+  // not apply to the rollout's state. A rollout whose workflow has ended is answered from the
+  // registry, with the same words.
+  for (const [name, update] of Object.entries(OPERATOR_UPDATES) as [OperatorActionName, typeof pauseUpdate][]) {
     router.post(`/:id/${name}`, async (req, res) => {
-      const row = await requireRollout(pool, req);
-      const action = parseBody(OperatorActionRequest, req.body);
-      const principal = principalOf(req);
-      const plan = (await planDefinition(pool, row.plan, row.version))!;
-      if (!mayOperate(plan, principal)) {
-        const reason = `${principal.name} does not hold ${ROLLOUT_OPERATOR_ROLE} for this plan, which may ${name} rollouts`;
-        await auditDenied(pool, row, req, principal, { action: `rollout.${name}`, reason });
-        throw forbidden(reason, { reason: 'NotAuthorized' });
-      }
-      const status = (await currentStatus(temporal, row)).status;
-      if (!applies(status)) {
-        throw conflict(`rollout ${row.rolloutId} is ${status.state}; ${name} applies to a ${states.join(' or ')} rollout`, { state: status.state });
-      }
-      await temporal.workflow
-        .getHandle(row.workflowId)
-        .signal(signal, { by: principal.name, requestId: req.requestId, ...(action.reason ? { reason: action.reason } : {}) })
-        .catch(rethrowAsProblem(row.rolloutId));
-      res.status(202).json({ rolloutId: row.rolloutId, requested: name });
+      const { reason } = parseBody(OperatorActionRequest, req.body);
+      const outcome = await runAuthorizedUpdate(pool, req, {
+        action: `rollout.${name}`,
+        target: (row) => temporal.workflow.getHandle(row.workflowId),
+        execute: (handle, { actor, options }) => handle.executeUpdate(update, { args: [{ actor, requestId: req.requestId, ...(reason ? { reason } : {}) }], ...options }),
+        problemOf: (error, _handle, row) => (error instanceof WorkflowNotFoundError || workflowEnded(error) ? endedAnswer(req, row, name) : undefined),
+      });
+      res.json({ rolloutId: req.params.id, ...outcome });
     });
   }
+
+  /**
+   * endedAnswer answers a pause, resume or abort of a rollout whose workflow has ended, which
+   * can take no update: by the workflow's own rule, applied to the registry's last state.
+   */
+  const endedAnswer = async (req: Request<{ id: string }>, row: RolloutRow, name: OperatorActionName): Promise<Problem> => {
+    const current = (await getRollout(pool, row.rolloutId)) ?? row;
+    const snapshot = (current.status as RolloutStatus | null) ?? { rolloutId: row.rolloutId, stages: [] };
+    const status = { ...snapshot, state: current.state } as RolloutStatus;
+    const plan = (await planDefinition(pool, row.plan, row.version))!;
+    const principal = principalOf(req);
+    const refusal = checkOperatorAction(name, plan.roles, status, actorOf(principal));
+    if (refusal && AUTHORIZATION_REFUSALS.has(refusal.type)) {
+      await auditDenied(pool, row, req, principal, { action: `rollout.${name}`, reason: refusal.message });
+      return forbidden(refusal.message, { reason: refusal.type });
+    }
+    return conflict(refusal?.message ?? `rollout ${row.rolloutId} has ended`, { reason: OperatorRejection.notApplicable, state: status.state });
+  };
 
   return router;
 }

@@ -6,7 +6,7 @@ import type { Plan, Stage } from '../definitions/schema';
 import { recordAuditEvent } from '../db/audit';
 import { getRollout, type RolloutRow } from '../db/rollouts';
 import type { Principal } from '../db/tokens';
-import { statusQuery } from '../workflows/messages';
+import { statusQuery } from '../workflows/rollout/messages';
 import type { Actor, RolloutStatus } from '../policy/rollout-types';
 import { failureKind, FailureKind } from '../policy/failures';
 import { actorOf, forbidden, principalOf } from './auth';

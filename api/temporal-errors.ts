@@ -39,10 +39,7 @@ const TEMPORAL_RULES: readonly TemporalRule[] = [
   },
   // UNAVAILABLE and DEADLINE_EXCEEDED: Temporal cannot be reached (503 with Retry-After).
   (error) => outageProblem(error),
-  (error, rolloutId) => {
-    const code = grpcCodeOf(error);
-    return code !== undefined && ENDED_CODES.has(code) ? conflict(`rollout ${rolloutId} has ended`) : undefined;
-  },
+  (error, rolloutId) => (workflowEnded(error) ? conflict(`rollout ${rolloutId} has ended`) : undefined),
 ];
 
 /** temporalProblem maps what the Temporal client throws to an HTTP problem, or undefined for an error it does not know. */
@@ -52,4 +49,10 @@ export function temporalProblem(error: unknown, rolloutId: string): Problem | un
     if (problem) return problem;
   }
   return undefined;
+}
+
+/** workflowEnded: the error says the workflow has already ended (gRPC NOT_FOUND or FAILED_PRECONDITION, through the cause chain). */
+export function workflowEnded(error: unknown): boolean {
+  const code = grpcCodeOf(error);
+  return code !== undefined && ENDED_CODES.has(code);
 }

@@ -5,7 +5,7 @@ import { decodeSource, invalidYamlText, parseYaml, yamlData, type PlanIssue } fr
 import { formatPath, type PlanPath } from '../definitions/paths';
 import { Duration } from '../definitions/schema';
 import { describeIssue, describeValue, plainErrorMap } from '../definitions/zod-issues';
-import type { Scenario, ScenarioSample } from '../simulator/simulate';
+import type { Scenario, ScenarioSample } from '../simulator/samples';
 import { parseInstant } from './instant';
 
 /**

@@ -248,3 +248,15 @@ export interface OperatorAction {
   reason?: string;
   requestId?: string;
 }
+
+/** OperatorRequest is a pause, resume or abort as the API asks for it: by an authenticated actor, and why. */
+export interface OperatorRequest {
+  actor: Actor;
+  reason?: string;
+  requestId?: string;
+}
+
+/** OperatorOutcome is what a pause, resume or abort answers: the rollout's state once it applied. */
+export interface OperatorOutcome {
+  state: RolloutState;
+}

@@ -1,9 +1,40 @@
 import { formatDuration, parseDuration } from '../definitions/duration';
 import { readyStages } from '../definitions/graph';
-import type { Approval, Plan, Stage } from '../definitions/schema';
-import { stageWaves } from '../definitions/sites';
-import { criterionWindows, isoWindow, judgeStage, type CriterionEvaluation, type CriterionObservation, type Observation, type TimeWindow, type Verdict } from '../policy/criteria';
-import { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stageWakeAt } from '../policy/stage-policy';
+import type { Plan } from '../definitions/schema';
+import { judgeStage, type Verdict } from '../policy/criteria';
+import { criterionReadings, observeCriteria } from '../policy/evidence-reader';
+import { advance, type FailureAction, type StageEvent } from '../policy/stage-machine';
+import { failingReason, rollbackScope } from '../policy/stage-policy';
+import { indexSamples, type SampleIndex, type Scenario } from './samples';
+import {
+  approvalsText,
+  attemptOf,
+  newStageRun,
+  PERSON_DECIDES,
+  reasonsText,
+  startedText,
+  summary,
+  verdictText,
+  wavePassedText,
+  waveStartedText,
+  type RunState,
+  type StageRun,
+} from './stage-run';
+import {
+  DEFAULT_HORIZON_MS,
+  DEFAULT_SIGN_OFF_AFTER_MS,
+  MAX_EVALUATIONS,
+  MAX_REENTRIES,
+  SimulationEventType,
+  type RolloutOutcome,
+  type SimulationEvent,
+  type SimulationOptions,
+  type SimulationResult,
+} from './types';
+
+export { DEFAULT_HORIZON_MS, DEFAULT_SIGN_OFF_AFTER_MS, SimulationEventType, StageOutcome } from './types';
+export type { RolloutOutcome, SimulationEvent, SimulationOptions, SimulationResult, StageSummary } from './types';
+export { indexSamples, type SampleIndex, type Scenario, type ScenarioSample } from './samples';
 
 /**
  * The rollout simulator behind `rollgate simulate`: it runs a plan's stage graph over a metric
@@ -25,226 +56,27 @@ import { evaluationDue, failingReason, rollbackScope, stageStep, StageStep, stag
  * Built-in metrics derived from recommendations and feedback (precision, override-rate, …)
  * cannot be derived from plain samples: a criterion on one reads the scenario's samples of
  * that name, like any catalog metric.
+ *
+ * A thin driver of the stage machine (policy/stage-machine.ts), as the rollout workflow's stage
+ * runner is: the machine decides what a stage under way does next, this file turns its effects
+ * into the timeline and the agenda. What only the simulator does, because it stands in for
+ * people: sign-off after `signOffAfterMs`, and the rollback-loop cap (`maxReentries`). With fixed
+ * evidence an onFailure rollback whose stages fail again would loop for ever; in a rollout each
+ * loop takes real time, is recorded (stage.rolling-back, stage.rolled-back) and notified, and a
+ * person stops it by aborting, so the workflow has no cap and the simulator holds where a person
+ * would step in.
  */
-
-const DAY_MS = 86_400_000;
-
-/** DEFAULT_SIGN_OFF_AFTER_MS: sign-off arrives a day after a stage starts awaiting it. */
-export const DEFAULT_SIGN_OFF_AFTER_MS = DAY_MS;
-/** DEFAULT_HORIZON_MS: the simulation looks 730 days (two years) ahead of the start. */
-export const DEFAULT_HORIZON_MS = 730 * DAY_MS;
-/** MAX_REENTRIES: how often onFailure may roll back into the same stage before the simulation holds instead. */
-const MAX_REENTRIES = 3;
-/** MAX_EVALUATIONS: a guard against plans whose evaluationInterval is tiny for the horizon (e.g. 1s over two years). */
-const MAX_EVALUATIONS = 1_000_000;
-
-export interface ScenarioSample {
-  metric: string;
-  value: number;
-  /** at is when the sample was observed, epoch milliseconds. */
-  at: number;
-}
-
-/** Scenario is the evidence a simulation reads: metric samples, sorted by time (samples of one metric out of order are sorted). */
-export interface Scenario {
-  samples: ScenarioSample[];
-}
-
-export interface SimulationOptions {
-  /** start is when the rollout starts, epoch milliseconds. */
-  start: number;
-  /** signOffAfterMs: every sign-off arrives this long after its stage starts awaiting it. Default DEFAULT_SIGN_OFF_AFTER_MS. */
-  signOffAfterMs?: number;
-  /** untilMs is the horizon, epoch milliseconds: nothing later is simulated. Default start + DEFAULT_HORIZON_MS. */
-  untilMs?: number;
-  /** maxReentries: default MAX_REENTRIES. */
-  maxReentries?: number;
-  /** maxEvaluations: default MAX_EVALUATIONS; the simulation stops at the horizon-like limit when reached. */
-  maxEvaluations?: number;
-}
-
-export const SimulationEventType = {
-  stageStarted: 'stage.started',
-  stageEvaluated: 'stage.evaluated',
-  stageAwaitingApproval: 'stage.awaiting-approval',
-  stageEscalated: 'stage.escalated',
-  stagePassed: 'stage.passed',
-  stageHeld: 'stage.held',
-  stageRolledBack: 'stage.rolled-back',
-  wavePassed: 'wave.passed',
-  waveStarted: 'wave.started',
-  rolloutCompleted: 'rollout.completed',
-  rolloutAborted: 'rollout.aborted',
-  rolloutHeld: 'rollout.held',
-  horizon: 'horizon',
-} as const;
-export type SimulationEventType = (typeof SimulationEventType)[keyof typeof SimulationEventType];
-
-/**
- * SimulationEvent is one moment of the timeline. `detail` reads on its own, starting with
- * what happened ("held: …"). Evaluations appear only when a stage's verdict changes (the
- * first evaluation of an attempt always does), as in the rollout's audit trail.
- */
-export interface SimulationEvent {
-  at: number;
-  stageId?: string;
-  type: SimulationEventType;
-  detail: string;
-}
-
-export const StageOutcome = {
-  passed: 'passed',
-  held: 'held',
-  aborted: 'aborted',
-  pending: 'pending',
-  running: 'running',
-} as const;
-export type StageOutcome = (typeof StageOutcome)[keyof typeof StageOutcome];
-
-/** StageSummary is where a stage ended up: `at` is when it passed, was held or aborted, or began its current attempt. */
-export interface StageSummary {
-  id: string;
-  outcome: StageOutcome;
-  at?: number;
-  why: string;
-  attempts: number;
-  evaluations: number;
-}
-
-/** RolloutOutcome: completed (every stage passed), aborted, held (waits for a person), or horizon (still under way). */
-export type RolloutOutcome = 'completed' | 'aborted' | 'held' | 'horizon';
-
-export interface SimulationResult {
-  start: number;
-  until: number;
-  signOffAfterMs: number;
-  outcome: RolloutOutcome;
-  events: SimulationEvent[];
-  /** stages in plan order. */
-  stages: StageSummary[];
-  /** evaluations counts every criteria evaluation, listed in events or not. */
-  evaluations: number;
-  /** finishedAt is when the last stage passed; absent unless the rollout completed. */
-  finishedAt?: number;
-}
-
-// ── Evidence: an in-memory equivalent of db/evidence.ts windowObservations ──────────────
-
-/** SampleIndex answers window aggregates over a scenario's samples. */
-export interface SampleIndex {
-  /**
-   * observe is the mean of `metric`'s samples observed in [from, to) and how many there are;
-   * `{ value: null, samples: 0 }` without any. O(log n): running sums, kept in two parts
-   * (value and rounding error), so that a window's sum does not drift however many samples
-   * come before it. The mean is rounded to 12 significant digits, as PostgreSQL's exact
-   * numeric mean of decimal values would come out, so that 0.95 averages to 0.95.
-   */
-  observe(metric: string, window: TimeWindow): Observation;
-}
-
-interface MetricSeries {
-  times: number[];
-  /** sums[i] + errors[i] is the sum of the first i values. */
-  sums: number[];
-  errors: number[];
-}
-
-/** indexSamples builds a SampleIndex; samples whose value or time is not a finite number are left out. */
-export function indexSamples(samples: readonly ScenarioSample[]): SampleIndex {
-  const byMetric = new Map<string, ScenarioSample[]>();
-  for (const sample of samples) {
-    if (!Number.isFinite(sample.value) || !Number.isFinite(sample.at)) continue;
-    let list = byMetric.get(sample.metric);
-    if (list === undefined) byMetric.set(sample.metric, (list = []));
-    list.push(sample);
-  }
-  const series = new Map<string, MetricSeries>();
-  for (const [metric, list] of byMetric) {
-    if (!isSorted(list)) list.sort((a, b) => a.at - b.at);
-    const times = list.map((sample) => sample.at);
-    const sums = [0];
-    const errors = [0];
-    list.forEach((sample, i) => {
-      // TwoSum: s is the rounded sum, e exactly what rounding lost.
-      const a = sums[i]!;
-      const b = sample.value;
-      const s = a + b;
-      const bVirtual = s - a;
-      const e = a - (s - bVirtual) + (b - bVirtual);
-      sums.push(s);
-      errors.push(errors[i]! + e);
-    });
-    series.set(metric, { times, sums, errors });
-  }
-  return {
-    observe(metric, window) {
-      const found = series.get(metric);
-      if (found === undefined) return { value: null, samples: 0 };
-      const from = lowerBound(found.times, window.from);
-      const to = lowerBound(found.times, window.to);
-      const count = to - from;
-      if (count <= 0) return { value: null, samples: 0 };
-      const sum = found.sums[to]! - found.sums[from]! + (found.errors[to]! - found.errors[from]!);
-      return { value: Number((sum / count).toPrecision(12)), samples: count };
-    },
-  };
-}
-
-function isSorted(list: readonly ScenarioSample[]): boolean {
-  for (let i = 1; i < list.length; i++) if (list[i]!.at < list[i - 1]!.at) return false;
-  return true;
-}
-
-/** lowerBound is the first index whose time is >= t. */
-function lowerBound(times: readonly number[], t: number): number {
-  let low = 0;
-  let high = times.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (times[mid]! < t) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-// ── The simulation ──────────────────────────────────────────────────────────────────────
-
-type RunState = 'pending' | 'running' | 'awaiting-approval' | 'held' | 'passed' | 'aborted';
-
-/** StageRun is a stage's simulated state; the times are epoch milliseconds. */
-interface StageRun {
-  readonly def: Stage;
-  readonly intervalMs: number;
-  readonly minMs: number;
-  readonly maxMs: number | undefined;
-  /** waves of a per-site stage (none for others); wave is the index of the one under way. */
-  readonly waves: string[][];
-  /** betweenWavesMs: the feedback cycle, then the wave sign-off. */
-  readonly betweenWavesMs: number;
-  wave: number;
-  state: RunState;
-  attempt: number;
-  evaluations: number;
-  windowStart: number;
-  evaluation?: { at: number; verdict: Verdict; criteria: CriterionEvaluation[] };
-  /** wakeAt, signOffAt and escalationAt are the stage's entries in the agenda. */
-  wakeAt?: number;
-  signOffAt?: number;
-  escalationAt?: number;
-  /** nextWaveAt: when the next wave starts, once the one before it passed. */
-  nextWaveAt?: number;
-  escalationsApplied: number;
-  awaitingSince?: number;
-  /** settledAt and why (without the verb: "signed off …") describe a passed, held or aborted stage. */
-  settledAt?: number;
-  why: string;
-}
 
 /** At the same moment a sign-off comes before an escalation step, and both before a wake-up; then plan order. */
 const AGENDA_ORDER = { signOff: 0, escalation: 1, wave: 2, wake: 3 } as const;
 type AgendaKind = keyof typeof AGENDA_ORDER;
+interface AgendaEntry {
+  at: number;
+  kind: AgendaKind;
+  run: StageRun;
+}
 
-const PERSON_DECIDES = 'a person must choose retry-window, rollback or abort';
+const WAKE: StageEvent = { type: 'wake' };
 
 /**
  * simulate runs `plan` over `scenario` from options.start to the horizon. The clock jumps from
@@ -254,262 +86,84 @@ const PERSON_DECIDES = 'a person must choose retry-window, rollback or abort';
  * hourly evaluations stay fast.
  */
 export function simulate(plan: Plan, scenario: Scenario, options: SimulationOptions): SimulationResult {
-  const start = options.start;
-  const signOffAfterMs = options.signOffAfterMs ?? DEFAULT_SIGN_OFF_AFTER_MS;
-  const until = options.untilMs ?? start + DEFAULT_HORIZON_MS;
-  const maxReentries = options.maxReentries ?? MAX_REENTRIES;
-  const maxEvaluations = options.maxEvaluations ?? MAX_EVALUATIONS;
-  const evidence = indexSamples(scenario.samples);
+  return new Simulation(plan, indexSamples(scenario.samples), options).run();
+}
 
-  const runs = plan.stages.map(
-    (def): StageRun => ({
-      def,
-      intervalMs: parseDuration(def.evaluationInterval) ?? DAY_MS,
-      minMs: Math.max(parseDuration(def.minDuration) ?? 0, parseDuration(def.steadyState?.horizon ?? '') ?? 0),
-      maxMs: def.maxDuration === undefined ? undefined : parseDuration(def.maxDuration),
-      waves: stageWaves(def) ?? [],
-      betweenWavesMs: (parseDuration(def.forEach?.feedbackCycle ?? '') ?? 0) + signOffAfterMs,
-      wave: 0,
-      state: 'pending',
-      attempt: 0,
-      evaluations: 0,
-      windowStart: start,
-      escalationsApplied: 0,
-      why: '',
-    }),
-  );
-  const runOf = new Map(runs.map((run) => [run.def.id, run]));
-  const events: SimulationEvent[] = [];
-  const reentries = new Map<string, number>();
-  let evaluations = 0;
-  let now = start;
-  let outcome: RolloutOutcome | undefined;
-  let finishedAt: number | undefined;
+class Simulation {
+  private readonly start: number;
+  private readonly signOffAfterMs: number;
+  private readonly until: number;
+  private readonly maxReentries: number;
+  private readonly maxEvaluations: number;
+  private readonly runs: StageRun[];
+  private readonly runOf: Map<string, StageRun>;
+  private readonly events: SimulationEvent[] = [];
+  private readonly reentries = new Map<string, number>();
+  private evaluations = 0;
+  private now: number;
+  private outcome: RolloutOutcome | undefined;
+  private finishedAt: number | undefined;
 
-  const emit = (type: SimulationEventType, detail: string, stageId?: string): void => {
-    events.push({ at: now, ...(stageId !== undefined ? { stageId } : {}), type, detail });
-  };
-  const idsIn = (...states: RunState[]): Set<string> => new Set(runs.filter((run) => states.includes(run.state)).map((run) => run.def.id));
-  const active = (run: StageRun): boolean => run.state === 'running' || run.state === 'awaiting-approval';
-  const unschedule = (run: StageRun): void => {
-    delete run.wakeAt;
-    delete run.signOffAt;
-    delete run.escalationAt;
-    delete run.nextWaveAt;
-  };
+  constructor(
+    private readonly plan: Plan,
+    private readonly evidence: SampleIndex,
+    options: SimulationOptions,
+  ) {
+    this.start = options.start;
+    this.now = options.start;
+    this.signOffAfterMs = options.signOffAfterMs ?? DEFAULT_SIGN_OFF_AFTER_MS;
+    this.until = options.untilMs ?? this.start + DEFAULT_HORIZON_MS;
+    this.maxReentries = options.maxReentries ?? MAX_REENTRIES;
+    this.maxEvaluations = options.maxEvaluations ?? MAX_EVALUATIONS;
+    this.runs = plan.stages.map((def) => newStageRun(def, this.start, this.signOffAfterMs));
+    this.runOf = new Map(this.runs.map((run) => [run.def.id, run]));
+  }
 
-  const startReady = (): void => {
-    const passed = idsIn('passed');
-    const started = new Set(runs.filter((run) => run.state !== 'pending').map((run) => run.def.id));
-    for (const id of readyStages(plan.stages, passed, started)) {
-      const run = runOf.get(id)!;
-      run.state = 'running';
-      run.attempt += 1;
-      run.wave = 0;
-      startAttemptWindow(run);
-      emit(SimulationEventType.stageStarted, startedText(run), id);
-      if (run.waves.length > 0) emit(SimulationEventType.waveStarted, waveStartedText(run), id);
-    }
-  };
+  run(): SimulationResult {
+    this.startReady();
+    while (this.outcome === undefined) this.step();
+    return {
+      start: this.start,
+      until: this.until,
+      signOffAfterMs: this.signOffAfterMs,
+      outcome: this.outcome,
+      events: this.events,
+      stages: this.runs.map((run) => summary(run, this.runOf)),
+      evaluations: this.evaluations,
+      ...(this.finishedAt !== undefined ? { finishedAt: this.finishedAt } : {}),
+    };
+  }
 
-  /** startAttemptWindow starts the evidence window and minimum duration of an attempt or a wave. */
-  const startAttemptWindow = (run: StageRun): void => {
-    run.windowStart = now;
-    run.wakeAt = now;
-    run.escalationsApplied = 0;
-    delete run.evaluation;
-    delete run.awaitingSince;
-  };
-
-  const startNextWave = (run: StageRun): void => {
-    delete run.nextWaveAt;
-    run.wave += 1;
-    startAttemptWindow(run);
-    emit(SimulationEventType.waveStarted, waveStartedText(run), run.def.id);
-  };
-
-  const holdStage = (run: StageRun, reason: string): void => {
-    run.state = 'held';
-    unschedule(run);
-    run.settledAt = now;
-    run.why = `${reason}; ${PERSON_DECIDES}`;
-    emit(SimulationEventType.stageHeld, `held: ${run.why}`, run.def.id);
-  };
-
-  const abortRollout = (reason: string, stageId: string): void => {
-    emit(SimulationEventType.rolloutAborted, `aborted: ${reason}`, stageId);
-    for (const run of runs) {
-      if (run.state === 'passed') continue;
-      unschedule(run);
-      run.state = 'aborted';
-      run.settledAt = now;
-      run.why = `the rollout is aborted: ${reason}`;
-    }
-    outcome = 'aborted';
-  };
-
-  const rollback = (from: StageRun, target: string, reason: string): void => {
-    const done = reentries.get(target) ?? 0;
-    if (done >= maxReentries) {
-      holdStage(from, `criteria failed (${reason}); onFailure rolls back to ${target}, re-entered ${done === 1 ? 'once' : `${done} times`} already, so the simulation stops the loop here`);
+  /** step takes the next agenda entry, or ends the simulation when nothing more happens before the horizon. */
+  private step(): void {
+    const entry = this.nextEntry();
+    if (entry === undefined) {
+      const held = this.runs.filter((run) => run.state === 'held').map((run) => run.def.id);
+      const stuck = held.length > 0 ? `stage ${held.join(', ')} ${held.length === 1 ? 'is' : 'are'} held` : 'no stage can start';
+      this.emit(SimulationEventType.rolloutHeld, `held: nothing more happens without a person: ${stuck}`);
+      this.outcome = 'held';
       return;
     }
-    reentries.set(target, done + 1);
-    const started = new Set(runs.filter((run) => run.state !== 'pending').map((run) => run.def.id));
-    const affected = rollbackScope(plan.stages, target, started);
-    for (const id of affected) {
-      const run = runOf.get(id)!;
-      unschedule(run);
-      run.state = 'pending';
-      delete run.evaluation;
-      delete run.awaitingSince;
-      delete run.settledAt;
-    }
-    emit(
-      SimulationEventType.stageRolledBack,
-      `rolled back: ${from.def.id} failed (${reason}); re-entering ${target} (rollback ${done + 1} of at most ${maxReentries}); back to pending: ${affected.join(', ')}`,
-      target,
-    );
-    startReady();
-  };
-
-  const fail = (run: StageRun, reason: string): void => {
-    const policy = run.def.onFailure;
-    if (policy === 'abort') abortRollout(`stage ${run.def.id} failed (${reason}) and its onFailure is abort`, run.def.id);
-    else if (typeof policy === 'object') rollback(run, policy.rollback, reason);
-    else holdStage(run, `criteria failed: ${reason}`);
-  };
-
-  const evaluate = (run: StageRun): boolean => {
-    const criteria = run.def.criteria;
-    const observations = criteria.flatMap((criterion, index): CriterionObservation[] => {
-      const windows = criterionWindows(criterion, run.windowStart, now);
-      if (windows === undefined) return [];
-      const observed: CriterionObservation = {
-        index,
-        metric: criterion.metric,
-        window: isoWindow(windows.window),
-        observation: evidence.observe(criterion.metric, windows.window),
-      };
-      if (windows.baseline !== undefined) {
-        observed.baselineWindow = isoWindow(windows.baseline);
-        observed.baseline = evidence.observe(criterion.metric, windows.baseline);
-      }
-      return [observed];
-    });
-    const previous = run.evaluation;
-    const judged = judgeStage(criteria, observations, plan.metrics, previous?.criteria.map((c) => c.consecutivePasses) ?? []);
-    run.evaluation = { at: now, verdict: judged.verdict, criteria: judged.criteria };
-    run.evaluations += 1;
-    evaluations += 1;
-    return judged.verdict !== previous?.verdict;
-  };
-
-  const wake = (run: StageRun): void => {
-    const hasCriteria = run.def.criteria.length > 0;
-    const changed = hasCriteria && evaluationDue(run.evaluation?.at, run.intervalMs, now) ? evaluate(run) : false;
-    const verdict: Verdict = hasCriteria ? run.evaluation!.verdict : 'pass';
-    const minEndsAt = run.windowStart + run.minMs;
-    const maxAt = run.maxMs === undefined ? undefined : run.windowStart + run.maxMs;
-    const state = run.state === 'awaiting-approval' ? 'awaiting-approval' : 'running';
-    const step = stageStep({ verdict, state, minOver: now >= minEndsAt, maxReached: maxAt !== undefined && now >= maxAt });
-    if (changed) {
-      const back = step === StageStep.regress ? '; back to running until they pass again' : '';
-      emit(SimulationEventType.stageEvaluated, `${verdictText(run.evaluation!.verdict, run.evaluation!.criteria)}${back}`, run.def.id);
-    }
-    switch (step) {
-      case StageStep.fail:
-        fail(run, failingReason(run.evaluation?.criteria ?? []));
-        return;
-      case StageStep.holdInconclusive:
-        holdStage(run, `criteria are still inconclusive after maxDuration ${run.def.maxDuration} (${reasonsText(run.evaluation?.criteria ?? [], 'inconclusive')})`);
-        return;
-      case StageStep.awaitApproval: {
-        if (run.def.steadyState !== undefined) {
-          pass(run, `its criteria pass at or after the horizon ${run.def.steadyState.horizon}`);
-          return;
-        }
-        run.state = 'awaiting-approval';
-        run.awaitingSince = now;
-        run.signOffAt = now + signOffAfterMs;
-        scheduleEscalation(run);
-        const why = hasCriteria ? `criteria pass and minDuration ${run.def.minDuration} is over` : `minDuration ${run.def.minDuration} is over`;
-        emit(SimulationEventType.stageAwaitingApproval, `awaits sign-off by ${approvalsText(run.def.approvals)} (${why})`, run.def.id);
-        break;
-      }
-      case StageStep.regress:
-        run.state = 'running';
-        delete run.signOffAt;
-        delete run.escalationAt;
-        delete run.awaitingSince;
-        break;
-      case StageStep.wait:
-        break;
-    }
-    const next = stageWakeAt({ now, hasCriteria, lastEvaluatedAt: run.evaluation?.at, intervalMs: run.intervalMs, minEndsAt, maxAt, verdict });
-    if (next === Infinity) delete run.wakeAt;
-    else run.wakeAt = next;
-  };
-
-  /** scheduleEscalation puts the stage's next escalation step, counted from awaitingSince, on the agenda. */
-  const scheduleEscalation = (run: StageRun): void => {
-    const step = run.def.escalation[run.escalationsApplied];
-    const after = step === undefined ? undefined : parseDuration(step.after);
-    if (after === undefined || run.awaitingSince === undefined) delete run.escalationAt;
-    else run.escalationAt = run.awaitingSince + after;
-  };
-
-  const escalate = (run: StageRun): void => {
-    const step = run.def.escalation[run.escalationsApplied]!;
-    run.escalationsApplied += 1;
-    const why = `sign-off of stage ${run.def.id} is not complete after ${step.after}`;
-    if (step.action === 'escalate') {
-      emit(SimulationEventType.stageEscalated, `escalated to ${step.to}: ${why}`, run.def.id);
-      scheduleEscalation(run);
-    } else if (step.action === 'hold') {
-      unschedule(run);
-      run.settledAt = now;
-      run.why = `awaits sign-off, and the rollout is held: ${why}; a person must resume or abort the rollout`;
-      emit(SimulationEventType.rolloutHeld, `held: ${why}; a person must resume or abort the rollout`, run.def.id);
-      outcome = 'held';
-    } else {
-      abortRollout(why, run.def.id);
-    }
-  };
-
-  const signOff = (run: StageRun): void => {
-    const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
-    const why = `signed off ${formatDuration(signOffAfterMs)} after it was asked for${again}`;
-    if (run.wave + 1 >= run.waves.length) {
-      pass(run, why);
+    if (entry.at > this.until || this.evaluations >= this.maxEvaluations) {
+      // The evaluation guard stops where it is; the horizon is a moment of its own.
+      const limit = entry.at > this.until ? 'the horizon is reached' : `stopped after ${this.evaluations} evaluations, the most one simulation runs`;
+      if (entry.at > this.until) this.now = this.until;
+      const underway = this.runs.filter(active).map((run) => `${run.def.id} (${run.state === 'awaiting-approval' ? 'awaiting sign-off' : 'running'})`);
+      this.emit(SimulationEventType.horizon, `${limit}; still under way: ${underway.join(', ')}`);
+      this.outcome = 'horizon';
       return;
     }
-    unschedule(run);
-    run.state = 'running';
-    delete run.awaitingSince;
-    run.nextWaveAt = now + run.betweenWavesMs;
-    emit(SimulationEventType.wavePassed, wavePassedText(run, why, signOffAfterMs), run.def.id);
-  };
-
-  const pass = (run: StageRun, why: string): void => {
-    unschedule(run);
-    run.state = 'passed';
-    run.settledAt = now;
-    run.why = why;
-    emit(SimulationEventType.stagePassed, `passed: ${run.why}`, run.def.id);
-    if (runs.every((r) => r.state === 'passed')) {
-      emit(SimulationEventType.rolloutCompleted, 'completed: every stage passed');
-      finishedAt = now;
-      outcome = 'completed';
-      return;
-    }
-    startReady();
-  };
+    this.now = entry.at;
+    if (entry.kind === 'signOff') this.signOff(entry.run);
+    else if (entry.kind === 'escalation') this.escalate(entry.run);
+    else if (entry.kind === 'wave') this.startNextWave(entry.run);
+    else this.wake(entry.run);
+  }
 
   /** nextEntry is the earliest agenda entry of the active stages. */
-  const nextEntry = (): { at: number; kind: AgendaKind; run: StageRun } | undefined => {
-    let best: { at: number; kind: AgendaKind; run: StageRun } | undefined;
-    for (const run of runs) {
+  private nextEntry(): AgendaEntry | undefined {
+    let best: AgendaEntry | undefined;
+    for (const run of this.runs) {
       if (!active(run)) continue;
       const entries: Array<[number | undefined, AgendaKind]> = [
         [run.signOffAt, 'signOff'],
@@ -523,110 +177,236 @@ export function simulate(plan: Plan, scenario: Scenario, options: SimulationOpti
       }
     }
     return best;
-  };
+  }
 
-  startReady();
-  while (outcome === undefined) {
-    const entry = nextEntry();
-    if (entry === undefined) {
-      const held = runs.filter((run) => run.state === 'held').map((run) => run.def.id);
-      const stuck = held.length > 0 ? `stage ${held.join(', ')} ${held.length === 1 ? 'is' : 'are'} held` : 'no stage can start';
-      emit(SimulationEventType.rolloutHeld, `held: nothing more happens without a person: ${stuck}`);
-      outcome = 'held';
-      break;
+  /**
+   * wake is the stage machine's loop for one stage at this moment: it carries out the effects
+   * until the stage waits or settles. An evaluation whose verdict changed shows in the timeline,
+   * with what it leads to when that is a return to running.
+   */
+  private wake(run: StageRun): void {
+    let event: StageEvent = WAKE;
+    let changed = false;
+    for (;;) {
+      const { next, effect } = advance(run.rules, attemptOf(run), event, this.now);
+      event = WAKE;
+      if (changed) {
+        const back = effect.type === 'regress' ? '; back to running until they pass again' : '';
+        this.emit(SimulationEventType.stageEvaluated, `${verdictText(run.evaluation!.verdict, run.evaluation!.criteria)}${back}`, run.def.id);
+        changed = false;
+      }
+      switch (effect.type) {
+        case 'evaluate': {
+          const previous = run.evaluation?.verdict;
+          const evaluation = this.evaluate(run);
+          changed = evaluation.verdict !== previous;
+          event = { type: 'evaluated', evaluation };
+          continue;
+        }
+        case 'fail':
+          this.fail(run, effect.action, failingReason(run.evaluation?.criteria ?? []));
+          return;
+        case 'hold-inconclusive':
+          this.holdStage(run, `criteria are still inconclusive after maxDuration ${run.def.maxDuration} (${reasonsText(run.evaluation?.criteria ?? [], 'inconclusive')})`);
+          return;
+        case 'await-approval':
+          if (run.def.steadyState !== undefined) {
+            this.pass(run, `its criteria pass at or after the horizon ${run.def.steadyState.horizon}`);
+            return;
+          }
+          this.awaitSignOff(run, next.phase);
+          continue;
+        case 'regress':
+          run.state = next.phase;
+          delete run.signOffAt;
+          delete run.escalationAt;
+          delete run.awaitingSince;
+          continue;
+        case 'wait':
+          if (effect.until === Infinity) delete run.wakeAt;
+          else run.wakeAt = effect.until;
+          return;
+      }
     }
-    if (entry.at > until || evaluations >= maxEvaluations) {
-      // The evaluation guard stops where it is; the horizon is a moment of its own.
-      const limit = entry.at > until ? 'the horizon is reached' : `stopped after ${evaluations} evaluations, the most one simulation runs`;
-      if (entry.at > until) now = until;
-      const underway = runs.filter(active).map((run) => `${run.def.id} (${run.state === 'awaiting-approval' ? 'awaiting sign-off' : 'running'})`);
-      emit(SimulationEventType.horizon, `${limit}; still under way: ${underway.join(', ')}`);
-      outcome = 'horizon';
-      break;
+  }
+
+  /** evaluate judges the stage's criteria on the scenario's evidence at this moment. */
+  private evaluate(run: StageRun): { at: number; verdict: Verdict } {
+    const { readings } = criterionReadings(run.def.criteria, run.windowStart, this.now);
+    const observations = observeCriteria(readings, this.evidence);
+    const previous = run.evaluation?.criteria.map((c) => c.consecutivePasses) ?? [];
+    const judged = judgeStage(run.def.criteria, observations, this.plan.metrics, previous);
+    run.evaluation = { at: this.now, verdict: judged.verdict, criteria: judged.criteria };
+    run.evaluations += 1;
+    this.evaluations += 1;
+    return { at: this.now, verdict: judged.verdict };
+  }
+
+  /** awaitSignOff starts the sign-off wait the stage machine moved the stage to; the sign-off comes signOffAfterMs later. */
+  private awaitSignOff(run: StageRun, phase: RunState): void {
+    run.state = phase;
+    run.awaitingSince = this.now;
+    run.signOffAt = this.now + this.signOffAfterMs;
+    this.scheduleEscalation(run);
+    const why = run.rules.hasCriteria ? `criteria pass and minDuration ${run.def.minDuration} is over` : `minDuration ${run.def.minDuration} is over`;
+    this.emit(SimulationEventType.stageAwaitingApproval, `awaits sign-off by ${approvalsText(run.def.approvals)} (${why})`, run.def.id);
+  }
+
+  /** fail applies the stage's onFailure as the stage machine reads it. */
+  private fail(run: StageRun, action: FailureAction, reason: string): void {
+    if (action.type === 'abort') this.abortRollout(`stage ${run.def.id} failed (${reason}) and its onFailure is abort`, run.def.id);
+    else if (action.type === 'rollback') this.rollback(run, action.to, reason);
+    else this.holdStage(run, `criteria failed: ${reason}`);
+  }
+
+  private startReady(): void {
+    const passed = this.idsIn('passed');
+    const started = new Set(this.runs.filter((run) => run.state !== 'pending').map((run) => run.def.id));
+    for (const id of readyStages(this.plan.stages, passed, started)) {
+      const run = this.runOf.get(id)!;
+      run.state = 'running';
+      run.attempt += 1;
+      run.wave = 0;
+      this.startAttemptWindow(run);
+      this.emit(SimulationEventType.stageStarted, startedText(run), id);
+      if (run.waves.length > 0) this.emit(SimulationEventType.waveStarted, waveStartedText(run), id);
     }
-    now = entry.at;
-    if (entry.kind === 'signOff') signOff(entry.run);
-    else if (entry.kind === 'escalation') escalate(entry.run);
-    else if (entry.kind === 'wave') startNextWave(entry.run);
-    else wake(entry.run);
   }
 
-  return {
-    start,
-    until,
-    signOffAfterMs,
-    outcome: outcome ?? 'held',
-    events,
-    stages: runs.map((run) => summary(run, runOf)),
-    evaluations,
-    ...(finishedAt !== undefined ? { finishedAt } : {}),
-  };
-}
-
-function summary(run: StageRun, runOf: ReadonlyMap<string, StageRun>): StageSummary {
-  const base = { id: run.def.id, attempts: run.attempt, evaluations: run.evaluations };
-  const outcome = outcomeOf(run);
-  if (outcome === StageOutcome.pending) {
-    const waiting = run.def.dependsOn.flatMap((dep) => {
-      const upstream = runOf.get(dep);
-      return upstream === undefined || upstream.state === 'passed' ? [] : [`${dep} (${outcomeOf(upstream)})`];
-    });
-    return { ...base, outcome, why: waiting.length > 0 ? `waits for ${waiting.join(', ')}` : 'not started' };
+  /** startAttemptWindow starts the evidence window and minimum duration of an attempt or a wave. */
+  private startAttemptWindow(run: StageRun): void {
+    run.windowStart = this.now;
+    run.wakeAt = this.now;
+    run.escalationsApplied = 0;
+    delete run.evaluation;
+    delete run.awaitingSince;
   }
-  if (outcome !== StageOutcome.running) return { ...base, outcome, ...(run.settledAt !== undefined ? { at: run.settledAt } : {}), why: run.why };
-  if (run.state === 'awaiting-approval') {
-    return { ...base, outcome, at: run.awaitingSince ?? run.windowStart, why: `awaits sign-off by ${approvalsText(run.def.approvals)}` };
+
+  private startNextWave(run: StageRun): void {
+    delete run.nextWaveAt;
+    run.wave += 1;
+    this.startAttemptWindow(run);
+    this.emit(SimulationEventType.waveStarted, waveStartedText(run), run.def.id);
   }
-  if (run.nextWaveAt !== undefined) {
-    const why = `wave ${run.wave + 1} of ${run.waves.length} passed; the next starts after the feedback cycle and its sign-off`;
-    return { ...base, outcome, at: run.windowStart, why };
+
+  private holdStage(run: StageRun, reason: string): void {
+    run.state = 'held';
+    unschedule(run);
+    run.settledAt = this.now;
+    run.why = `${reason}; ${PERSON_DECIDES}`;
+    this.emit(SimulationEventType.stageHeld, `held: ${run.why}`, run.def.id);
   }
-  const evaluation = run.evaluation;
-  const why =
-    evaluation === undefined || evaluation.verdict === 'pass'
-      ? `runs out its minDuration ${run.def.minDuration}`
-      : `criteria ${evaluation.verdict}: ${reasonsText(evaluation.criteria, evaluation.verdict)}`;
-  return { ...base, outcome, at: run.windowStart, why };
+
+  private abortRollout(reason: string, stageId: string): void {
+    this.emit(SimulationEventType.rolloutAborted, `aborted: ${reason}`, stageId);
+    for (const run of this.runs) {
+      if (run.state === 'passed') continue;
+      unschedule(run);
+      run.state = 'aborted';
+      run.settledAt = this.now;
+      run.why = `the rollout is aborted: ${reason}`;
+    }
+    this.outcome = 'aborted';
+  }
+
+  /** rollback re-enters target, as the workflow does, unless it has been re-entered maxReentries times: then the failing stage holds. */
+  private rollback(from: StageRun, target: string, reason: string): void {
+    const done = this.reentries.get(target) ?? 0;
+    if (done >= this.maxReentries) {
+      const times = done === 1 ? 'once' : `${done} times`;
+      this.holdStage(from, `criteria failed (${reason}); onFailure rolls back to ${target}, re-entered ${times} already, so the simulation stops the loop here`);
+      return;
+    }
+    this.reentries.set(target, done + 1);
+    const started = new Set(this.runs.filter((run) => run.state !== 'pending').map((run) => run.def.id));
+    const affected = rollbackScope(this.plan.stages, target, started);
+    for (const id of affected) {
+      const run = this.runOf.get(id)!;
+      unschedule(run);
+      run.state = 'pending';
+      delete run.evaluation;
+      delete run.awaitingSince;
+      delete run.settledAt;
+    }
+    this.emit(
+      SimulationEventType.stageRolledBack,
+      `rolled back: ${from.def.id} failed (${reason}); re-entering ${target} (rollback ${done + 1} of at most ${this.maxReentries}); back to pending: ${affected.join(', ')}`,
+      target,
+    );
+    this.startReady();
+  }
+
+  /** scheduleEscalation puts the stage's next escalation step, counted from awaitingSince, on the agenda. */
+  private scheduleEscalation(run: StageRun): void {
+    const step = run.def.escalation[run.escalationsApplied];
+    const after = step === undefined ? undefined : parseDuration(step.after);
+    if (after === undefined || run.awaitingSince === undefined) delete run.escalationAt;
+    else run.escalationAt = run.awaitingSince + after;
+  }
+
+  private escalate(run: StageRun): void {
+    const step = run.def.escalation[run.escalationsApplied]!;
+    run.escalationsApplied += 1;
+    const why = `sign-off of stage ${run.def.id} is not complete after ${step.after}`;
+    if (step.action === 'escalate') {
+      this.emit(SimulationEventType.stageEscalated, `escalated to ${step.to}: ${why}`, run.def.id);
+      this.scheduleEscalation(run);
+    } else if (step.action === 'hold') {
+      unschedule(run);
+      run.settledAt = this.now;
+      run.why = `awaits sign-off, and the rollout is held: ${why}; a person must resume or abort the rollout`;
+      this.emit(SimulationEventType.rolloutHeld, `held: ${why}; a person must resume or abort the rollout`, run.def.id);
+      this.outcome = 'held';
+    } else {
+      this.abortRollout(why, run.def.id);
+    }
+  }
+
+  private signOff(run: StageRun): void {
+    const again = run.attempt > 1 ? ` (attempt ${run.attempt})` : '';
+    const why = `signed off ${formatDuration(this.signOffAfterMs)} after it was asked for${again}`;
+    if (run.wave + 1 >= run.waves.length) {
+      this.pass(run, why);
+      return;
+    }
+    unschedule(run);
+    run.state = 'running';
+    delete run.awaitingSince;
+    run.nextWaveAt = this.now + run.betweenWavesMs;
+    this.emit(SimulationEventType.wavePassed, wavePassedText(run, why, this.signOffAfterMs), run.def.id);
+  }
+
+  private pass(run: StageRun, why: string): void {
+    unschedule(run);
+    run.state = 'passed';
+    run.settledAt = this.now;
+    run.why = why;
+    this.emit(SimulationEventType.stagePassed, `passed: ${run.why}`, run.def.id);
+    if (this.runs.every((r) => r.state === 'passed')) {
+      this.emit(SimulationEventType.rolloutCompleted, 'completed: every stage passed');
+      this.finishedAt = this.now;
+      this.outcome = 'completed';
+      return;
+    }
+    this.startReady();
+  }
+
+  private emit(type: SimulationEventType, detail: string, stageId?: string): void {
+    this.events.push({ at: this.now, ...(stageId !== undefined ? { stageId } : {}), type, detail });
+  }
+
+  private idsIn(...states: RunState[]): Set<string> {
+    return new Set(this.runs.filter((run) => states.includes(run.state)).map((run) => run.def.id));
+  }
 }
 
-/** outcomeOf names a stage's state as the summary does: a stage stopped by an escalation hold counts as held. */
-function outcomeOf(run: StageRun): StageOutcome {
-  if (run.state === 'running' || run.state === 'awaiting-approval') return run.settledAt !== undefined ? StageOutcome.held : StageOutcome.running;
-  return run.state;
+function active(run: StageRun): boolean {
+  return run.state === 'running' || run.state === 'awaiting-approval';
 }
 
-function startedText(run: StageRun): string {
-  const def = run.def;
-  const runs = def.maxDuration === undefined ? `runs at least ${def.minDuration}` : `runs at least ${def.minDuration}, at most ${def.maxDuration}`;
-  const waves = run.waves.length === 0 ? '' : ` per wave, in ${run.waves.length} wave${run.waves.length === 1 ? '' : 's'}`;
-  const horizon = def.steadyState === undefined ? '' : `, judged from its horizon ${def.steadyState.horizon}`;
-  const criteria = def.criteria.length === 0 ? 'no criteria' : `criteria every ${def.evaluationInterval}`;
-  return `started (attempt ${run.attempt}): ${runs}${waves}${horizon}; ${criteria}`;
-}
-
-function waveStartedText(run: StageRun): string {
-  return `wave ${run.wave + 1} of ${run.waves.length} started: ${run.waves[run.wave]!.join(', ')}`;
-}
-
-function wavePassedText(run: StageRun, why: string, signOffAfterMs: number): string {
-  const forEach = run.def.forEach!;
-  const feedback = forEach.feedbackCycle === undefined ? '' : `the ${forEach.feedbackCycle} feedback cycle and `;
-  const signers = approvalsText(forEach.waveApprovals ?? run.def.approvals);
-  return `wave ${run.wave + 1} of ${run.waves.length} passed: ${why}; wave ${run.wave + 2} starts after ${feedback}its sign-off by ${signers} (${formatDuration(signOffAfterMs)})`;
-}
-
-function verdictText(verdict: Verdict, criteria: readonly CriterionEvaluation[]): string {
-  return `criteria ${verdict}: ${criteria.map((c) => `${c.metric}: ${c.reason}`).join('; ')}`;
-}
-
-/** reasonsText lists the criteria with the given verdict, as `metric: reason`. */
-function reasonsText(criteria: readonly CriterionEvaluation[], verdict: Verdict): string {
-  return criteria
-    .filter((c) => c.verdict === verdict)
-    .map((c) => `${c.metric}: ${c.reason}`)
-    .join('; ');
-}
-
-function approvalsText(approvals: readonly Approval[]): string {
-  return approvals.map(({ role, count }) => (count > 1 ? `${count} × ${role}` : role)).join(', ');
+function unschedule(run: StageRun): void {
+  delete run.wakeAt;
+  delete run.signOffAt;
+  delete run.escalationAt;
+  delete run.nextWaveAt;
 }

@@ -1,26 +1,11 @@
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { DecisionActivities, DecisionNotice, DecisionSettlement } from '../activities/decisions';
 import { AUDIT_WRITE } from './activity-options';
+import { decisionResolvedSignal, type DeferredDecisionInput } from './decision-messages';
 import { createDeliveries } from './trail';
 
 /** Database writes retry without limit: a deferred decision must end settled and audited. */
 const { announceDeferredDecision, settleDeferredDecision } = proxyActivities<DecisionActivities>(AUDIT_WRITE);
-
-export interface DeferredDecisionInput {
-  rolloutId: string;
-  decisionId: string;
-  /** decideBy is when the decision becomes moot and the safe default applies (ISO 8601). */
-  decideBy: string;
-}
-
-/**
- * decisionResolvedSignal tells the workflow that a human resolved the decision. The API sends
- * it after the resolution is committed, so the signal only ends the wait early.
- */
-export const decisionResolvedSignal = defineSignal<[]>('decisionResolved');
-
-/** decisionWorkflowId is the one workflow per deferred decision; starting it again is idempotent. */
-export const decisionWorkflowId = (rolloutId: string, decisionId: string) => `decision-${rolloutId}-${decisionId}`;
 
 /**
  * deferredDecisionWorkflow holds a deferred decision's deadline as a durable timer. It waits

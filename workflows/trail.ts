@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
 import type { RecordEventInput, RolloutActivities } from '../activities';
 import type { WebhookDeliveryResult, WebhookEvent, WebhookTarget } from '../activities/webhooks';
 import type { NotificationEvent, NotificationTarget } from '../definitions/schema';
@@ -12,6 +12,9 @@ import { now } from '../policy/clock';
 
 const { recordEvent } = proxyActivities<RolloutActivities>(AUDIT_WRITE);
 const { deliverWebhook } = proxyActivities<RolloutActivities>(WEBHOOK_DELIVERY);
+
+/** The patch under which an audit write is shielded from a cancellation requested through Temporal. */
+const AUDIT_WRITE_OUTLIVES_CANCELLATION_PATCH = 'audit-write-outlives-cancellation';
 
 /** EventFields is what an audit event says besides its type: the stage, who, in which role, why, and details. */
 export interface EventFields {
@@ -56,7 +59,15 @@ export function createTrail(options: TrailOptions) {
       actor: fields.actor ?? 'rollgate',
     };
     const input: RecordEventInput = options.progress ? { event, progress: options.progress() } : { event };
-    recording = recording.then(() => recordEvent(input));
+    // An event is written even where Temporal's cancellation reached: a handler that records
+    // after a cancellation requested through Temporal runs in the cancelled root scope, whose
+    // activities would be refused, and the refusal would stop every event after it. Runs
+    // recorded before the patch had their writes refused there, and replay keeps that.
+    const write = () =>
+      CancellationScope.current().consideredCancelled && patched(AUDIT_WRITE_OUTLIVES_CANCELLATION_PATCH)
+        ? CancellationScope.nonCancellable(() => recordEvent(input))
+        : recordEvent(input);
+    recording = recording.then(write);
     return recording;
   };
   return {

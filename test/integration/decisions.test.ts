@@ -151,7 +151,7 @@ stages:
 
   it('answers 409 when no stage accepts decisions, and 404 for an unknown rollout', async () => {
     const ended = await started(PLAN.replace('name: carrier-decisions', 'name: aborted-decisions'), 'aborted', ['supervised']);
-    expect((await h.http('POST', `/v1/rollouts/${ended}/abort`, { reason: 'contract cancelled' })).status).toBe(202);
+    expect((await h.http('POST', `/v1/rollouts/${ended}/abort`, { reason: 'contract cancelled' })).status).toBe(200);
     await waitForActiveStages(h, ended, []);
     const refused = await submit(ended, 'too-late');
     expect(refused.status).toBe(409);

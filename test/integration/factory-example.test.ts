@@ -26,15 +26,21 @@ function shrunkFactoryPlan(): string {
 it('advances the example factory plan only once its criteria pass on reported evidence', async () => {
   const id = await startRollout(h, shrunkFactoryPlan());
   const as = (name: string) => h.as(name, []);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // The sign-off of a prerequisite of a later stage is written after the rollout's start in the
+  // workflow's own trail: once it is, the workflow has run the pilot's gate, which holds it.
+  const later = await h.http('POST', `/v1/rollouts/${id}/prerequisites/ot-integration-assessment/sign-offs`, {}, await as('g.petrov'));
+  expect(later.status).toBe(200);
   expect((await h.http('GET', `/v1/rollouts/${id}`)).body.stages[0].state).toBe('pending');
   const contract = await h.http('POST', `/v1/rollouts/${id}/prerequisites/image-data-contract/sign-offs`, {}, await as('y.tanaka'));
   expect(contract.status).toBe(200);
 
   await waitForStage(h, id, 'single-line-pilot', 'running');
-  await eventually(async () => ((await h.http('GET', `/v1/rollouts/${id}`)).body.stages[0].evaluation ? true : undefined), 'a first evaluation');
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // minDuration is over, yet no evidence: the pilot keeps running
-  expect((await h.http('GET', `/v1/rollouts/${id}`)).body.stages[0]).toMatchObject({ state: 'running', evaluation: { verdict: 'inconclusive' } });
+  // An evaluation after minDuration is over, yet without evidence: the pilot keeps running.
+  const evaluatedLate = await eventually(async () => {
+    const pilot = (await h.http('GET', `/v1/rollouts/${id}`)).body.stages[0];
+    return pilot.evaluation && Date.parse(pilot.evaluation.evaluatedAt) >= Date.parse(pilot.endsNoEarlierThan) ? pilot : undefined;
+  }, 'an evaluation after minDuration');
+  expect(evaluatedLate).toMatchObject({ state: 'running', evaluation: { verdict: 'inconclusive' } });
 
   const samples = [99.9, 99.8, 99.7].map((value, i) => ({ metric: 'image-capture-completeness', value, observedAt: new Date(Date.now() + i).toISOString() }));
   expect((await h.http('POST', `/v1/rollouts/${id}/metrics`, { samples }, await h.as('line-camera-gateway', [], 'service'))).status).toBe(201);

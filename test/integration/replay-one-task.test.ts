@@ -3,7 +3,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
-import { approveStageUpdate } from '../../workflows/messages';
+import { approveStageUpdate } from '../../workflows/rollout/messages';
 import type { StageDecision } from '../../policy/rollout-types';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 import { eventually, startHarness, type Harness } from '../support/harness';

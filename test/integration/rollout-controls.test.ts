@@ -46,24 +46,34 @@ describe('human control of a rollout', () => {
     const id = await startRollout(h, twoStages);
     await waitForStage(h, id, 'pilot', 'awaiting-approval');
     const lee = await h.as('lee');
-    expect((await h.http('POST', `/v1/rollouts/${id}/pause`, { reason: 'line maintenance' }, lee)).status).toBe(202);
+    const paused = await h.http('POST', `/v1/rollouts/${id}/pause`, { reason: 'line maintenance' }, lee);
+    expect(paused).toMatchObject({ status: 200, body: { rolloutId: id, state: 'paused' } });
     await waitForRollout(h, id, 'paused');
+    const again = await h.http('POST', `/v1/rollouts/${id}/pause`, {}, lee);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ reason: 'ActionNotApplicable', detail: `rollout ${id} is paused; pause applies to a running rollout` });
     const refused = await approve(h, id, 'pilot');
     expect(refused.status).toBe(409);
     expect(refused.body.reason).toBe('RolloutNotRunning');
 
-    expect((await h.http('POST', `/v1/rollouts/${id}/resume`, {}, lee)).status).toBe(202);
+    const outsider = await h.http('POST', `/v1/rollouts/${id}/resume`, {}, await h.as('zed', []));
+    expect(outsider.status).toBe(403);
+    expect(outsider.body).toMatchObject({ reason: 'NotAuthorized', detail: 'zed does not hold deployment-lead for this plan, which may resume rollouts' });
+    const resumed = await h.http('POST', `/v1/rollouts/${id}/resume`, {}, lee);
+    expect(resumed).toMatchObject({ status: 200, body: { rolloutId: id, state: 'running' } });
     await waitForRollout(h, id, 'running');
     expect((await approve(h, id, 'pilot')).body.stage.state).toBe('passed');
     await waitForStage(h, id, 'shadow', 'awaiting-approval');
     const types = await eventTypes(h, id);
-    expect(types).toEqual(expect.arrayContaining(['rollout.paused', 'rollout.resumed']));
+    expect(types).toEqual(expect.arrayContaining(['rollout.paused', 'rollout.resumed', 'rollout.resume.denied']));
+    expect(types.filter((type: string) => type === 'rollout.paused')).toHaveLength(1);
   });
 
   it('aborts: unfinished stages end aborted and the rollout takes no more decisions', async () => {
     const id = await startRollout(h, twoStages);
     await waitForStage(h, id, 'pilot', 'awaiting-approval');
-    expect((await h.http('POST', `/v1/rollouts/${id}/abort`, { reason: 'data contract broken' }, await h.as('lee'))).status).toBe(202);
+    const aborted = await h.http('POST', `/v1/rollouts/${id}/abort`, { reason: 'data contract broken' }, await h.as('lee'));
+    expect(aborted).toMatchObject({ status: 200, body: { rolloutId: id, state: 'aborted' } });
     const status = await waitForRollout(h, id, 'aborted');
     expect(status.stages.map((s: { state: string }) => s.state)).toEqual(['aborted', 'aborted']);
     expect(status.endedAt).toEqual(expect.any(String));

@@ -1,4 +1,4 @@
-import { statusQuery } from '../../workflows/messages';
+import { statusQuery } from '../../workflows/rollout/messages';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { approveSite, auditTrail, reportSiteMetric, startRollout, waitForRollout, waitForSite, waitForStage, type StatusBody } from '../support/rollouts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -248,12 +248,12 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     const awaiting = await waitForSite(h, rolloutId, 'phased', 'plant-a', 'awaiting-approval');
     const child = h.temporal.workflow.getHandle(site(awaiting, 'plant-a').workflowId);
     const childState = (state: string) => eventually(async () => ((await child.query(statusQuery)).state === state ? true : undefined), `the site run to be ${state}`);
-    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/pause`, { reason: 'line stop at plant-a' }, await h.as('dana'))).status).toBe(202);
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/pause`, { reason: 'line stop at plant-a' }, await h.as('dana'))).status).toBe(200);
     await childState('paused');
     const refused = await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice');
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toContain('paused');
-    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, {}, await h.as('dana'))).status).toBe(202);
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, {}, await h.as('dana'))).status).toBe(200);
     await childState('running');
     expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(200);
     await waitForRollout(h, rolloutId, 'completed');
@@ -272,7 +272,7 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(site(held, 'plant-a').heldReason).toContain('not complete after 1s');
     expect((await approveSite(h, rolloutId, 'phased', 'plant-a', 'alice')).status).toBe(409);
 
-    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, { reason: 'plant-a manager back from leave' }, await h.as('dana'))).status).toBe(202);
+    expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, { reason: 'plant-a manager back from leave' }, await h.as('dana'))).status).toBe(200);
     await eventually(async () => {
       const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}`);
       return site(body, 'plant-a').heldReason === undefined ? true : undefined;

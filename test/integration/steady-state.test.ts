@@ -1,4 +1,4 @@
-import { abortSignal } from '../../workflows/messages';
+import { abortSignal } from '../../workflows/steady-state-messages';
 import type { ChildProgress } from '../../workflows/rollout-types';
 import type { Review, SteadyStateStatus } from '../../policy/steady-state-types';
 import { registerRollout, startRecorderWorker, startSteadyState, type Recorder } from '../fixtures/workflows/steady-state-setup';

@@ -1,8 +1,21 @@
+import { ApplicationFailure } from '@temporalio/workflow';
 import { now } from '../../policy/clock';
-import { pauseSignal, resumeSignal } from '../messages';
-import type { FailureResolution, OperatorAction, OverrideRequest, PrerequisiteSignOff, PrerequisiteStatus, StageDecision, StageStatus } from '../../policy/rollout-types';
+import { checkOperatorAction, type OperatorActionName } from '../../policy/operator-actions';
+import type {
+  FailureResolution,
+  OperatorAction,
+  OperatorOutcome,
+  OperatorRequest,
+  OverrideRequest,
+  PrerequisiteSignOff,
+  PrerequisiteStatus,
+  StageDecision,
+  StageStatus,
+} from '../../policy/rollout-types';
 import { checkDecision, checkOverride, checkPrerequisite, checkResolution, passSigned, signDecision } from '../../policy/sign-off';
-import { operatorFields, refuse, type RolloutRun } from './run';
+import { pauseSignal, resumeSignal } from './messages';
+import type { RolloutRun } from './run';
+import { operatorFields } from './status';
 import { runStage } from './stage-runner';
 
 /**
@@ -10,6 +23,11 @@ import { runStage } from './stage-runner';
  * workflow file registers them. Validators refuse through the pure sign-off rules
  * (workflows/sign-off.ts), so authority is decided here and nowhere else.
  */
+
+/** refuse turns a rule's refusal into the ApplicationFailure an update validator throws. */
+function refuse(refusal: { type: string; message: string } | undefined): void {
+  if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
+}
 
 export const validateDecision = (run: RolloutRun, decision: StageDecision): void =>
   refuse(checkDecision(run.signOffContext(), run.maybeStage(decision.stageId), decision));
@@ -139,7 +157,18 @@ export async function resume(run: RolloutRun, action: OperatorAction): Promise<v
 
 /** abort ends a rollout not yet over; a site run's abort comes from its parent. */
 export function abort(run: RolloutRun, action: OperatorAction): void {
-  if (run.status.state === 'completed' || run.status.state === 'aborted') return;
-  run.abortedByParent = run.siteRun !== undefined;
-  run.abort(action);
+  run.abortRequested(action);
+}
+
+/** validateOperatorAction refuses a pause, resume or abort by someone without the authority, or one that does nothing now. */
+export const validateOperatorAction = (run: RolloutRun, action: OperatorActionName, request: OperatorRequest): void =>
+  refuse(checkOperatorAction(action, run.plan.roles, run.status, request.actor));
+
+/** operate applies a pause, resume or abort asked for by update, as the signal of the same name does, and answers with the rollout's state. */
+export async function operate(run: RolloutRun, action: OperatorActionName, request: OperatorRequest): Promise<OperatorOutcome> {
+  const operator: OperatorAction = { by: request.actor.name, ...(request.requestId ? { requestId: request.requestId } : {}), ...(request.reason ? { reason: request.reason } : {}) };
+  if (action === 'pause') await pause(run, operator);
+  else if (action === 'resume') await resume(run, operator);
+  else abort(run, operator);
+  return { state: run.status.state };
 }

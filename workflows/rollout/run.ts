@@ -1,18 +1,21 @@
-import { ApplicationFailure, getExternalWorkflowHandle, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { RecordEventInput } from '../../activities';
 import { parseDuration } from '../../definitions/duration';
 import { topologicalOrder } from '../../definitions/graph';
 import type { NotificationEvent, Stage } from '../../definitions/schema';
 import { iso, now } from '../../policy/clock';
 import { compensationAction } from '../interventions';
-import { abortSignal, childProgressSignal } from '../messages';
-import { UNDER_WAY_STATES, type ChildOutcome, type HoldCause, type OperatorAction, type RolloutStatus, type StageStatus } from '../../policy/rollout-types';
+import { abortSignal } from './messages';
+import type { ChildOutcome, HoldCause, OperatorAction, RolloutStatus, StageStatus } from '../../policy/rollout-types';
 import type { RolloutInput } from '../rollout-types';
 import { RolloutStageKey, RolloutStateKey } from '../search-attributes';
-import { planSiteStage, plannedSiteStages, rolloutPrerequisites } from '../site-plan';
-import { createSiteRunner } from '../site-waves';
-import type { Refusal, SignOffContext } from '../../policy/sign-off';
+import { planSiteStage } from '../site-plan';
+import { activeStageIds, initialStatus, withoutAttempt } from './status';
+import { createSiteRunner } from './site-waves';
+import type { SignOffContext } from '../../policy/sign-off';
 import { rollbackScope } from '../../policy/stage-policy';
-import { createSteadyStateRunner } from '../steady-state-stage';
+import { failureAction, type FailureAction } from '../../policy/stage-machine';
+import { createSteadyStateRunner } from './steady-state';
 import { createNotifier, createTrail, type EventFields, type NotificationFields } from '../trail';
 
 /** The reason an abort carries when it came as a cancellation requested through Temporal. */
@@ -22,7 +25,7 @@ export const CANCELLED_THROUGH_TEMPORAL = 'cancellation requested through Tempor
  * RolloutRun owns one run of a rollout: its status and every transition of it. The workflow
  * file wires Temporal's messages to it, the stage runner (stage-runner.ts) drives each stage
  * through it, and the site and steady-state runners reach the rollout only through it.
- * A site run (input.site) is one site of a parent's forEach stage: see SiteRun.
+ * A site run, one site of a parent's forEach stage, is a SiteRolloutRun (site-run.ts).
  */
 export class RolloutRun {
   readonly input: RolloutInput;
@@ -43,8 +46,6 @@ export class RolloutRun {
   cancelledThroughTemporal = false;
   /** Rollbacks under way: continue-as-new waits for them, so none is cut between compensation and reset. */
   rollbacksInFlight = 0;
-  /** A site run (input.site) is one site of a parent's forEach stage: see SiteRun. */
-  readonly siteRun: RolloutInput['site'];
   /** runKey prefixes event, delivery and evaluation ids: a site run shares its parent's rollout id. */
   readonly runKey: string;
   readonly trail: ReturnType<typeof createTrail>;
@@ -53,7 +54,6 @@ export class RolloutRun {
   readonly steadyStates: ReturnType<typeof createSteadyStateRunner>;
   /** RolloutState and RolloutStage are upserted only when they change, to keep history small. */
   private publishedAttributes = '';
-  private reported = '';
 
   constructor(input: RolloutInput) {
     this.input = input;
@@ -61,22 +61,15 @@ export class RolloutRun {
     this.status = input.carried?.status ?? initialStatus(input);
     this.started = new Set<string>(this.status.stages.filter((s) => s.state !== 'pending').map((s) => s.id));
     this.abortedBy = input.carried?.abortedBy;
-    this.siteRun = input.site;
-    this.runKey = this.siteRun ? workflowInfo().workflowId : input.rolloutId;
-    const siteRun = this.siteRun;
-    // Every recorded change publishes the search attributes first. A site run then reports to
-    // its parent instead of writing the registry, which holds the parent's status.
+    this.runKey = this.ownRunKey();
+    // Every recorded change publishes the search attributes first.
+    const progress = this.registryProgress();
     this.trail = createTrail({
       idPrefix: this.runKey,
       base: { rolloutId: input.rolloutId, planName: input.planName, planVersion: input.planVersion },
       seq: input.carried?.eventSeq ?? 0,
-      beforeRecord: () => {
-        this.syncSearchAttributes();
-        if (siteRun) void this.reportToParent();
-      },
-      ...(siteRun
-        ? {}
-        : { progress: () => ({ state: this.status.state, activeStages: activeStageIds(this.status), status: JSON.parse(JSON.stringify(this.status)) as RolloutStatus }) }),
+      beforeRecord: () => this.beforeRecord(),
+      ...(progress ? { progress } : {}),
     });
     // Notifications go to every target that wants the event. A failing receiver is retried and
     // recorded by the activity, and shows in the rollout's status, but never blocks a state
@@ -89,7 +82,7 @@ export class RolloutRun {
         plan: input.planName,
         version: input.planVersion,
         state: this.status.state,
-        ...(siteRun ? { site: siteRun.site } : {}),
+        ...this.notificationSite(),
       }),
       seq: input.carried?.notificationSeq ?? 0,
     });
@@ -162,46 +155,68 @@ export class RolloutRun {
     ]);
   }
 
-  /**
-   * record writes an audit event. In the parent's trail, a site run's own start and end read
-   * site-run.started and so on, and every event of a site run names its site.
-   */
+  /** ownRunKey is the rollout id: event, delivery and evaluation ids start with it. */
+  protected ownRunKey(): string {
+    return this.input.rolloutId;
+  }
+
+  /** registryProgress is the snapshot every event writes to the rollout registry. */
+  protected registryProgress(): (() => NonNullable<RecordEventInput['progress']>) | undefined {
+    return () => ({ state: this.status.state, activeStages: activeStageIds(this.status), status: JSON.parse(JSON.stringify(this.status)) as RolloutStatus });
+  }
+
+  /** beforeRecord runs as each event is recorded, before it is numbered. */
+  protected beforeRecord(): void {
+    this.syncSearchAttributes();
+  }
+
+  /** notificationSite is what a notification says of the site it concerns: nothing, for a whole rollout. */
+  protected notificationSite(): { site?: string } {
+    return {};
+  }
+
+  /** record writes an audit event to the rollout's trail. */
   record(type: string, fields: EventFields = {}): Promise<void> {
-    const siteRun = this.siteRun;
-    return siteRun
-      ? this.trail.record(type.replace(/^rollout\./, 'site-run.'), { ...fields, detail: { ...fields.detail, site: siteRun.site } })
-      : this.trail.record(type, fields);
+    return this.trail.record(type, fields);
   }
 
   notify(type: NotificationEvent, fields: NotificationFields = {}): void {
     this.notifier.notify(type, fields);
   }
 
+  /** evidenceScope narrows the evidence a stage's criteria read: a whole rollout reads all of it. */
+  evidenceScope(): { site: string } | { line: string } | undefined {
+    return undefined;
+  }
+
   /**
-   * reportToParent tells a site run's parent its stage state, when its execution window opens
-   * and whether the run itself is held (an escalation hold, which the rollout's resume ends),
-   * whenever one of them changed; and at the end how the run settled.
+   * executionWindow is the wait before a stage may enter, if there is one: a whole rollout has
+   * none (a site run waits for its site's execution windows). It resolves false when the run
+   * was aborted meanwhile.
    */
-  reportToParent(settled?: ChildOutcome, reason?: string): Promise<void> {
-    const siteRun = this.siteRun;
-    const { state, notBefore } = this.status.stages[0]!;
-    const heldReason = this.status.state === 'held' ? this.status.heldReason : undefined;
-    const current = JSON.stringify([state, notBefore, heldReason]);
-    if (!siteRun || (settled === undefined && current === this.reported)) return Promise.resolve();
-    this.reported = current;
-    const detail = { ...(notBefore ? { notBefore } : {}), ...(heldReason ? { heldReason } : {}) };
-    return getExternalWorkflowHandle(siteRun.parentWorkflowId)
-      .signal(childProgressSignal, {
-        stageId: siteRun.stageId,
-        site: siteRun.site,
-        workflowId: workflowInfo().workflowId,
-        state,
-        at: now(),
-        ...(settled ? { settled } : {}),
-        ...(reason ? { reason } : {}),
-        ...(Object.keys(detail).length > 0 ? { detail } : {}),
-      })
-      .catch(() => undefined); // a parent that already ended has nothing left to learn
+  executionWindow(_id: string): Promise<boolean> | undefined {
+    return undefined;
+  }
+
+  /** abortRequested applies an abort that came as a message: an operator's, for a whole rollout. */
+  abortRequested(action: OperatorAction): void {
+    if (this.status.state === 'completed' || this.status.state === 'aborted') return;
+    this.abort(action);
+  }
+
+  /** compensatesOnAbort: an aborted rollout compensates every stage it started. */
+  compensatesOnAbort(): boolean {
+    return true;
+  }
+
+  /** announceEnd notifies the targets that the rollout completed or was aborted. */
+  announceEnd(type: 'rollout.completed' | 'rollout.aborted', fields?: NotificationFields): void {
+    this.notify(type, fields);
+  }
+
+  /** reportEnd tells whoever waits for this run how it settled: nobody, for a whole rollout. */
+  reportEnd(_settled: ChildOutcome, _reason: string | undefined): Promise<void> {
+    return Promise.resolve();
   }
 
   abort(action: OperatorAction): void {
@@ -265,14 +280,13 @@ export class RolloutRun {
     await this.record('stage.held', { stageId: id, reason, detail: { cause } });
   }
 
-  /** failStage applies the stage's onFailure policy to failing criteria. */
-  async failStage(id: string, reason: string): Promise<void> {
-    const policy = this.definition(id).onFailure;
+  /** failStage applies a failure action to failing criteria: by default the stage's onFailure, as the stage machine reads it. */
+  async failStage(id: string, reason: string, action: FailureAction = failureAction(this.definition(id).onFailure)): Promise<void> {
     await this.record('stage.criteria-failed', { stageId: id, reason });
-    if (policy === 'abort') {
+    if (action.type === 'abort') {
       this.abort({ reason: `stage ${id}: ${reason}` });
-    } else if (typeof policy === 'object') {
-      await this.rollback(id, policy.rollback, reason);
+    } else if (action.type === 'rollback') {
+      await this.rollback(id, action.to, reason);
     } else {
       await this.holdStage(id, 'criteria-failed', reason);
     }
@@ -316,58 +330,4 @@ export class RolloutRun {
     await this.sites.signalSites(ids.map((id) => this.stage(id)), abortSignal, { reason });
     await this.steadyStates.abortChildren(ids.map((id) => this.stage(id)), reason);
   }
-}
-
-/** refuse turns a sign-off rule's refusal into the ApplicationFailure an update validator throws. */
-export function refuse(refusal: Refusal | undefined): void {
-  if (refusal) throw ApplicationFailure.create({ type: refusal.type, message: refusal.message, nonRetryable: true });
-}
-
-/** operatorFields are the audit fields of a pause, resume or abort. */
-export const operatorFields = (action: OperatorAction): EventFields => ({
-  ...(action.by ? { actor: action.by } : {}),
-  ...(action.reason ? { reason: action.reason } : {}),
-  ...(action.requestId ? { requestId: action.requestId } : {}),
-});
-
-function initialStatus(input: RolloutInput): RolloutStatus {
-  const { plan } = input;
-  const wavePlans = plannedSiteStages(plan, Date.now());
-  return {
-    rolloutId: input.rolloutId,
-    plan: input.planName,
-    version: input.planVersion,
-    digest: input.planDigest,
-    state: 'running',
-    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
-    startedAt: now(),
-    prerequisites: rolloutPrerequisites(plan),
-    stages: plan.stages.map((stage) => ({
-      id: stage.id,
-      title: stage.title,
-      mode: stage.mode,
-      state: 'pending',
-      dependsOn: stage.dependsOn,
-      required: stage.approvals,
-      approvals: [],
-      history: [],
-      escalatedTo: [],
-      escalationsApplied: 0,
-      evaluations: 0,
-      attempt: 0,
-      ...(stage.overrideAuthority ? { overrideAuthority: stage.overrideAuthority } : {}),
-      overrides: [],
-      ...wavePlans.get(stage.id),
-    })),
-  };
-}
-
-export function activeStageIds(status: RolloutStatus): string[] {
-  return status.stages.filter((stage) => UNDER_WAY_STATES.has(stage.state)).map((stage) => stage.id);
-}
-
-/** withoutAttempt is a stage without what belongs to its last attempt: its hold, evaluation, sign-off wait, steady-state run, approvals and escalations. */
-export function withoutAttempt(current: StageStatus): StageStatus {
-  const { hold: _hold, evaluation: _evaluation, awaitingSince: _awaiting, steadyState: _steadyState, ...rest } = current;
-  return { ...rest, approvals: [], escalatedTo: [], escalationsApplied: 0 };
 }

@@ -5,20 +5,25 @@ import { cancelRequest, shieldedFromCancellation } from '../cancellation';
 import { now } from '../../policy/clock';
 import {
   abortSignal,
+  abortUpdate,
   approveStageUpdate,
   childProgressSignal,
   pauseSignal,
+  pauseUpdate,
   recordOverrideUpdate,
   resolveStageUpdate,
   resumeSignal,
+  resumeUpdate,
   signPrerequisiteUpdate,
   statusQuery,
-} from '../messages';
+} from './messages';
 import { UNDER_WAY_STATES, type RolloutStatus } from '../../policy/rollout-types';
 import type { RolloutInput } from '../rollout-types';
 import * as handlers from './handlers';
-import { CANCELLED_THROUGH_TEMPORAL, operatorFields, RolloutRun } from './run';
+import { CANCELLED_THROUGH_TEMPORAL, RolloutRun } from './run';
+import { SiteRolloutRun, type SiteRunInput } from './site-run';
 import { runStage } from './stage-runner';
+import { operatorFields } from './status';
 
 /** The patch under which a cancellation requested through Temporal is an audited abort. */
 const CANCELLATION_AS_ABORT_PATCH = 'cancellation-as-abort';
@@ -34,10 +39,24 @@ const CANCELLATION_AS_ABORT_PATCH = 'cancellation-as-abort';
  * identity; the run then ends cancelled (workflows/cancellation.ts).
  */
 export function rolloutWorkflow(input: RolloutInput): Promise<RolloutStatus> {
-  const run = new RolloutRun(input);
+  // Site runs of rollouts started before siteRunWorkflow existed are rolloutWorkflows with a site.
+  const run = input.site ? new SiteRolloutRun({ ...input, site: input.site }) : new RolloutRun(input);
   // Runs that started before cancellation became an abort keep letting it through, as they did
   // then: shielding changes which commands a cancelled run sends.
   if (!patched(CANCELLATION_AS_ABORT_PATCH)) return runRollout(run);
+  return shieldedFromCancellation(
+    () => run.onCancellationRequest(),
+    () => runRollout(run),
+  );
+}
+
+/**
+ * siteRunWorkflow runs one site of a parent rollout's forEach stage: the parent's plan cut to
+ * that stage, for that site (SiteRolloutRun). It reports to the parent through
+ * childProgressSignal and takes its pause, resume and abort as signals from the parent.
+ */
+export function siteRunWorkflow(input: SiteRunInput): Promise<RolloutStatus> {
+  const run = new SiteRolloutRun(input);
   return shieldedFromCancellation(
     () => run.onCancellationRequest(),
     () => runRollout(run),
@@ -52,6 +71,15 @@ function wireHandlers(run: RolloutRun): void {
   setHandler(recordOverrideUpdate, (request) => handlers.recordOverride(run, request), { validator: (request) => handlers.validateOverride(run, request) });
   setHandler(signPrerequisiteUpdate, (request) => handlers.signPrerequisite(run, request), { validator: (request) => handlers.validatePrerequisite(run, request) });
   setHandler(resolveStageUpdate, (resolution) => handlers.resolveStage(run, resolution), { validator: (resolution) => handlers.validateResolution(run, resolution) });
+  for (const [update, action] of [
+    [pauseUpdate, 'pause'],
+    [resumeUpdate, 'resume'],
+    [abortUpdate, 'abort'],
+  ] as const) {
+    setHandler(update, (request) => handlers.operate(run, action, request), { validator: (request) => handlers.validateOperatorAction(run, action, request) });
+  }
+  // The signals stay for site runs, which their parent pauses, resumes and aborts, and for runs
+  // that took them from the API before the updates existed.
   setHandler(pauseSignal, (action) => handlers.pause(run, action));
   setHandler(resumeSignal, (action) => handlers.resume(run, action));
   setHandler(abortSignal, (action) => handlers.abort(run, action));
@@ -101,7 +129,7 @@ async function continueAsNewNow(run: RolloutRun): Promise<never> {
 
 /** finish ends the run once every stage runner has returned: aborted with compensation, or completed. */
 async function finish(run: RolloutRun): Promise<RolloutStatus> {
-  const { input, status, siteRun } = run;
+  const { input, status } = run;
   status.endedAt = now();
   let cancelRequestDetail: Record<string, unknown> | undefined;
   if (run.cancelledThroughTemporal) {
@@ -112,18 +140,17 @@ async function finish(run: RolloutRun): Promise<RolloutStatus> {
   if (run.isAborted()) {
     for (const s of status.stages) if (s.state !== 'passed') run.setStage({ ...s, state: 'aborted' });
     await run.abortChildren(status.stages.map((s) => s.id), `the rollout was aborted: ${run.abortedBy?.reason ?? ''}`);
-    // A site run compensates only its own failure, and only under onSiteFailure rollback-site.
-    if (!siteRun || (siteRun.compensate && !run.abortedByParent)) await run.compensate([...run.started]);
-    if (!siteRun) run.notify('rollout.aborted', { detail: { by: run.abortedBy?.by, reason: run.abortedBy?.reason } });
+    if (run.compensatesOnAbort()) await run.compensate([...run.started]);
+    run.announceEnd('rollout.aborted', { detail: { by: run.abortedBy?.by, reason: run.abortedBy?.reason } });
     await run.record('rollout.aborted', { ...operatorFields(run.abortedBy ?? {}), ...(cancelRequestDetail ? { detail: cancelRequestDetail } : {}) });
   } else {
     status.state = 'completed';
-    if (!siteRun) run.notify('rollout.completed');
+    run.announceEnd('rollout.completed');
     await run.record('rollout.completed');
   }
   await condition(allHandlersFinished);
   await run.notifier.settled();
-  await run.reportToParent(run.isAborted() ? (run.abortedByParent ? 'aborted' : 'failed') : 'passed', run.abortedBy?.reason);
+  await run.reportEnd(run.isAborted() ? (run.abortedByParent ? 'aborted' : 'failed') : 'passed', run.abortedBy?.reason);
   // The request is honoured: Temporal shows the run cancelled, the trail and registry say aborted and by whom.
   if (run.cancelledThroughTemporal) throw new CancelledFailure(`rollout ${input.rolloutId} aborted: ${run.abortedBy?.reason ?? CANCELLED_THROUGH_TEMPORAL}`);
   return status;

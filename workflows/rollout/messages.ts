@@ -1,6 +1,23 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { FailureResolution, OperatorAction, OverrideRequest, PrerequisiteSignOff, PrerequisiteStatus, RolloutStatus, StageDecision, StageStatus } from '../policy/rollout-types';
-import type { ChildProgress } from './rollout-types';
+import type {
+  FailureResolution,
+  OperatorAction,
+  OperatorOutcome,
+  OperatorRequest,
+  OverrideRequest,
+  PrerequisiteSignOff,
+  PrerequisiteStatus,
+  RolloutStatus,
+  StageDecision,
+  StageStatus,
+} from '../../policy/rollout-types';
+import type { ChildProgress } from '../rollout-types';
+
+/**
+ * The messages of rolloutWorkflow and siteRunWorkflow (a site run takes the stage messages
+ * too). Clients import this file and nothing else of the workflow: it defines names and
+ * types, and starts nothing when imported.
+ */
 
 /**
  * approveStageUpdate records an approval or rejection of a stage and answers with the stage's
@@ -33,16 +50,29 @@ export const signPrerequisiteUpdate = defineUpdate<PrerequisiteStatus, [Prerequi
 export const resolveStageUpdate = defineUpdate<StageStatus, [FailureResolution]>('resolveStage');
 
 /**
- * pauseSignal pauses a running rollout until resumeSignal: no stage or site run starts and no
- * sign-off is taken (the signal is passed on to the site runs, so none is taken there either).
- * Evaluations and timers go on, so criteria can still fail a stage, and stages that pass
- * without a sign-off here still pass while paused: a forEach stage whose sites have all passed,
- * a steady-state stage whose governance settles passed.
+ * pauseUpdate pauses a running rollout until resumeUpdate: no stage or site run starts and no
+ * sign-off is taken (the pause is passed on to the site runs as pauseSignal, so none is taken
+ * there either). Evaluations and timers go on, so criteria can still fail a stage, and stages
+ * that pass without a sign-off here still pass while paused: a forEach stage whose sites have
+ * all passed, a steady-state stage whose governance settles passed. It answers with the
+ * rollout's state. Its validator refuses, with an ApplicationFailure whose `type` is
+ * NotAuthorized or ActionNotApplicable (workflows/operator-actions.ts), an actor who is neither
+ * an admin nor a holder of the plan's operator role, and a rollout that is not running.
+ */
+export const pauseUpdate = defineUpdate<OperatorOutcome, [OperatorRequest]>('pauseRollout');
+/** resumeUpdate continues a paused rollout, and ends an escalation hold (the rollout's and its site runs'); refusals as for pauseUpdate. */
+export const resumeUpdate = defineUpdate<OperatorOutcome, [OperatorRequest]>('resumeRollout');
+/** abortUpdate ends the rollout: unfinished stages become aborted, with compensation; refusals as for pauseUpdate. */
+export const abortUpdate = defineUpdate<OperatorOutcome, [OperatorRequest]>('abortRollout');
+
+/**
+ * pauseSignal, resumeSignal and abortSignal do what the updates do, without a check: a parent
+ * rollout passes its pause, resume and abort on to its site runs with them, and runs started
+ * before the updates existed took them from the API. A site run's abortSignal comes only from
+ * its parent.
  */
 export const pauseSignal = defineSignal<[OperatorAction]>('pause');
-/** resumeSignal continues a paused rollout, and ends an escalation hold (the rollout's and its site runs'). */
 export const resumeSignal = defineSignal<[OperatorAction]>('resume');
-/** abortSignal ends the rollout: unfinished stages become aborted. */
 export const abortSignal = defineSignal<[OperatorAction]>('abort');
 
 /** statusQuery returns the rollout's live status. */

@@ -1,28 +1,18 @@
-import { condition, getExternalWorkflowHandle, ParentClosePolicy, startChild, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
-import { parseDuration } from '../definitions/duration';
-import type { NotificationEvent, Stage } from '../definitions/schema';
-import { iso, now } from '../policy/clock';
-import { UNDER_WAY_STATES, type HoldCause, type OperatorAction, type SiteStatus, type StageStatus, type WaveStatus } from '../policy/rollout-types';
-import type { ChildProgress, RolloutInput } from './rollout-types';
-import { sitePlan, siteWorkflowId } from './site-plan';
-import type { EventFields, NotificationFields } from './trail';
+import { condition, getExternalWorkflowHandle, ParentClosePolicy, patched, startChild, workflowInfo, type SignalDefinition } from '@temporalio/workflow';
+import { parseDuration } from '../../definitions/duration';
+import { iso, now } from '../../policy/clock';
+import { UNDER_WAY_STATES, type OperatorAction, type SiteStatus, type StageStatus, type WaveStatus } from '../../policy/rollout-types';
+import type { ChildProgress } from '../rollout-types';
+import { sitePlan, siteWorkflowId } from '../site-plan';
+import type { RolloutRun } from './run';
+import type { SiteRunInput } from './site-run';
 
-/** What the site runner needs from the rollout workflow it runs in. */
-export interface SiteStageHost {
-  input: RolloutInput;
-  stage(id: string): StageStatus;
-  setStage(next: StageStatus): void;
-  definition(id: string): Stage;
-  record(type: string, fields: EventFields): Promise<void>;
-  notify(type: NotificationEvent, fields: NotificationFields): void;
-  isAborted(): boolean;
-  /** mayStartWork: the rollout is running (not paused or held). */
-  mayStartWork(): boolean;
-  sitePrerequisitesSigned(stageId: string, site: string): boolean;
-  abort(action: OperatorAction): void;
-  holdStage(id: string, cause: HoldCause, reason: string): Promise<void>;
-  passStage(id: string, detail: Record<string, unknown>): Promise<void>;
-}
+/**
+ * SITE_RUN_WORKFLOW_PATCH marks runs that start each site as a siteRunWorkflow. Runs recorded
+ * before it started rolloutWorkflow children with a `site` in their input, and go on doing so,
+ * since the type of a child is part of its start command.
+ */
+const SITE_RUN_WORKFLOW_PATCH = 'site-run-workflow-type';
 
 /** Site states after which a site's child sends nothing more. */
 const SETTLED: ReadonlySet<SiteStatus['state']> = new Set(['passed', 'failed', 'rolled-back', 'aborted']);
@@ -35,45 +25,40 @@ const isSettled = (site: SiteStatus) => SETTLED.has(site.state);
  * report through childProgressSignal; all state lives in the stage's status, so a run after
  * continue-as-new resumes where the last one was, with the children still running.
  */
-export function createSiteRunner(host: SiteStageHost) {
+export function createSiteRunner(rollout: RolloutRun) {
   const parentWorkflowId = workflowInfo().workflowId;
   /** Child starts in flight: continue-as-new waits for them, so no start is lost between runs. */
   let startsInFlight = 0;
 
-  const sitesOf = (id: string): SiteStatus[] => host.stage(id).sites ?? [];
-  const wavesOf = (id: string): WaveStatus[] => host.stage(id).waves ?? [];
+  const sitesOf = (id: string): SiteStatus[] => rollout.stage(id).sites ?? [];
+  const wavesOf = (id: string): WaveStatus[] => rollout.stage(id).waves ?? [];
   const updateSite = (id: string, name: string, change: Partial<SiteStatus>): void => {
-    host.setStage({ ...host.stage(id), sites: sitesOf(id).map((site) => (site.site === name ? { ...site, ...change } : site)) });
+    rollout.setStage({ ...rollout.stage(id), sites: sitesOf(id).map((site) => (site.site === name ? { ...site, ...change } : site)) });
   };
   const updateWave = (id: string, index: number, change: Partial<WaveStatus>): void => {
-    host.setStage({ ...host.stage(id), waves: wavesOf(id).map((wave, k) => (k === index ? { ...wave, ...change } : wave)) });
+    rollout.setStage({ ...rollout.stage(id), waves: wavesOf(id).map((wave, k) => (k === index ? { ...wave, ...change } : wave)) });
   };
   const siteOf = (id: string, name: string): SiteStatus | undefined => sitesOf(id).find((site) => site.site === name);
 
   /** startSite waits until the site may start (wave open, prerequisites, no halt, not paused), then starts its child. */
   async function startSite(id: string, name: string, stageAttempt: number): Promise<void> {
-    const current = () => !host.isAborted() && host.stage(id).attempt === stageAttempt && siteOf(id, name)?.state === 'waiting';
-    await condition(() => !current() || (host.mayStartWork() && host.stage(id).state === 'running' && host.sitePrerequisitesSigned(id, name)));
+    const current = () => !rollout.isAborted() && rollout.stage(id).attempt === stageAttempt && siteOf(id, name)?.state === 'waiting';
+    await condition(() => !current() || (rollout.mayStartWork() && rollout.stage(id).state === 'running' && rollout.sitePrerequisitesSigned(id, name)));
     if (!current()) return;
     const site = siteOf(id, name)!;
     const attempt = site.attempt + 1;
     const workflowId = siteWorkflowId(parentWorkflowId, id, name, stageAttempt, attempt);
-    const policy = host.definition(id).forEach!.onSiteFailure;
+    const policy = rollout.definition(id).forEach!.onSiteFailure;
     updateSite(id, name, { state: 'starting', attempt, workflowId, startedAt: now() });
     startsInFlight += 1;
     try {
-      await startChild('rolloutWorkflow', {
-        workflowId,
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [
-          {
-            ...host.input,
-            plan: sitePlan(host.input.plan, id, name),
-            carried: undefined,
-            site: { parentWorkflowId, stageId: id, site: name, wave: site.wave, compensate: policy === 'rollback-site', over: host.definition(id).forEach!.over },
-          } satisfies RolloutInput,
-        ],
-      });
+      const input: SiteRunInput = {
+        ...rollout.input,
+        plan: sitePlan(rollout.input.plan, id, name),
+        carried: undefined,
+        site: { parentWorkflowId, stageId: id, site: name, wave: site.wave, compensate: policy === 'rollback-site', over: rollout.definition(id).forEach!.over },
+      };
+      await startChild(patched(SITE_RUN_WORKFLOW_PATCH) ? 'siteRunWorkflow' : 'rolloutWorkflow', { workflowId, parentClosePolicy: ParentClosePolicy.ABANDON, args: [input] });
     } catch (error) {
       // A start the server refuses fails the site, with the reason, instead of the rollout.
       await onProgress({ stageId: id, site: name, workflowId, state: 'running', settled: 'failed', reason: `its run could not start: ${(error as Error).message}`, at: now() });
@@ -81,7 +66,7 @@ export function createSiteRunner(host: SiteStageHost) {
     } finally {
       startsInFlight -= 1;
     }
-    await host.record('site.started', { stageId: id, detail: { site: name, wave: site.wave, attempt, workflowId } });
+    await rollout.record('site.started', { stageId: id, detail: { site: name, wave: site.wave, attempt, workflowId } });
   }
 
   /** onProgress applies a child's report; reports from a superseded run of the site are ignored. */
@@ -94,38 +79,38 @@ export function createSiteRunner(host: SiteStageHost) {
       const { notBefore: _notBefore, heldReason: _heldReason, ...rest } = site;
       const text = (key: string) => (typeof progress.detail?.[key] === 'string' ? { [key]: progress.detail[key] as string } : {});
       const next: SiteStatus = { ...rest, ...(UNDER_WAY_STATES.has(progress.state) ? { state: progress.state } : text('notBefore')), ...text('heldReason') };
-      host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === site.site ? next : s)) });
+      rollout.setStage({ ...rollout.stage(id), sites: sitesOf(id).map((s) => (s.site === site.site ? next : s)) });
       return;
     }
     const at = progress.at;
     const detail = { site: site.site, wave: site.wave, attempt: site.attempt };
     if (progress.settled === 'passed') {
       updateSite(id, site.site, { state: 'passed', settledAt: at });
-      await host.record('site.passed', { stageId: id, detail });
+      await rollout.record('site.passed', { stageId: id, detail });
       return;
     }
     if (progress.settled === 'aborted') {
       updateSite(id, site.site, { state: 'aborted', settledAt: at, ...(progress.reason ? { reason: progress.reason } : {}) });
-      await host.record('site.aborted', { stageId: id, ...(progress.reason ? { reason: progress.reason } : {}), detail });
+      await rollout.record('site.aborted', { stageId: id, ...(progress.reason ? { reason: progress.reason } : {}), detail });
       return;
     }
     const reason = progress.reason ?? 'the site failed';
-    const policy = host.definition(id).forEach!.onSiteFailure;
+    const policy = rollout.definition(id).forEach!.onSiteFailure;
     const state = policy === 'rollback-site' ? 'rolled-back' : 'failed';
     updateSite(id, site.site, { state, settledAt: at, reason });
     // An aborted rollout only takes note: its own abort decides what happens to its sites.
-    if (host.isAborted()) {
-      await host.record(state === 'rolled-back' ? 'site.rolled-back' : 'site.failed', { stageId: id, reason, detail: { ...detail, policy } });
+    if (rollout.isAborted()) {
+      await rollout.record(state === 'rolled-back' ? 'site.rolled-back' : 'site.failed', { stageId: id, reason, detail: { ...detail, policy } });
       return;
     }
-    host.notify('site.failed', {
+    rollout.notify('site.failed', {
       stageId: id,
-      action: `Site ${site.site} of stage "${host.definition(id).title}" failed: ${reason}. ${siteFailureConsequence(policy)}`,
+      action: `Site ${site.site} of stage "${rollout.definition(id).title}" failed: ${reason}. ${siteFailureConsequence(policy)}`,
       detail: { ...detail, policy },
     });
-    await host.record(state === 'rolled-back' ? 'site.rolled-back' : 'site.failed', { stageId: id, reason, detail: { ...detail, policy } });
-    if (policy === 'abort-all') host.abort({ reason: `site ${site.site} of stage ${id} failed: ${reason}` });
-    else if (policy === 'halt' && host.stage(id).state !== 'held') await host.holdStage(id, 'site-failed', `site ${site.site} failed: ${reason}`);
+    await rollout.record(state === 'rolled-back' ? 'site.rolled-back' : 'site.failed', { stageId: id, reason, detail: { ...detail, policy } });
+    if (policy === 'abort-all') rollout.abort({ reason: `site ${site.site} of stage ${id} failed: ${reason}` });
+    else if (policy === 'halt' && rollout.stage(id).state !== 'held') await rollout.holdStage(id, 'site-failed', `site ${site.site} failed: ${reason}`);
   }
 
   /**
@@ -133,9 +118,9 @@ export function createSiteRunner(host: SiteStageHost) {
    * passed, was aborted, rolled back, or re-entered (a new runner takes over).
    */
   async function run(id: string): Promise<void> {
-    const attempt = host.stage(id).attempt;
-    const current = () => !host.isAborted() && host.stage(id).attempt === attempt && host.stage(id).state !== 'pending' && host.stage(id).state !== 'passed';
-    const def = host.definition(id);
+    const attempt = rollout.stage(id).attempt;
+    const current = () => !rollout.isAborted() && rollout.stage(id).attempt === attempt && rollout.stage(id).state !== 'pending' && rollout.stage(id).state !== 'passed';
+    const def = rollout.definition(id);
     const feedbackMs = def.forEach?.feedbackCycle ? parseDuration(def.forEach.feedbackCycle)! : 0;
     // A run after continue-as-new resumes the site starts the last run had not made yet.
     for (const site of sitesOf(id)) if (site.state === 'waiting') void startSite(id, site.site, attempt);
@@ -144,7 +129,7 @@ export function createSiteRunner(host: SiteStageHost) {
       const index = wavesOf(id).findIndex((wave) => wave.state !== 'passed');
       if (index === -1) {
         const sites = sitesOf(id);
-        await host.passStage(id, { sites: sites.length, rolledBack: sites.filter((site) => site.state === 'rolled-back').map((site) => site.site) });
+        await rollout.passStage(id, { sites: sites.length, rolledBack: sites.filter((site) => site.state === 'rolled-back').map((site) => site.site) });
         return;
       }
       const wave = wavesOf(id)[index]!;
@@ -153,7 +138,7 @@ export function createSiteRunner(host: SiteStageHost) {
           const opensAt = Date.parse(wavesOf(id)[index - 1]!.passedAt!) + feedbackMs;
           if (wave.state === 'pending') {
             updateWave(id, index, { state: 'feedback', opensAt: iso(opensAt) });
-            await host.record('wave.feedback-cycle', { stageId: id, detail: { wave: wave.number, opensAt: iso(opensAt) } });
+            await rollout.record('wave.feedback-cycle', { stageId: id, detail: { wave: wave.number, opensAt: iso(opensAt) } });
           }
           if (await condition(() => !current(), Math.max(1, opensAt - Date.now()))) continue;
           await openWaveGate(id, index);
@@ -169,12 +154,12 @@ export function createSiteRunner(host: SiteStageHost) {
       // running: start the wave's sites not started yet (a run after continue-as-new may find
       // the wave approved but its sites pending), then wait until every site settled without
       // failing, or a failure is resolved.
-      if (startPendingSites(id, wave.number, attempt)) await host.record('wave.started', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
+      if (startPendingSites(id, wave.number, attempt)) await rollout.record('wave.started', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
       const waveSites = () => sitesOf(id).filter((site) => site.wave === wave.number);
-      await condition(() => !current() || (waveSites().every(isSettled) && !waveSites().some(blocksWave) && host.stage(id).state === 'running'));
+      await condition(() => !current() || (waveSites().every(isSettled) && !waveSites().some(blocksWave) && rollout.stage(id).state === 'running'));
       if (!current()) continue;
       updateWave(id, index, { state: 'passed', passedAt: now() });
-      await host.record('wave.passed', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
+      await rollout.record('wave.passed', { stageId: id, detail: { wave: wave.number, sites: wave.sites } });
     }
   }
 
@@ -190,17 +175,17 @@ export function createSiteRunner(host: SiteStageHost) {
 
   /** openWaveGate asks for the wave approvals through the stage's sign-off (state awaiting-approval). */
   async function openWaveGate(id: string, index: number): Promise<void> {
-    const def = host.definition(id);
+    const def = rollout.definition(id);
     const wave = wavesOf(id)[index]!;
     const required = def.forEach?.waveApprovals ?? def.approvals;
     updateWave(id, index, { state: 'awaiting-approval' });
-    host.setStage({ ...host.stage(id), state: 'awaiting-approval', required, approvals: [], awaitingSince: now() });
-    host.notify('wave.awaiting-approval', {
+    rollout.setStage({ ...rollout.stage(id), state: 'awaiting-approval', required, approvals: [], awaitingSince: now() });
+    rollout.notify('wave.awaiting-approval', {
       stageId: id,
       action: `Wave ${wave.number} of stage "${def.title}" (${wave.sites.join(', ')}) needs sign-off by ${required.map((r) => r.role).join(' and ')} before it starts.`,
       detail: { wave: wave.number, sites: wave.sites },
     });
-    await host.record('wave.awaiting-approval', { stageId: id, detail: { wave: wave.number, sites: wave.sites, required } });
+    await rollout.record('wave.awaiting-approval', { stageId: id, detail: { wave: wave.number, sites: wave.sites, required } });
   }
 
   /**
@@ -213,7 +198,7 @@ export function createSiteRunner(host: SiteStageHost) {
     const index = (signed.waves ?? []).findIndex((wave) => wave.state === 'awaiting-approval');
     if (index === -1) return false;
     const { hold: _hold, passedAt: _passed, awaitingSince: _since, ...rest } = signed;
-    host.setStage({ ...rest, state: 'running', required: host.definition(id).approvals });
+    rollout.setStage({ ...rest, state: 'running', required: rollout.definition(id).approvals });
     updateWave(id, index, { state: 'running', startedAt: now(), approvals: signed.approvals });
     return true;
   }
@@ -224,13 +209,13 @@ export function createSiteRunner(host: SiteStageHost) {
    */
   function retryFailedSites(id: string): string[] {
     const retried = sitesOf(id).filter((site) => site.state === 'failed' || site.state === 'aborted').map((site) => site.site);
-    const { hold: _hold, ...rest } = host.stage(id);
-    host.setStage({ ...rest, state: 'running' });
+    const { hold: _hold, ...rest } = rollout.stage(id);
+    rollout.setStage({ ...rest, state: 'running' });
     for (const name of retried) {
-      // Until its new run starts, the site names no run: actions sent to it get 409, not the old run.
+      // Until its new run starts, the site names no run: actions sent to it get 409, not the old rollout.
       const { settledAt: _settled, reason: _reason, workflowId: _workflowId, ...site } = siteOf(id, name)!;
-      host.setStage({ ...host.stage(id), sites: sitesOf(id).map((s) => (s.site === name ? { ...site, state: 'waiting' } : s)) });
-      void startSite(id, name, host.stage(id).attempt);
+      rollout.setStage({ ...rollout.stage(id), sites: sitesOf(id).map((s) => (s.site === name ? { ...site, state: 'waiting' } : s)) });
+      void startSite(id, name, rollout.stage(id).attempt);
     }
     return retried;
   }

@@ -1,0 +1,93 @@
+import type { Observation, TimeWindow } from '../policy/criteria';
+import type { EvidenceReader } from '../policy/evidence-reader';
+
+/**
+ * The simulator's evidence: a scenario's samples in memory, read through the same EvidenceReader
+ * interface as the PostgreSQL store (activities/evaluation.ts), with the same arithmetic.
+ */
+
+export interface ScenarioSample {
+  metric: string;
+  value: number;
+  /** at is when the sample was observed, epoch milliseconds. */
+  at: number;
+}
+
+/** Scenario is the evidence a simulation reads: metric samples, sorted by time (samples of one metric out of order are sorted). */
+export interface Scenario {
+  samples: ScenarioSample[];
+}
+
+/**
+ * SampleIndex is the in-memory equivalent of db/evidence.ts windowObservations: `observe` is the
+ * mean of a metric's samples in [from, to) and how many there are, in O(log n). Running sums are
+ * kept in two parts (value and rounding error), so that a window's sum does not drift however
+ * many samples come before it, and the mean is rounded to 12 significant digits, as PostgreSQL's
+ * exact numeric mean of decimal values comes out, so that 0.95 averages to 0.95.
+ */
+export type SampleIndex = EvidenceReader<Observation>;
+
+interface MetricSeries {
+  times: number[];
+  /** sums[i] + errors[i] is the sum of the first i values. */
+  sums: number[];
+  errors: number[];
+}
+
+/** indexSamples builds a SampleIndex; samples whose value or time is not a finite number are left out. */
+export function indexSamples(samples: readonly ScenarioSample[]): SampleIndex {
+  const byMetric = new Map<string, ScenarioSample[]>();
+  for (const sample of samples) {
+    if (!Number.isFinite(sample.value) || !Number.isFinite(sample.at)) continue;
+    let list = byMetric.get(sample.metric);
+    if (list === undefined) byMetric.set(sample.metric, (list = []));
+    list.push(sample);
+  }
+  const series = new Map<string, MetricSeries>();
+  for (const [metric, list] of byMetric) {
+    if (!isSorted(list)) list.sort((a, b) => a.at - b.at);
+    const times = list.map((sample) => sample.at);
+    const sums = [0];
+    const errors = [0];
+    list.forEach((sample, i) => {
+      // TwoSum: s is the rounded sum, e exactly what rounding lost.
+      const a = sums[i]!;
+      const b = sample.value;
+      const s = a + b;
+      const bVirtual = s - a;
+      const e = a - (s - bVirtual) + (b - bVirtual);
+      sums.push(s);
+      errors.push(errors[i]! + e);
+    });
+    series.set(metric, { times, sums, errors });
+  }
+  return {
+    observe(metric: string, window: TimeWindow): Observation {
+      const found = series.get(metric);
+      if (found === undefined) return { value: null, samples: 0 };
+      const from = lowerBound(found.times, window.from);
+      const to = lowerBound(found.times, window.to);
+      const count = to - from;
+      if (count <= 0) return { value: null, samples: 0 };
+      const sum = found.sums[to]! - found.sums[from]! + (found.errors[to]! - found.errors[from]!);
+      return { value: Number((sum / count).toPrecision(12)), samples: count };
+    },
+  };
+}
+
+function isSorted(list: readonly ScenarioSample[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i]!.at < list[i - 1]!.at) return false;
+  return true;
+}
+
+/** lowerBound is the first index whose time is >= t. */
+function lowerBound(times: readonly number[], t: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (times[mid]! < t) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
