@@ -1,3 +1,4 @@
+import { OperatorRejection } from './operator-actions';
 import { SignOffRejection } from './sign-off';
 import { SteadyStateRejection } from './steady-state-rules';
 
@@ -17,6 +18,8 @@ import { SteadyStateRejection } from './steady-state-rules';
 export const Failure = {
   // Refusals of the rollout workflow's update validators (policy/sign-off.ts).
   ...SignOffRejection,
+  // Refusals of the pause, resume and abort updates besides the sign-off ones (policy/operator-actions.ts).
+  ...OperatorRejection,
   // Refusals of the steady-state workflow's update validators (policy/steady-state-rules.ts).
   ...SteadyStateRejection,
   /** The steady-state workflow was started for a stage without a readable calendar. */
@@ -68,6 +71,7 @@ export const FAILURE_KINDS: { readonly [type in Failure]: FailureKind } = {
   [Failure.stageNotHeld]: FailureKind.notNow,
   [Failure.settled]: FailureKind.notNow,
   [Failure.versionUnchanged]: FailureKind.notNow,
+  [Failure.notApplicable]: FailureKind.notNow,
   [Failure.reasonRequired]: FailureKind.invalidInput,
   [Failure.invalidRollbackTarget]: FailureKind.invalidInput,
   [Failure.invalidSteadyStateInput]: FailureKind.invalidInput,
