@@ -1,5 +1,6 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { Failure } from '../policy/failures';
+import { failure } from './failure';
 
 /** CancelRequestInput names the workflow run whose cancellation request is looked up. */
 export interface CancelRequestInput {
@@ -27,7 +28,7 @@ export function createCancelRequestActivities(temporal: Client | undefined) {
   return {
     /** readCancelRequest answers the latest cancellation request of the run, or {} when it has none. */
     async readCancelRequest(input: CancelRequestInput): Promise<CancelRequest> {
-      if (!temporal) throw ApplicationFailure.nonRetryable('this worker has no Temporal client to read the cancellation request with', 'NoTemporalClient');
+      if (!temporal) throw failure(Failure.noTemporalClient, 'this worker has no Temporal client to read the cancellation request with');
       let nextPageToken: Uint8Array | undefined;
       do {
         const page = await temporal.workflowService.getWorkflowExecutionHistoryReverse({

@@ -1,19 +1,10 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { recordAuditEvent } from '../db/audit';
-import {
-  DecisionEvent,
-  decisionAuditEvent,
-  decisionPath,
-  getDecision,
-  markTimerStarted,
-  settlementEvent,
-  timeOutDecision,
-  type DecisionRow,
-  type DecisionState,
-  type SafeDefault,
-} from '../db/decisions';
+import { DecisionEvent, decisionAuditEvent, settlementEvent } from '../db/decision-events';
+import { decisionPath, getDecision, markTimerStarted, timeOutDecision, type DecisionRow, type DecisionState, type SafeDefault } from '../db/decisions';
 import { getPlanVersion } from '../db/plans';
+import { Failure } from '../policy/failures';
+import { failure } from './failure';
 import type { WebhookEvent, WebhookTarget } from './webhooks';
 
 export interface DecisionRef {
@@ -37,7 +28,7 @@ export interface DecisionNotice {
 
 /** The decision is not stored: retrying cannot help, so the workflow fails and reconciliation starts it again. */
 const unknownDecision = (decisionId: string) =>
-  ApplicationFailure.create({ type: 'UnknownDecision', message: `no decision ${decisionId}`, nonRetryable: true });
+  failure(Failure.unknownDecision, `no decision ${decisionId}`);
 
 /** createDecisionActivities binds the deferred-decision workflow's side effects to a pool. Each is idempotent. */
 export function createDecisionActivities(pool: Pool) {

@@ -1,12 +1,15 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { Criterion, Plan } from '../definitions/schema';
-import { decisionMetrics, type DecisionMetrics } from '../db/decisions';
-import { getEvaluation, storeEvaluation, windowObservations, type EvidenceScope } from '../db/evidence';
+import { decisionMetrics, type DecisionMetrics } from '../db/decision-metrics';
+import { windowObservations } from '../db/derived-metrics';
+import { getEvaluation, storeEvaluation } from '../db/evaluations';
+import type { EvidenceScope } from '../db/evidence';
+import { Failure } from '../policy/failures';
 import { judgeStage, metricDirection, type CriterionObservation, type Observation, type StageEvaluation } from '../policy/criteria';
 import { criterionReadings, observeCriteriaAsync, type EvidenceReader } from '../policy/evidence-reader';
+import { failure } from './failure';
 
-export { latestEvaluations } from '../db/evidence';
+export { latestEvaluations } from '../db/evaluations';
 
 /** The decision built-ins come from the stage's own decisions, unless the catalog declares the name as a reported metric. */
 const DECISION_METRICS: ReadonlySet<string> = new Set<keyof DecisionMetrics>(['deferral-rate', 'human-override-rate', 'auto-decision-accuracy', 'decision-timeout-count']);
@@ -29,7 +32,7 @@ function storedEvidence(pool: Pool, input: ObserveStageInput): EvidenceReader<Pr
 }
 
 /** The ApplicationFailure type of an evaluation request that can never succeed; not retried. */
-export const INVALID_EVALUATION_INPUT = 'InvalidEvaluationInput';
+export const INVALID_EVALUATION_INPUT = Failure.invalidEvaluationInput;
 
 /** ObserveStageInput says which stage's evidence to read, and when. Times are ISO 8601. */
 export interface ObserveStageInput {
@@ -114,5 +117,5 @@ function instant(text: string, field: string): number {
 }
 
 function invalid(message: string): never {
-  throw ApplicationFailure.create({ message, type: INVALID_EVALUATION_INPUT, nonRetryable: true });
+  throw failure(INVALID_EVALUATION_INPUT, message);
 }

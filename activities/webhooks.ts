@@ -1,9 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context, type ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { fetch, type Response } from 'undici';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { findDelivered, recordDeliveryAttempt, type DeliveryAttempt } from '../db/webhooks';
+import { Failure, retryable } from '../policy/failures';
+import { failure } from './failure';
 import { checkTargetUrl, createGuardedAgent, targetRefusal, type Resolve } from './webhook-transport';
 
 /*
@@ -131,15 +133,13 @@ export interface WebhookDeliveryResult {
   alreadyDelivered: boolean;
 }
 
-/** Failure types deliverWebhook throws. Only `failed` is retryable. */
-export const WEBHOOK_FAILURE = {
-  secretMissing: 'WebhookSecretMissing',
-  invalidTarget: 'WebhookInvalidTarget',
-  targetRefused: 'WebhookTargetRefused',
-  rejected: 'WebhookRejected',
-  failed: 'WebhookDeliveryFailed',
-} as const;
-export type WebhookFailureType = (typeof WEBHOOK_FAILURE)[keyof typeof WEBHOOK_FAILURE];
+/** The failure types deliverWebhook throws (policy/failures.ts); only webhookDeliveryFailed is retried. */
+export type WebhookFailureType =
+  | typeof Failure.webhookSecretMissing
+  | typeof Failure.webhookInvalidTarget
+  | typeof Failure.webhookTargetRefused
+  | typeof Failure.webhookRejected
+  | typeof Failure.webhookDeliveryFailed;
 
 /** The HTTP request's own timeout; shorter than startToCloseTimeout so a timed-out attempt is still recorded. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -165,7 +165,7 @@ export function createWebhookActivities({ pool, secrets, allow = [], resolve }: 
   return {
     /**
      * deliverWebhook makes one attempt to POST input.event to input.target, records it in
-     * webhook_deliveries, and throws an ApplicationFailure (see WEBHOOK_FAILURE) unless the
+     * webhook_deliveries, and throws an ApplicationFailure (a webhook type of policy/failures.ts) unless the
      * receiver answered 2xx. Once a delivery is recorded as delivered, later calls send nothing.
      */
     async deliverWebhook(input: WebhookDelivery): Promise<WebhookDeliveryResult> {
@@ -190,25 +190,24 @@ export function createWebhookActivities({ pool, secrets, allow = [], resolve }: 
        * and Web UI show to anyone with access to them.
        */
       const fail = async (type: WebhookFailureType, message: string, httpStatus?: number, responseExcerpt?: string): Promise<ApplicationFailure> => {
-        const nonRetryable = type !== WEBHOOK_FAILURE.failed;
-        const gaveUp = nonRetryable || lastAttempt;
+        const gaveUp = !retryable(type) || lastAttempt;
         await recordDeliveryAttempt(pool, { ...record, status: 'failed', httpStatus, error: message, errorType: type, gaveUp, responseExcerpt });
-        return ApplicationFailure.create({ type, message, nonRetryable });
+        return failure(type, message);
       };
 
       if (!isHttpUrl(input.target.url)) {
-        throw await fail(WEBHOOK_FAILURE.invalidTarget, `target URL ${JSON.stringify(input.target.url)} is not an http(s) URL`);
+        throw await fail(Failure.webhookInvalidTarget, `target URL ${JSON.stringify(input.target.url)} is not an http(s) URL`);
       }
       try {
         checkTargetUrl(input.target.url, allow);
       } catch (error) {
-        throw await fail(WEBHOOK_FAILURE.targetRefused, (error as Error).message);
+        throw await fail(Failure.webhookTargetRefused, (error as Error).message);
       }
       let secret: string | undefined;
       if (input.target.secretEnv !== undefined) {
         secret = secrets[input.target.secretEnv];
         if (!secret) {
-          throw await fail(WEBHOOK_FAILURE.secretMissing, `signing secret ${input.target.secretEnv} is not set on the worker`);
+          throw await fail(Failure.webhookSecretMissing, `signing secret ${input.target.secretEnv} is not set on the worker`);
         }
       }
 
@@ -226,8 +225,8 @@ export function createWebhookActivities({ pool, secrets, allow = [], resolve }: 
         response = await fetch(input.target.url, { method: 'POST', headers, body, signal, redirect: 'manual', dispatcher });
       } catch (error) {
         const refusal = targetRefusal(error);
-        if (refusal !== undefined) throw await fail(WEBHOOK_FAILURE.targetRefused, refusal);
-        throw await fail(WEBHOOK_FAILURE.failed, describeFetchError(error));
+        if (refusal !== undefined) throw await fail(Failure.webhookTargetRefused, refusal);
+        throw await fail(Failure.webhookDeliveryFailed, describeFetchError(error));
       }
 
       const status = response.status;
@@ -238,8 +237,8 @@ export function createWebhookActivities({ pool, secrets, allow = [], resolve }: 
       }
       const snippet = (await response.text().catch(() => '')).slice(0, RESPONSE_SNIPPET_CHARS).trim();
       const message = `HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`;
-      const retryable = status === 408 || status === 429 || status >= 500;
-      throw await fail(retryable ? WEBHOOK_FAILURE.failed : WEBHOOK_FAILURE.rejected, message, status, snippet || undefined);
+      const transient = status === 408 || status === 429 || status >= 500;
+      throw await fail(transient ? Failure.webhookDeliveryFailed : Failure.webhookRejected, message, status, snippet || undefined);
     },
   };
 }

@@ -1,3 +1,5 @@
+import { status } from '@grpc/grpc-js';
+import { isGrpcServiceError } from '@temporalio/client';
 import { Problem, ProblemType } from './problem';
 
 /** How long clients are asked to wait before retrying a request a dependency outage refused. */
@@ -24,7 +26,8 @@ export function outageProblem(error: unknown): Problem | undefined {
   const postgres = postgresOutage(error);
   if (postgres) return unavailable('PostgreSQL', postgres);
   const grpc = grpcCodeOf(error);
-  if (grpc === GrpcCode.unavailable || grpc === GrpcCode.deadlineExceeded) return unavailable('Temporal', grpcName(grpc));
+  const outage = grpc === undefined ? undefined : TEMPORAL_OUTAGES.get(grpc);
+  if (outage) return unavailable('Temporal', outage);
   return undefined;
 }
 
@@ -63,26 +66,20 @@ export function postgresOutage(error: unknown): string | undefined {
 
 // ── Temporal (gRPC) ─────────────────────────────────────────────────────────────────────
 
-/** The gRPC status codes rollgate reads; https://grpc.github.io/grpc/core/md_doc_statuscodes.html */
-export const GrpcCode = {
-  deadlineExceeded: 4,
-  notFound: 5,
-  alreadyExists: 6,
-  failedPrecondition: 9,
-  unavailable: 14,
-} as const;
-
-const grpcName = (code: number) => (code === GrpcCode.unavailable ? 'UNAVAILABLE' : code === GrpcCode.deadlineExceeded ? 'DEADLINE_EXCEEDED' : `gRPC ${code}`);
+/** The gRPC codes that mean Temporal cannot be reached now, by name. */
+const TEMPORAL_OUTAGES: ReadonlyMap<number, string> = new Map([
+  [status.UNAVAILABLE, 'UNAVAILABLE'],
+  [status.DEADLINE_EXCEEDED, 'DEADLINE_EXCEEDED'],
+]);
 
 /**
- * grpcCodeOf is the gRPC status code of error or of the first error in its cause chain that has
- * one. The Temporal client wraps gRPC errors in a ServiceError whose `cause` holds the code.
+ * grpcCodeOf is the gRPC status code of error or of the first error in its cause chain that is
+ * a gRPC service error (isGrpcServiceError): the Temporal client throws them as they are, or
+ * wrapped in a ServiceError whose `cause` holds one.
  */
-export function grpcCodeOf(error: unknown): number | undefined {
+export function grpcCodeOf(error: unknown): status | undefined {
   for (const item of causes(error)) {
-    const { code, metadata } = item as { code?: unknown; metadata?: unknown };
-    // A gRPC error carries metadata beside a numeric code; pg and Node errors have string codes.
-    if (typeof code === 'number' && typeof metadata === 'object' && metadata !== null) return code;
+    if (isGrpcServiceError(item)) return item.code;
   }
   return undefined;
 }

@@ -1,12 +1,10 @@
 import { Router, type Request } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { RolloutRow } from '../db/rollouts';
 import { recordModelVersionUpdate, signReviewUpdate, steadyStateStatusQuery } from '../workflows/steady-state-messages';
 import { steadyStateWorkflowId } from '../policy/steady-state-types';
-import { SteadyStateRejection } from '../policy/steady-state-rules';
 import { Name, OptionalText, Text } from './limits';
 import { conflict, notFound, parseBody, Problem, ProblemType } from './problem';
 import { currentStatus, requireRollout, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
@@ -52,13 +50,9 @@ export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Cl
     return conflict(`the steady-state stage ${stageId} of rollout ${row.rolloutId} has ended (${described.status.name.toLowerCase()})`);
   };
 
-  /** problemOf answers a run that is gone 404 or 409 (missingOrEnded), and an unknown review 404. */
-  const problemOf = async (error: unknown, handle: WorkflowHandle, row: RolloutRow, stageId: string): Promise<Problem | undefined> => {
-    if (error instanceof WorkflowNotFoundError) return missingOrEnded(handle, row, stageId);
-    const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-    if (cause instanceof ApplicationFailure && cause.type === SteadyStateRejection.unknownReview) return notFound(cause.message);
-    return undefined;
-  };
+  /** problemOf answers a run that is gone 404 or 409 (missingOrEnded); refusals go through api/temporal-errors.ts (an unknown review is 404). */
+  const problemOf = async (error: unknown, handle: WorkflowHandle, row: RolloutRow, stageId: string): Promise<Problem | undefined> =>
+    error instanceof WorkflowNotFoundError ? missingOrEnded(handle, row, stageId) : undefined;
 
   /** runUpdate executes an update on the stage's steady-state run (api/rollout-lookup.ts runAuthorizedUpdate). */
   const runUpdate = <T>(req: StageRequest, action: string, execute: (handle: WorkflowHandle, call: UpdateCall) => Promise<T>): Promise<T> =>

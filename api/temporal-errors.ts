@@ -1,32 +1,58 @@
+import { status } from '@grpc/grpc-js';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { GrpcCode, grpcCodeOf, outageProblem } from './outage-errors';
+import { failureKind, FailureKind } from '../policy/failures';
+import { forbidden } from './auth';
+import { grpcCodeOf, outageProblem } from './outage-errors';
 import { conflict, notFound, type Problem } from './problem';
 
 /**
- * temporalProblem maps what the Temporal client throws to an HTTP problem. Failures are
- * matched on their `type` string, not on class identity, which does not survive the sandbox.
- * gRPC codes are read through the cause chain: the client wraps them in a ServiceError.
+ * How what the Temporal client throws becomes an HTTP problem, for one rollout. The client's
+ * own error classes say what happened to the call; a refused update carries an
+ * ApplicationFailure whose registry type (policy/failures.ts) says what it means. The first
+ * rule that recognises the error answers.
  */
-export function temporalProblem(error: unknown, rolloutId: string): Problem | undefined {
-  if (error instanceof WorkflowNotFoundError) return conflict(`rollout ${rolloutId} is not running`);
-  if (error instanceof WorkflowExecutionAlreadyStartedError) return conflict(`rollout ${rolloutId} already exists`);
-  if (error instanceof WorkflowUpdateFailedError) {
-    const cause = error.cause;
-    if (cause instanceof ApplicationFailure) {
-      if (cause.type === 'UnknownStage') return notFound(cause.message);
-      return conflict(cause.message, { reason: cause.type });
-    }
-    return conflict(cause?.message ?? error.message);
-  }
+type TemporalRule = (error: unknown, rolloutId: string) => Problem | undefined;
+
+/** FAILURE_PROBLEMS: the answer to an update refused with a failure of each kind. */
+const FAILURE_PROBLEMS: { readonly [kind in FailureKind]: (message: string, type: string) => Problem } = {
+  [FailureKind.notYou]: (message, type) => forbidden(message, { reason: type }),
+  [FailureKind.unknown]: (message) => notFound(message),
+  [FailureKind.notNow]: (message, type) => conflict(message, { reason: type }),
+  [FailureKind.invalidInput]: (message, type) => conflict(message, { reason: type }),
+  [FailureKind.transient]: (message, type) => conflict(message, { reason: type }),
+  [FailureKind.misconfigured]: (message, type) => conflict(message, { reason: type }),
+};
+
+/** The gRPC codes of a call to a workflow that has ended: NOT_FOUND (no running execution), FAILED_PRECONDITION. */
+const ENDED_CODES: ReadonlySet<status> = new Set([status.NOT_FOUND, status.FAILED_PRECONDITION]);
+
+const TEMPORAL_RULES: readonly TemporalRule[] = [
+  (error, rolloutId) => (error instanceof WorkflowNotFoundError ? conflict(`rollout ${rolloutId} is not running`) : undefined),
+  (error, rolloutId) => (error instanceof WorkflowExecutionAlreadyStartedError ? conflict(`rollout ${rolloutId} already exists`) : undefined),
+  (error) => {
+    if (!(error instanceof WorkflowUpdateFailedError)) return undefined;
+    const { cause } = error;
+    if (!(cause instanceof ApplicationFailure) || !cause.type) return conflict(cause?.message ?? error.message);
+    // A type the registry does not hold yet is a refusal for now: 409 with its type.
+    return FAILURE_PROBLEMS[failureKind(cause.type) ?? FailureKind.notNow](cause.message, cause.type);
+  },
   // UNAVAILABLE and DEADLINE_EXCEEDED: Temporal cannot be reached (503 with Retry-After).
-  const outage = outageProblem(error);
-  if (outage) return outage;
-  const code = grpcCodeOf(error);
-  const message = (error as { message?: string } | undefined)?.message ?? '';
-  // NOT_FOUND and FAILED_PRECONDITION: the workflow has already ended.
-  if (code === GrpcCode.notFound || code === GrpcCode.failedPrecondition || /already completed|workflow execution already/i.test(message)) {
-    return conflict(`rollout ${rolloutId} has ended`);
+  (error) => outageProblem(error),
+  (error, rolloutId) => (workflowEnded(error) ? conflict(`rollout ${rolloutId} has ended`) : undefined),
+];
+
+/** temporalProblem maps what the Temporal client throws to an HTTP problem, or undefined for an error it does not know. */
+export function temporalProblem(error: unknown, rolloutId: string): Problem | undefined {
+  for (const rule of TEMPORAL_RULES) {
+    const problem = rule(error, rolloutId);
+    if (problem) return problem;
   }
   return undefined;
+}
+
+/** workflowEnded: the error says the workflow has already ended (gRPC NOT_FOUND or FAILED_PRECONDITION, through the cause chain). */
+export function workflowEnded(error: unknown): boolean {
+  const code = grpcCodeOf(error);
+  return code !== undefined && ENDED_CODES.has(code);
 }

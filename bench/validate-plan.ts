@@ -20,6 +20,7 @@ export function generatePlan(count: number, options: GenerateOptions = {}): stri
     '  scrap-rate: { unit: "%", direction: lower-is-better }',
     '  throughput: { unit: parts/h, direction: higher-is-better, guardrail: true }',
     '  warranty-claims: { unit: ppm, direction: lower-is-better, kind: lagging }',
+    ...siteLines(options.sites ?? 0),
     'prerequisites:',
     '  - { id: data-contract, kind: data-contract, title: Data contract, signedBy: data-engineer, evidence: "https://wiki.example.com/contract" }',
     '  - { id: integration-debt, kind: integration-debt-assessment, title: Integration debt assessment, signedBy: integration-architect }',
@@ -35,7 +36,27 @@ export type GenerateOptions = {
   anchor?: boolean;
   /** warnings makes every shadow stage too short, one lint warning each. */
   warnings?: boolean;
+  /** sites declares that many sites (plant-0, plant-1, …), each with a time zone and an execution window, and spreads the stages' scopes over them. */
+  sites?: number;
 };
+
+const TIME_ZONES = ['Europe/Berlin', 'Europe/Budapest', 'America/New_York', 'Asia/Kolkata', 'America/Mexico_City'] as const;
+
+/** siteLines is the `sites:` map of count sites; none for 0. */
+function siteLines(count: number): string[] {
+  if (count === 0) return [];
+  const lines = ['sites:'];
+  for (let i = 0; i < count; i++) {
+    lines.push(
+      `  plant-${i}:`,
+      `    title: Plant ${i}`,
+      `    timeZone: ${TIME_ZONES[i % TIME_ZONES.length]}`,
+      '    executionWindows:',
+      `      - { days: [mon, tue, wed, thu], from: "0${6 + (i % 3)}:00", to: "1${i % 3}:00", description: start of the early shift }`,
+    );
+  }
+  return lines;
+}
 
 const ROLES = [
   'deployment-lead',
@@ -58,6 +79,12 @@ function dependencies(i: number): number[] {
   return i % 3 === 0 ? [i - 1, i - (i % GROUP)] : [i - 1];
 }
 
+/** scopeSites are the sites stage i runs at: one of four, or, with many sites, a stretch of ten of them (one for a pilot or shadow stage). */
+function scopeSites(i: number, sites: number, mode: string): string[] {
+  const width = sites > 4 && (mode === 'supervised' || mode === 'autonomous') ? Math.min(10, sites) : 1;
+  return Array.from({ length: width }, (_, k) => `plant-${(i * width + k) % sites}`);
+}
+
 function stageLines(i: number, count: number, options: GenerateOptions): string[] {
   const mode = i < count * 0.1 ? 'pilot' : i < count * 0.4 ? 'shadow' : i < count * 0.8 ? 'supervised' : 'autonomous';
   const deps = dependencies(i);
@@ -69,7 +96,7 @@ function stageLines(i: number, count: number, options: GenerateOptions): string[
   if (deps.length > 0) out.push(`    dependsOn: [${deps.map((d) => `s-${d}`).join(', ')}]`);
   if (mode === 'supervised') out.push('    overrideAuthority: line-supervisor');
   out.push(
-    `    scope: { sites: [plant-${i % 4}], lines: [line-${i % 7}], shifts: [early, late] }`,
+    `    scope: { sites: [${scopeSites(i, options.sites || 4, mode).join(', ')}], lines: [line-${i % 7}], shifts: [early, late] }`,
     `    minDuration: ${mode === 'shadow' && !options.warnings ? '6w' : '2w'}`,
     '    maxDuration: 26w',
     '    criteria:',

@@ -14,6 +14,7 @@ import { parseDuration } from '../definitions/duration';
 import { CONTINUE_AS_NEW_DELIVERY_GRACE, EVALUATION } from './activity-options';
 import { iso, now } from '../policy/clock';
 import type { StageEvaluation } from '../policy/criteria';
+import { Failure } from '../policy/failures';
 import { childProgressSignal } from './rollout/messages';
 import type { ChildOutcome, OperatorAction } from '../policy/rollout-types';
 import type { ChildProgress } from './rollout-types';
@@ -29,9 +30,6 @@ import { createNotifier, createTrail } from './trail';
 
 /** An evaluation that keeps failing leaves the verdicts out of a review and counts as inconclusive. */
 const { evaluateStage } = proxyActivities<RolloutActivities>(EVALUATION);
-
-/** The ApplicationFailure type of an input that names no steady-state stage or has an unreadable date. */
-const INVALID_STEADY_STATE_INPUT = 'InvalidSteadyStateInput';
 
 /**
  * steadyStateWorkflow governs a stage after full deployment, as a child of the rollout. From
@@ -57,7 +55,7 @@ export async function steadyStateWorkflow(input: SteadyStateInput): Promise<Stea
   if (!stage || !steady || !Object.values(calendar).every(Number.isFinite)) {
     const reason = `stage ${input.stageId} of plan ${input.planName} v${input.planVersion} has no steady-state calendar from ${input.startedAt}`;
     await parent.signal(childProgressSignal, { stageId: input.stageId, state: 'running', settled: 'failed', reason, at: now() }).catch(() => undefined);
-    throw ApplicationFailure.create({ type: INVALID_STEADY_STATE_INPUT, message: reason, nonRetryable: true });
+    throw ApplicationFailure.create({ type: Failure.invalidSteadyStateInput, message: reason, nonRetryable: true });
   }
   const reviewBy = steady.reviewBy ?? stage.approvals;
   const retrainingTo = steady.retrainingOwner ? [steady.retrainingOwner] : stage.approvals.map((approval) => approval.role);
@@ -187,7 +185,7 @@ export async function steadyStateWorkflow(input: SteadyStateInput): Promise<Stea
     },
     {
       validator: (request) => {
-        if (!request.version?.trim() || !request.reason?.trim()) refuse({ type: 'ReasonRequired', message: 'a model-version change needs a version and a reason' });
+        if (!request.version?.trim() || !request.reason?.trim()) refuse({ type: Failure.reasonRequired, message: 'a model-version change needs a version and a reason' });
         refuse(modelVersionRole(plan.roles, stage, status, request));
       },
     },

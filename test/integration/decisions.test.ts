@@ -1,4 +1,4 @@
-import { decisionMetrics } from '../../db/decisions';
+import { decisionMetrics } from '../../db/decision-metrics';
 import { inAnHour, submitDecision, waitForActiveStages } from '../support/decisions';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { auditTrail, startRollout } from '../support/rollouts';

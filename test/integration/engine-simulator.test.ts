@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { loadPlan } from '../../definitions';
-import { insertSamples } from '../../db/evidence';
+import { insertSamples } from '../../db/samples';
 import { simulate, type ScenarioSample, type SimulationResult } from '../../simulator/simulate';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { approve, auditTrail, startRollout, type StatusBody } from '../support/rollouts';

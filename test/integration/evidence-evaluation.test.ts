@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createEvaluationActivities, INVALID_EVALUATION_INPUT, latestEvaluations, type EvaluateStageInput } from '../../activities/evaluation';
-import { windowObservations } from '../../db/evidence';
+import { windowObservations } from '../../db/derived-metrics';
 import type { Plan } from '../../definitions/schema';
 import { startHarness, type Harness } from '../support/harness';
 import { startRollout } from '../support/rollouts';

@@ -1,9 +1,8 @@
-import { ServiceError } from '@temporalio/client';
+import { status } from '@grpc/grpc-js';
+import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { grpcCodeOf, outageProblem, postgresOutage } from '../../api/outage-errors';
 import { temporalProblem } from '../../api/temporal-errors';
-
-/** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-const status = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
 
 /** grpcError has the shape @grpc/grpc-js rejects a call with: a code, details and metadata. */
 function grpcError(code: number, details: string): Error {
@@ -65,5 +64,31 @@ describe('temporalProblem', () => {
   it('reads the code of the first error in the cause chain that has one', () => {
     expect(grpcCodeOf(new Error('outer', { cause: wrapped(status.NOT_FOUND, 'gone') }))).toBe(status.NOT_FOUND);
     expect(grpcCodeOf(Object.assign(new Error('pg'), { code: '57P01' }))).toBeUndefined();
+  });
+});
+
+describe('temporalProblem for a refused update', () => {
+  const refused = (type: string, message: string) =>
+    new WorkflowUpdateFailedError('update failed', ApplicationFailure.create({ type, message, nonRetryable: true }));
+
+  it.each([
+    ['NotAuthorized', 403, 'dana does not hold qa'],
+    ['UnknownStage', 404, 'the plan has no stage nope'],
+    ['UnknownPrerequisite', 404, 'the plan has no prerequisite nope'],
+    ['StageNotAwaitingSignOff', 409, 'stage pilot is running'],
+  ])('answers %s with %i and its message', (type, code, message) => {
+    const problem = temporalProblem(refused(type, message), 'r1');
+    expect(problem).toMatchObject({ status: code, detail: message });
+    if (code !== 404) expect(problem?.extra).toEqual({ reason: type });
+  });
+
+  it('answers a type the registry does not hold with 409 and that type', () => {
+    expect(temporalProblem(refused('NewRefusal', 'not yet'), 'r1')).toMatchObject({ status: 409, detail: 'not yet', extra: { reason: 'NewRefusal' } });
+  });
+
+  it('answers a workflow that is not running with 409, and leaves errors it does not know alone', () => {
+    expect(temporalProblem(new WorkflowNotFoundError('gone', 'rollout-r1', undefined), 'r1')).toMatchObject({ status: 409, detail: 'rollout r1 is not running' });
+    expect(temporalProblem(new Error('boom'), 'r1')).toBeUndefined();
+    expect(temporalProblem(wrapped(status.INVALID_ARGUMENT, 'bad'), 'r1')).toBeUndefined();
   });
 });
