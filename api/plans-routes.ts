@@ -8,7 +8,7 @@ import { requireTokenRole } from './auth';
 import { mediaTypeOf } from './json-body';
 import { PG_INTEGER_MAX } from './limits';
 import type { PlanLoader } from './plan-loader';
-import { notFound, Problem, ProblemType } from './problem';
+import { notFound, parseQuery, Problem, ProblemType } from './problem';
 import { PlanDiffQuery, VersionParam } from './request-schemas';
 import { refuseAndAudit } from './system-audit';
 import { guardPathParameters } from './url-guards';
@@ -90,12 +90,7 @@ export function plansRouter(pool: Pool, loader: PlanLoader, webhookAllow: Webhoo
   });
 
   router.get('/:name/diff', async (req, res) => {
-    const parsed = PlanDiffQuery.safeParse(req.query);
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-      throw new Problem(422, ProblemType.invalidRequest, 'Invalid query', 'from and to must be version numbers: positive integers', errors);
-    }
-    const { from, to } = parsed.data;
+    const { from, to } = parseQuery(PlanDiffQuery, req.query, 'from and to must be version numbers: positive integers');
     const [before, after] = await Promise.all([getPlanVersion(pool, req.params.name, from), getPlanVersion(pool, req.params.name, to)]);
     if ((!before || !after) && !(await getPlanVersion(pool, req.params.name))) throw notFound(`no plan named ${req.params.name}`);
     for (const [number, version] of [[from, before], [to, after]] as const) {

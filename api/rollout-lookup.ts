@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import type { Plan, Stage } from '../definitions/schema';
 import { recordAuditEvent } from '../db/audit';
 import { getRollout, type RolloutRow } from '../db/rollouts';
 import type { Principal } from '../db/tokens';
@@ -47,13 +48,17 @@ export const rethrowAsProblem = (rolloutId: string) => (error: unknown) => {
   throw temporalProblem(error, rolloutId) ?? error;
 };
 
+/** DeniedRollout names the rollout a refused attempt belongs to: a registry row, or the plan fields of a decision or calibration. */
+export type DeniedRollout = Pick<RolloutRow, 'rolloutId' | 'plan' | 'version'>;
+
 /**
- * auditDenied records a refused attempt in the rollout's audit trail. The request id makes the
- * entry idempotent: a retried request is recorded once.
+ * auditDenied records a refused attempt in the rollout's audit trail: every 403 of a route
+ * under /v1/rollouts or /v1/decisions goes through here. The request id makes the entry
+ * idempotent: a retried request is recorded once.
  */
 export async function auditDenied(
   pool: Pool,
-  row: RolloutRow,
+  row: DeniedRollout,
   req: Request,
   principal: Principal,
   denial: { action: string; reason: string; stageId?: string; role?: string },
@@ -124,4 +129,11 @@ export async function runAuthorizedUpdate<T>(
       throw (await problemOf?.(error, handle, row)) ?? temporalProblem(error, row.rolloutId) ?? error;
     }
   }
+}
+
+/** requireStage is the plan's stage stageId, or answers 404. */
+export function requireStage(plan: Plan, stageId: string): Stage {
+  const stage = plan.stages.find((candidate) => candidate.id === stageId);
+  if (!stage) throw notFound(`the plan has no stage ${stageId}`);
+  return stage;
 }

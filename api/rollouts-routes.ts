@@ -9,7 +9,7 @@ import { listDeliveries, withoutExcerpt } from '../db/webhooks';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { principalOf } from './auth';
 import { refuseIfNoLongerValid } from './plan-cache';
-import { conflict, notFound, parseBody } from './problem';
+import { conflict, notFound, parseBody, parseQuery } from './problem';
 import { ListQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
 import { adoptWorkflow, reconcileRollout, withinTimeout, type WorkflowFindings } from './rollout-reconcile';
@@ -71,7 +71,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   });
 
   router.get('/', async (req, res) => {
-    const query = parseBody(ListQuery, req.query);
+    const query = parseQuery(ListQuery, req.query);
     res.json({ rollouts: await listRollouts(pool, query) });
   });
 
@@ -105,7 +105,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
 
   router.get('/:id/events', async (req, res) => {
     const row = await requireRollout(pool, req);
-    const { after, limit } = parseBody(ListQuery, req.query);
+    const { after, limit } = parseQuery(ListQuery, req.query);
     const events = await listAuditEvents(pool, row.rolloutId, after, limit);
     const last = events[events.length - 1];
     res.json({ events, next: events.length === limit && last ? last.seq : null });

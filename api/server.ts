@@ -10,7 +10,7 @@ import { createPool } from '../db/pool';
 import { listenForTokenChanges } from '../db/token-changes';
 import { createApp } from './app';
 import { principalCache } from './auth';
-import { reconcileDecisionTimers } from './decisions-routes';
+import { reconcileDecisionTimers } from './decision-timers';
 import { PlanLoader } from './plan-loader';
 import { RolloutWatch } from './rollout-sweep';
 

@@ -5,7 +5,7 @@ import { listSystemAuditEvents, recordSystemAuditEvent } from '../db/system-audi
 import { Identifier } from '../definitions/schema';
 import { ADMIN_TOKEN_ROLE } from '../workflows/sign-off';
 import { forbidden, principalOf } from './auth';
-import { parseBody, type Problem } from './problem';
+import { parseQuery, type Problem } from './problem';
 import { PageAfter, pageLimit } from './request-schemas';
 
 /**
@@ -47,7 +47,7 @@ export function systemAuditRouter(pool: Pool): Router {
     if (!principal.roles.includes(ADMIN_TOKEN_ROLE)) {
       throw await refuseAndAudit(pool, req, { action: 'audit.read', reason: `${principal.name} needs the role ${ADMIN_TOKEN_ROLE} to read the audit trail` });
     }
-    const { plan, after, limit } = parseBody(AuditQuery, req.query);
+    const { plan, after, limit } = parseQuery(AuditQuery, req.query);
     const events = await listSystemAuditEvents(pool, { ...(plan ? { plan } : {}), after, limit });
     const last = events[events.length - 1];
     res.json({ events, next: events.length === limit && last ? last.seq : null });

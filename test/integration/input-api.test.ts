@@ -222,7 +222,7 @@ describe('values the database cannot store', () => {
       { 'content-type': 'application/json' },
     );
     expectProblem(decision, 422);
-    expect(decision.body.errors).toEqual([{ path: `recommendation${'.0'.repeat(32)}`, message: 'nests deeper than 32 levels' }]);
+    expect(decision.body.errors).toEqual([{ path: `recommendation${'[0]'.repeat(32)}`, message: 'nests deeper than 32 levels' }]);
     const wide = await submitDecision(h, rolloutId, 'input-wide', { confidence: 0.9, recommendation: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i])) });
     expectProblem(wide, 422);
     expect(wide.body.errors).toEqual([{ path: 'recommendation', message: 'has 1001 keys; at most 1000 are allowed' }]);
