@@ -9,6 +9,7 @@ import {
   DecisionMetrics,
   DecisionOutcomeStored,
   DecisionPage,
+  DecisionSubmitted,
   DecisionView,
 } from '../contract/decisions';
 import {
@@ -113,7 +114,7 @@ const paths: ZodOpenApiPathsObject = {
     },
   },
   '/v1/schema/plan.json': {
-    get: op(['plans'], 'The JSON Schema of plan files', { responses: { '200': { description: 'JSON Schema 2020-12', content: { 'application/json': { schema: { type: 'object' } } } } } }),
+    get: op(['plans'], 'The JSON Schema of plan files', { responses: { '200': { description: 'JSON Schema 2020-12', content: { 'application/schema+json': { schema: { type: 'object' } } } } } }),
   },
   '/v1/plans': {
     post: op(['plans'], 'Upload a plan version (YAML)', {
@@ -262,7 +263,7 @@ const paths: ZodOpenApiPathsObject = {
     post: op(['decisions'], 'Submit a decision: automatic, deferred to a person, or shadow', {
       requestParams: { path: RolloutPath },
       requestBody: { content: { 'application/json': { schema: DecisionRequest } } },
-      responses: { '201': json(DecisionView, 'stored'), '200': json(DecisionView, 'the same was stored before'), '409': problems.default },
+      responses: { '201': json(DecisionSubmitted, 'stored'), '200': json(DecisionSubmitted, 'the same was stored before'), '409': problems.default },
     }),
   },
   '/v1/decisions': {

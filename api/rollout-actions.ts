@@ -12,6 +12,7 @@ import { planDefinition } from './plan-cache';
 import { conflict, notFound, parseBody } from './problem';
 import { OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
 import { auditDenied, currentStatus, requireRollout, rethrowAsProblem, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
+import { prerequisiteView, stageView } from './rollout-view';
 import { guardPathParameters } from './url-guards';
 
 interface OperatorAction {
@@ -88,7 +89,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     const stage = await stageUpdate(req, 'stage.sign-off', site, (handle, { actor, options }) =>
       handle.executeUpdate(approveStageUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
     );
-    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
+    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage: stageView(stage) });
   });
 
   router.post('/:id/stages/:stageId/overrides', async (req, res) => {
@@ -96,7 +97,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     const stage = await stageUpdate(req, 'stage.override', site, (handle, { actor, options }) =>
       handle.executeUpdate(recordOverrideUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
     );
-    res.status(201).json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
+    res.status(201).json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage: stageView(stage) });
   });
 
   router.post('/:id/stages/:stageId/resolution', async (req, res) => {
@@ -104,7 +105,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     const stage = await stageUpdate(req, 'stage.resolution', site, (handle, { actor, options }) =>
       handle.executeUpdate(resolveStageUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
     );
-    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
+    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage: stageView(stage) });
   });
 
   router.post('/:id/prerequisites/:prerequisiteId/sign-offs', async (req, res) => {
@@ -118,7 +119,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
           ...options,
         }),
     });
-    res.json({ rolloutId: req.params.id, prerequisite });
+    res.json({ rolloutId: req.params.id, prerequisite: prerequisiteView(prerequisite) });
   });
 
   // Pause, resume and abort are signals; the checks first give callers a clear 403 or 409

@@ -70,10 +70,11 @@ export function stageView(stage: StageStatus): StageView {
     overrideAuthority: stage.overrideAuthority,
     overrides: stage.overrides.map(({ by, role, reason, at, recommendationId }) => ({ by, role, reason, at, recommendationId })),
     notBefore: stage.notBefore,
-    sites: stage.sites?.map(({ site, wave, state, attempt, startedAt, notBefore, heldReason, settledAt, reason }) => ({
+    sites: stage.sites?.map(({ site, wave, state, workflowId, attempt, startedAt, notBefore, heldReason, settledAt, reason }) => ({
       site,
       wave,
       state,
+      workflowId,
       attempt,
       startedAt,
       notBefore,

@@ -108,7 +108,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/schema+json": Record<string, never>;
                     };
                 };
                 401: components["responses"]["Unauthorized"];
@@ -1729,7 +1729,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["DecisionView"];
+                        "application/json": components["schemas"]["DecisionSubmitted"];
                     };
                 };
                 /** @description stored */
@@ -1738,7 +1738,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["DecisionView"];
+                        "application/json": components["schemas"]["DecisionSubmitted"];
                     };
                 };
                 401: components["responses"]["Unauthorized"];
@@ -2494,13 +2494,27 @@ export interface components {
              */
             endedAt?: string;
             heldReason?: string;
-            /** @description how the workflow was ended from outside */
+            /** @description how the workflow was ended from outside rollgate */
             terminated?: {
-                [key: string]: unknown;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 date and time
+                 * @example 2026-05-01T08:00:00.000Z
+                 */
+                at: string;
+                reason?: string;
+                identity?: string;
             };
             /** @description what keeps the rollout from going on, when the sweep found it stuck */
             stuck?: {
-                [key: string]: unknown;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 date and time
+                 * @example 2026-05-01T08:00:00.000Z
+                 */
+                since: string;
+                attempts: number;
+                message: string;
             };
             prerequisites: components["schemas"]["PrerequisiteView"][];
             stages: components["schemas"]["StageView"][];
@@ -2686,6 +2700,8 @@ export interface components {
             wave: number;
             /** @enum {string} */
             state: "pending" | "waiting" | "starting" | "running" | "awaiting-approval" | "held" | "passed" | "aborted" | "failed" | "rolled-back";
+            /** @description the site's run, once it started (a Temporal workflow id) */
+            workflowId?: string;
             /** @description the site's runs: a retry after a halt starts a new one */
             attempt: number;
             /**
@@ -2999,6 +3015,27 @@ export interface components {
                 [key: string]: unknown;
             })[];
         };
+        DecisionSubmitted: {
+            decisionId: string;
+            rolloutId: string;
+            stageId: string;
+            /** @enum {string} */
+            disposition: "auto" | "deferred" | "shadow";
+            threshold: number | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date and time
+             * @example 2026-05-01T08:00:00.000Z
+             */
+            decideBy: string;
+            deferTo?: string;
+            taskUrl?: string;
+        };
+        DecisionPage: {
+            decisions: components["schemas"]["DecisionView"][];
+            /** @description the `after` value of the next page; null when this page is the last */
+            next: number | null;
+        };
         DecisionView: {
             decisionId: string;
             rolloutId: string;
@@ -3033,11 +3070,6 @@ export interface components {
             taskUrl?: string;
         } & {
             [key: string]: unknown;
-        };
-        DecisionPage: {
-            decisions: components["schemas"]["DecisionView"][];
-            /** @description the `after` value of the next page; null when this page is the last */
-            next: number | null;
         };
         DecisionOutcomeStored: {
             decisionId: string;

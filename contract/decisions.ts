@@ -49,3 +49,17 @@ export const CalibrationList = z.object({ proposals: z.array(CalibrationProposal
 export const DecisionMetrics = z
   .object({ rolloutId: z.string(), stageId: z.string(), from: Instant, to: Instant, metrics: z.record(z.string(), z.unknown()) })
   .meta({ id: 'DecisionMetrics' });
+
+/** DecisionSubmitted answers POST /v1/rollouts/:id/decisions: how the decision was disposed of, and where a deferred one waits. */
+export const DecisionSubmitted = z
+  .object({
+    decisionId: z.string(),
+    rolloutId: z.string(),
+    stageId: z.string(),
+    disposition: z.enum(['auto', 'deferred', 'shadow']),
+    threshold: z.number().nullable(),
+    decideBy: Instant,
+    deferTo: z.string().optional(),
+    taskUrl: z.string().optional(),
+  })
+  .meta({ id: 'DecisionSubmitted' });

@@ -40,6 +40,7 @@ export const SiteView = z
     site: z.string(),
     wave: z.number().int(),
     state: z.enum(['pending', 'waiting', 'starting', 'running', 'awaiting-approval', 'held', 'passed', 'aborted', 'failed', 'rolled-back']),
+    workflowId: z.string().optional().meta({ description: "the site's run, once it started (a Temporal workflow id)" }),
     attempt: z.number().int().meta({ description: "the site's runs: a retry after a halt starts a new one" }),
     startedAt: Instant.optional(),
     notBefore: Instant.optional().meta({ description: "when the site's next execution window opens" }),
@@ -133,8 +134,14 @@ export const RolloutView = z
     startedAt: Instant,
     endedAt: Instant.optional(),
     heldReason: z.string().optional(),
-    terminated: z.looseObject({}).optional().meta({ description: 'how the workflow was ended from outside' }),
-    stuck: z.looseObject({}).optional().meta({ description: 'what keeps the rollout from going on, when the sweep found it stuck' }),
+    terminated: z
+      .object({ at: Instant, reason: z.string().optional(), identity: z.string().optional() })
+      .optional()
+      .meta({ description: 'how the workflow was ended from outside rollgate' }),
+    stuck: z
+      .object({ since: Instant, attempts: z.number().int(), message: z.string() })
+      .optional()
+      .meta({ description: 'what keeps the rollout from going on, when the sweep found it stuck' }),
     prerequisites: z.array(PrerequisiteView),
     stages: z.array(StageView),
     notifications: z.object({ delivered: z.number().int(), undelivered: z.array(Delivery) }),
