@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OPENAPI_FILE } from '../../api/openapi';
 import { startHarness, type Harness } from '../support/harness';
-import { planYaml, startRollout, waitForStage } from '../support/rollouts';
+import { planYaml, prerequisitePlanYaml, startRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -60,5 +60,12 @@ describe('the API contract', () => {
     expect(status.body.stages[0]).toMatchObject({ id: 'pilot', attempt: 1, history: [] });
     expect(status.body.stages[0]).not.toHaveProperty('escalationsApplied');
     expect(status.body.stages[0]).not.toHaveProperty('evaluations');
+  });
+
+  it('answers an unknown prerequisite 404, with the near name it may have meant', async () => {
+    const id = await startRollout(h, prerequisitePlanYaml('contract-prereq'));
+    const misspelt = await h.http('POST', `/v1/rollouts/${id}/prerequisites/data-contrct/sign-offs`, {}, await h.as('lee', ['deployment-lead']));
+    expect(misspelt.status).toBe(404);
+    expect(misspelt.body.detail).toBe('the plan has no prerequisite data-contrct (did you mean "data-contract"?)');
   });
 });
