@@ -11,7 +11,9 @@ import { decisionOutcomeRouter } from './decision-outcome-routes';
 import { decisionResolutionRouter } from './decision-resolution-routes';
 import { decisionsRouter } from './decisions-routes';
 import { evaluationsRouter } from './evaluations-routes';
+import { docsRouter } from './docs-routes';
 import { healthRouter } from './health';
+import { inboxRouter } from './inbox-routes';
 import { jsonBody } from './json-body';
 import { httpMetrics, metricsRoute } from './metrics';
 import { missedEventsRouter } from './missed-events-routes';
@@ -81,11 +83,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.pool, deps.temporal, deps.watch));
   // Prometheus scrapes /metrics without a token, like /healthz: it names plans and stages, no people.
   app.get('/metrics', metricsRoute(deps.pool, deps.watch));
-  // Everything under /v1 needs a bearer token; only /healthz is open. Editors read the plan
+  app.use(docsRouter());
+  // Everything under /v1 needs a bearer token; only /healthz, /metrics, /docs and /v1/openapi.json are open. Editors read the plan
   // schema from the committed definitions/plan.schema.json through the modeline instead.
   app.use('/v1', noStore, unauthenticatedLimit(rateLimits), requireToken(deps.pool), principalLimit(rateLimits), refuseUnstorableQuery);
   app.use('/v1/schema', schemaRouter());
   app.use('/v1/audit', systemAuditRouter(deps.pool));
+  app.use('/v1/inbox', inboxRouter(deps.pool));
   app.use('/v1', decisionsRouter(deps), decisionResolutionRouter(deps), decisionOutcomeRouter(deps), calibrationsRouter(deps), decisionMetricsRouter(deps));
   app.use('/v1/plans', plansRouter(deps.pool, deps.planLoader ?? new PlanLoader(), deps.webhookAllow ?? []));
   app.use('/v1/rollouts', samplesRouter(deps), recommendationsRouter(deps), missedEventsRouter(deps), evaluationsRouter(deps));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLLOUT_STATES } from '../contract/rollouts';
 import { LinkUrl, Name, OptionalText, PG_INTEGER_MAX, PositiveInt32, SeqPosition, Text } from './limits';
 
 /** RolloutId: letters, digits, dot, dash and underscore; at most 100 characters. */
@@ -72,12 +73,16 @@ export const pageLimit = (max: number) => z.coerce.number<unknown>().int().min(1
 /** PageAfter is a list endpoint's `after` query parameter: the page starts after this position (seq), default the start. */
 export const PageAfter = z.coerce.number<unknown>().pipe(SeqPosition).default(0);
 
-/** Paging for list endpoints. */
-export const ListQuery = z.object({
+/** PageQuery is the paging of a list: `limit` items after position `after`. */
+export const PageQuery = z.strictObject({
   limit: pageLimit(500),
   after: PageAfter,
-  plan: Name.optional(),
-  state: Name.optional(),
+});
+
+/** ListQuery is the query of GET /v1/rollouts (and, for its paging, of a rollout's events); unknown parameters are refused. */
+export const ListQuery = PageQuery.extend({
+  plan: Name.optional().meta({ description: "only this plan's rollouts" }),
+  state: z.enum(ROLLOUT_STATES).optional().meta({ description: 'only rollouts in this state' }),
 });
 
 const versionMessage = (input: unknown) =>

@@ -19,6 +19,7 @@ import { planDefinition } from './plan-cache';
 import { conflict, notFound, parseBody, type Problem } from './problem';
 import { OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, ResolutionBody, StageDecisionRequest } from './request-schemas';
 import { auditDenied, currentStatus, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
+import { prerequisiteView, stageView } from './rollout-view';
 import { temporalProblem } from './temporal-errors';
 import { guardPathParameters } from './url-guards';
 
@@ -69,7 +70,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     const stage = await stageUpdate(req, 'stage.sign-off', site, (handle, { actor, options }) =>
       handle.executeUpdate(approveStageUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
     );
-    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
+    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage: stageView(stage) });
   });
 
   router.post('/:id/stages/:stageId/overrides', async (req, res) => {
@@ -77,7 +78,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     const stage = await stageUpdate(req, 'stage.override', site, (handle, { actor, options }) =>
       handle.executeUpdate(recordOverrideUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
     );
-    res.status(201).json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
+    res.status(201).json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage: stageView(stage) });
   });
 
   router.post('/:id/stages/:stageId/resolution', async (req, res) => {
@@ -85,7 +86,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     const stage = await stageUpdate(req, 'stage.resolution', site, (handle, { actor, options }) =>
       handle.executeUpdate(resolveStageUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
     );
-    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage });
+    res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage: stageView(stage) });
   });
 
   router.post('/:id/prerequisites/:prerequisiteId/sign-offs', async (req, res) => {
@@ -99,7 +100,7 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
           ...options,
         }),
     });
-    res.json({ rolloutId: req.params.id, prerequisite });
+    res.json({ rolloutId: req.params.id, prerequisite: prerequisiteView(prerequisite) });
   });
 
   // Pause, resume and abort answer with the rollout's state once the workflow applied them. A

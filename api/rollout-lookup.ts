@@ -13,6 +13,7 @@ import { actorOf, forbidden, principalOf } from './auth';
 import { idempotencyKeyOf, requestDigest, withIdempotencyKey } from './idempotency';
 import { notFound, type Problem } from './problem';
 import { temporalProblem } from './temporal-errors';
+import { unknownNameProblem } from './unknown-names';
 
 /** How long a status read waits for the live workflow before answering from the last snapshot. */
 const STATUS_QUERY_TIMEOUT_MS = 3_000;
@@ -126,7 +127,12 @@ export async function runAuthorizedUpdate<T>(
         await auditDenied(pool, row, req, principal, { action, reason: cause.message, stageId: req.params.stageId });
         throw forbidden(cause.message, { reason: cause.type });
       }
-      throw (await problemOf?.(error, handle, row)) ?? temporalProblem(error, row.rolloutId) ?? error;
+      throw (
+        (await problemOf?.(error, handle, row)) ??
+        (await unknownNameProblem(pool, row, cause, req.params)) ??
+        temporalProblem(error, row.rolloutId) ??
+        error
+      );
     }
   }
 }

@@ -10,8 +10,9 @@ import { ADMIN_TOKEN_ROLE } from '../policy/sign-off';
 import { principalOf } from './auth';
 import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody, parseQuery } from './problem';
-import { ListQuery, StartRolloutRequest } from './request-schemas';
+import { ListQuery, PageQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
+import { rolloutView } from './rollout-view';
 import { adoptWorkflow, reconcileRollout, withinTimeout, type WorkflowFindings } from './rollout-reconcile';
 import { rolloutInput, startRolloutWorkflow, workflowIdFor } from './rollout-start';
 import { currentStatus, requireRollout, rethrowAsProblem } from './rollout-lookup';
@@ -91,21 +92,22 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
     // A receiver's reply may tell what an internal system holds: only admins see it.
     const isAdmin = principalOf(req).roles.includes(ADMIN_TOKEN_ROLE);
     const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered').map((delivery) => (isAdmin ? delivery : withoutExcerpt(delivery)));
-    res.json({
-      ...status,
-      // A terminated workflow still answers queries with its last status: the registry knows better.
-      ...(findings.terminated || row.state === RegistryState.terminated ? { state: RegistryState.terminated } : {}),
-      ...(findings.terminated ? { terminated: findings.terminated } : {}),
-      ...(findings.stuck ? { stuck: findings.stuck } : {}),
-      workflowId: row.workflowId,
-      source,
-      notifications: { delivered: deliveries.length - undelivered.length, undelivered },
-    });
+    res.json(
+      rolloutView(status, {
+        // A terminated workflow still answers queries with its last status: the registry knows better.
+        ...(findings.terminated || row.state === RegistryState.terminated ? { state: RegistryState.terminated } : {}),
+        ...(findings.terminated ? { terminated: findings.terminated } : {}),
+        ...(findings.stuck ? { stuck: findings.stuck } : {}),
+        workflowId: row.workflowId,
+        source,
+        notifications: { delivered: deliveries.length - undelivered.length, undelivered },
+      }),
+    );
   });
 
   router.get('/:id/events', async (req, res) => {
     const row = await requireRollout(pool, req);
-    const { after, limit } = parseQuery(ListQuery, req.query);
+    const { after, limit } = parseQuery(PageQuery, req.query);
     const events = await listAuditEvents(pool, row.rolloutId, after, limit);
     const last = events[events.length - 1];
     res.json({ events, next: events.length === limit && last ? last.seq : null });

@@ -2,7 +2,18 @@ import { loadEnv } from '../config/env';
 import { ExitCode, type CommandIo } from './command-io';
 import { explainCommand } from './commands/explain';
 import { graphCommand } from './commands/graph';
+import { plansCommand } from './commands/plans';
 import { lintCommand } from './commands/lint';
+import {
+  controlCommand,
+  eventsCommand,
+  inboxCommand,
+  loginCommand,
+  prereqCommand,
+  rolloutsCommand,
+  signOffCommand,
+  statusCommand,
+} from './commands/rollouts';
 import { simulateCommand } from './commands/simulate';
 import type * as TokenModule from './commands/token';
 import { validateCommand } from './commands/validate';
@@ -17,14 +28,27 @@ Plan authoring (no server needed):
   simulate <file> --metrics <scenario>
                             run a plan over a metric scenario: when each stage would pass
 
+Rollouts (talk to the API; rollgate login first, or set ROLLGATE_URL and ROLLGATE_TOKEN):
+  login --url URL --token T store a server and token as a profile (~/.config/rollgate, mode 0600)
+  plans push <file…>        validate plans locally (file:line:col), then upload them
+  rollouts start|list       start a rollout of a plan; list rollouts by plan and state
+  status <id> [--watch]     the rollout as a tree of stages, criteria, waves and sites
+  approve|reject <id> <stage>
+                            sign a stage (or --site) off; a rejection needs --comment
+  prereq sign <id> <prereq> sign a readiness prerequisite off
+  pause|resume|abort <id>   operate a rollout
+  events <id> [--follow]    the rollout's audit trail
+  inbox                     what waits for you: sign-offs, prerequisites, decisions, held stages
+  Each takes --profile NAME and --output json.
+
 Administration (needs the database):
   token create|list|revoke  manage API tokens
 
 "rollgate <command> --help" shows a command's options. The plan format is described in
 docs/plan-format.md.
 
-exit status: 0 done, 1 a plan has errors (or the action failed), 2 usage error or a file
-could not be read`;
+exit status: 0 done, 1 a plan has errors (or the action failed: the API's problem is printed),
+2 usage error or a file could not be read, 3 no server configured or it cannot be reached`;
 
 type Command = (args: string[], io: CommandIo) => ExitCode | number | Promise<number>;
 
@@ -34,6 +58,18 @@ const COMMANDS: Record<string, Command> = {
   graph: graphCommand,
   explain: (args, io) => explainCommand(args, io),
   simulate: (args, io) => simulateCommand(args, io),
+  login: loginCommand,
+  plans: plansCommand,
+  rollouts: rolloutsCommand,
+  status: statusCommand,
+  approve: signOffCommand('approve'),
+  reject: signOffCommand('reject'),
+  prereq: prereqCommand,
+  pause: controlCommand('pause'),
+  resume: controlCommand('resume'),
+  abort: controlCommand('abort'),
+  events: eventsCommand,
+  inbox: inboxCommand,
   // Loaded when used: it brings the database driver and the migrations, which no other command needs.
   // A dynamic import() would bypass the CommonJS TypeScript loader that cli/bin.js installs.
   token: (args, io) => {

@@ -114,7 +114,10 @@ describe('human control of a rollout', () => {
     const unknownStage = await approve(h, id, 'nope');
     expect(unknownStage.status).toBe(404);
     expect(unknownStage.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(unknownStage.body.detail).toBe('the plan has no stage nope');
+    expect(unknownStage.body.detail).toBe('the plan has no stage nope; its stages are pilot, shadow');
+    const misspelt = await approve(h, id, 'pilto');
+    expect(misspelt.status).toBe(404);
+    expect(misspelt.body.detail).toBe('the plan has no stage pilto (did you mean "pilot"?)');
     expect((await h.http('GET', '/v1/rollouts/missing')).status).toBe(404);
     // A taken id answers the rollout to a retry of its start, and 409 to the start of another plan.
     expect((await h.http('POST', '/v1/rollouts', { plan: 'controls', rolloutId: 'named-once' })).status).toBe(200);

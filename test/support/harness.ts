@@ -8,6 +8,7 @@ import { createPool } from '../../db/pool';
 import { createToken, type PrincipalKind } from '../../db/tokens';
 import { installRuntimeLogger } from '../../workers/main';
 import { createWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { ContractCheck } from './contract';
 import { createTestDatabase } from './databases';
 import { quietLogger } from './temporal';
 
@@ -39,6 +40,7 @@ export interface HttpResult {
 }
 
 let bundle: Promise<WorkflowBundle> | undefined;
+let contract: ContractCheck | undefined;
 
 /**
  * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
@@ -128,7 +130,12 @@ export async function startHarness(
         body: body === undefined ? undefined : isText ? (body as string) : JSON.stringify(body),
       });
       const text = await response.text();
-      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+      const result = { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+      // Every answer a test receives must be one the OpenAPI document describes (api/openapi.json).
+      contract ??= new ContractCheck();
+      const outside = contract.problems(method, path, result.status, response.headers.get('content-type'), result.body);
+      if (outside.length > 0) throw new Error(`the answer is outside the OpenAPI document:\n  ${outside.join('\n  ')}`);
+      return result;
     },
     async close() {
       await stopWorker();

@@ -1,0 +1,115 @@
+import { Router } from 'express';
+import type { Pool } from 'pg';
+import { InboxQuery, type InboxItem } from '../contract/inbox';
+import { decisionPath } from '../db/decisions';
+import type { RolloutStatus } from '../policy/rollout-types';
+import { holdsRole } from '../policy/sign-off';
+import { actorOf, principalOf } from './auth';
+import { rolloutInboxItems } from './inbox-items';
+import { planDefinition } from './plan-cache';
+import { parseQuery } from './problem';
+
+/** States of a rollout that may wait for a person. */
+const OPEN_STATES = ['running', 'paused', 'held'];
+
+/**
+ * inboxRouter serves GET /v1/inbox: what the caller may act on now, oldest wait first. It reads
+ * PostgreSQL only: each open rollout's status as its workflow last recorded it with an event
+ * (the registry row), pending deferred decisions and proposed calibrations. No workflow is
+ * queried, so an item leaves the inbox with the event that settles it.
+ */
+export function inboxRouter(pool: Pool): Router {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    const query = parseQuery(InboxQuery, req.query);
+    const actor = actorOf(principalOf(req));
+    const items: InboxItem[] = [];
+
+    const rollouts = await pool.query<{ rolloutId: string; plan: string; version: number; startedBy: string | null; status: RolloutStatus | null }>(
+      `SELECT rollout_id AS "rolloutId", plan_name AS plan, plan_version AS version, started_by AS "startedBy", status
+         FROM rollouts WHERE state = ANY($1) AND status IS NOT NULL AND ($2::text IS NULL OR rollout_id = $2)`,
+      [OPEN_STATES, query.rolloutId ?? null],
+    );
+    for (const row of rollouts.rows) {
+      const plan = await planDefinition(pool, row.plan, row.version);
+      if (!plan || !row.status) continue;
+      items.push(...rolloutInboxItems({ rolloutId: row.rolloutId, plan, planVersion: row.version, ...(row.startedBy ? { startedBy: row.startedBy } : {}), status: row.status }, actor));
+    }
+
+    const decisions = await pool.query<{
+      decisionId: string; rolloutId: string; stageId: string; planName: string; planVersion: number; deferTo: string;
+      decideBy: string; createdAt: string; kind: string; confidence: number; threshold: number | null; recommendation: unknown; safeDefault: string;
+    }>(
+      `SELECT d.decision_id AS "decisionId", d.rollout_id AS "rolloutId", d.stage_id AS "stageId", r.plan_name AS "planName",
+              d.plan_version AS "planVersion", d.defer_to AS "deferTo", to_json(d.decide_by) #>> '{}' AS "decideBy",
+              to_json(d.created_at) #>> '{}' AS "createdAt", d.kind, d.confidence, d.threshold, d.recommendation, d.safe_default AS "safeDefault"
+         FROM decisions d JOIN rollouts r USING (rollout_id)
+        WHERE d.state = 'pending' AND d.decide_by > now() AND ($1::text IS NULL OR d.rollout_id = $1)`,
+      [query.rolloutId ?? null],
+    );
+    for (const decision of decisions.rows) {
+      const plan = await planDefinition(pool, decision.planName, decision.planVersion);
+      if (!plan || !holdsRole(plan.roles, actor, decision.deferTo)) continue;
+      items.push({
+        id: `deferred-decision:${decision.decisionId}`,
+        kind: 'deferred-decision',
+        rolloutId: decision.rolloutId,
+        plan: decision.planName,
+        planVersion: decision.planVersion,
+        stageId: decision.stageId,
+        decisionId: decision.decisionId,
+        title: `Decide ${decision.kind}: accept, modify or reject`,
+        why: `the model's confidence ${decision.confidence} is below the threshold ${decision.threshold ?? '-'}; without a decision the safe default (${decision.safeDefault}) applies`,
+        since: decision.createdAt,
+        deadline: decision.decideBy,
+        roles: [decision.deferTo],
+        evidence: { recommendation: decision.recommendation, confidence: decision.confidence, threshold: decision.threshold },
+        action: { method: 'POST', path: `${decisionPath(decision.decisionId)}/resolution` },
+      });
+    }
+
+    const proposals = await pool.query<{
+      proposalId: string; rolloutId: string; stageId: string; planName: string; planVersion: number; proposedBy: string; proposedAt: string;
+      threshold: number; previousThreshold: number | null;
+    }>(
+      `SELECT proposal_id AS "proposalId", rollout_id AS "rolloutId", stage_id AS "stageId", plan_name AS "planName", plan_version AS "planVersion",
+              proposed_by AS "proposedBy", to_json(proposed_at) #>> '{}' AS "proposedAt", threshold, previous_threshold AS "previousThreshold"
+         FROM proposals WHERE state = 'proposed' AND ($1::text IS NULL OR rollout_id = $1)`,
+      [query.rolloutId ?? null],
+    );
+    for (const proposal of proposals.rows) {
+      const plan = await planDefinition(pool, proposal.planName, proposal.planVersion);
+      const stage = plan?.stages.find((candidate) => candidate.id === proposal.stageId);
+      if (!plan || !stage || (proposal.proposedBy === actor.name && !plan.allowSelfApproval)) continue;
+      const roles = [...new Set(stage.approvals.map((approval) => approval.role))].filter((role) => holdsRole(plan.roles, actor, role));
+      if (roles.length === 0) continue;
+      items.push({
+        id: `calibration:${proposal.proposalId}`,
+        kind: 'calibration',
+        rolloutId: proposal.rolloutId,
+        plan: proposal.planName,
+        planVersion: proposal.planVersion,
+        stageId: proposal.stageId,
+        proposalId: proposal.proposalId,
+        title: `Approve a confidence threshold of ${proposal.threshold} for stage ${proposal.stageId}`,
+        why: `${proposal.proposedBy} proposed it (now ${proposal.previousThreshold ?? 'the plan\'s'}); it takes effect once approved`,
+        since: proposal.proposedAt,
+        roles,
+        evidence: { threshold: proposal.threshold },
+        action: {
+          method: 'POST',
+          path: `/v1/rollouts/${encodeURIComponent(proposal.rolloutId)}/stages/${encodeURIComponent(proposal.stageId)}/calibrations/${encodeURIComponent(proposal.proposalId)}/approvals`,
+        },
+      });
+    }
+
+    // Oldest wait first; the page cursor is the last item's position in that order.
+    const position = (item: InboxItem) => `${item.since}|${item.id}`;
+    const sorted = items.filter((item) => !query.kind || item.kind === query.kind).sort((a, b) => (position(a) < position(b) ? -1 : position(a) > position(b) ? 1 : 0));
+    const after = query.after;
+    const page = (after === undefined ? sorted : sorted.filter((item) => position(item) > after)).slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.json({ items: page, next: page.length === query.limit && last ? position(last) : null });
+  });
+  return router;
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { OPENAPI_FILE } from '../../api/openapi';
+import { startHarness, type Harness } from '../support/harness';
+import { planYaml, prerequisitePlanYaml, startRollout, waitForStage } from '../support/rollouts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+describe('the API contract', () => {
+  it('serves the committed OpenAPI document without a token', async () => {
+    const response = await fetch(`${h.url}/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.text()).toBe(readFileSync(OPENAPI_FILE, 'utf8'));
+  });
+
+  it('serves an interactive reference at /docs whose every asset comes from this server', async () => {
+    const page = await fetch(`${h.url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toMatch(/script-src 'self'(;|$)/);
+    expect(policy).toMatch(/connect-src 'self'/);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(4);
+    for (const asset of assets) {
+      expect(asset.startsWith('/docs/')).toBe(true);
+      const response = await fetch(`${h.url}${asset}`);
+      expect({ asset, status: response.status }).toEqual({ asset, status: 200 });
+    }
+    expect(await (await fetch(`${h.url}/docs/init.js`)).text()).toContain("url: '/v1/openapi.json'");
+    // The API itself keeps its policy of no page resources at all.
+    expect((await fetch(`${h.url}/v1/plans`)).headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+  });
+
+  it('refuses a filter outside its allowed values, naming them, for every query parameter', async () => {
+    const state = await h.http('GET', '/v1/rollouts?state=bogus');
+    expect(state.status).toBe(422);
+    expect(state.body.errors).toEqual([{ path: 'state', message: expect.stringMatching(/"running".*"completed".*"aborted"/) }]);
+    const unknown = await h.http('GET', '/v1/rollouts?colour=red');
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors[0].message).toMatch(/colour/);
+    const limit = await h.http('GET', '/v1/rollouts?limit=0');
+    expect(limit.status).toBe(422);
+    expect(limit.body.errors[0].path).toBe('limit');
+  });
+
+  it('answers a rollout in the public model, without the fields only the workflow needs', async () => {
+    const id = await startRollout(h, planYaml('contract-plan', { pilot: [] }, '1h'));
+    await waitForStage(h, id, 'pilot', 'running');
+    const listed = await h.http('GET', '/v1/rollouts?state=running&plan=contract-plan');
+    expect(listed.body.rollouts).toEqual([expect.objectContaining({ rolloutId: id, state: 'running' })]);
+    // A rollout's events take paging only: a filter of the rollout list is refused there.
+    expect((await h.http('GET', `/v1/rollouts/${id}/events?state=running`)).status).toBe(422);
+    const status = await h.http('GET', `/v1/rollouts/${id}`);
+    expect(status.status).toBe(200);
+    expect(status.body.stages[0]).toMatchObject({ id: 'pilot', attempt: 1, history: [] });
+    expect(status.body.stages[0]).not.toHaveProperty('escalationsApplied');
+    expect(status.body.stages[0]).not.toHaveProperty('evaluations');
+  });
+
+  it('answers an unknown prerequisite 404, with the near name it may have meant', async () => {
+    const id = await startRollout(h, prerequisitePlanYaml('contract-prereq'));
+    const misspelt = await h.http('POST', `/v1/rollouts/${id}/prerequisites/data-contrct/sign-offs`, {}, await h.as('lee', ['deployment-lead']));
+    expect(misspelt.status).toBe(404);
+    expect(misspelt.body.detail).toBe('the plan has no prerequisite data-contrct (did you mean "data-contract"?)');
+  });
+});
