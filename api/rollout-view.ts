@@ -65,6 +65,8 @@ export function stageView(stage: StageStatus): StageView {
         window: criterion.window,
         baseline: criterion.baseline,
         baselineWindow: criterion.baselineWindow,
+        index: criterion.index,
+        consecutivePasses: criterion.consecutivePasses,
       })),
     },
     overrideAuthority: stage.overrideAuthority,

@@ -38,7 +38,8 @@ export class RollgateProcesses {
       DATABASE_URL: options.databaseUrl,
       ROLLGATE_TASK_QUEUE: options.taskQueue,
       TEMPORAL_NAMESPACE: 'default',
-      LOG_LEVEL: 'warn',
+      // info: the readiness lines below are info lines, and the request lines explain a failure.
+      LOG_LEVEL: 'info',
     };
     const onUnexpectedExit = (name: string, how: string) => processes.crashed(name, how);
     for (let i = 1; i <= options.workers; i += 1) {

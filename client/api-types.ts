@@ -2694,6 +2694,10 @@ export interface components {
                 from: string;
                 to: string;
             };
+            /** @description the criterion's position in the stage's criteria, from 0 */
+            index?: number;
+            /** @description the run of passing evaluations of this criterion, this one included; the stage passes once it reaches the criterion's `consecutive` */
+            consecutivePasses?: number;
         };
         SiteView: {
             site: string;

@@ -28,6 +28,12 @@ export const CriterionVerdict = z
     window: Window,
     baseline: Observation.optional(),
     baselineWindow: Window.optional(),
+    index: z.number().int().optional().meta({ description: "the criterion's position in the stage's criteria, from 0" }),
+    consecutivePasses: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'the run of passing evaluations of this criterion, this one included; the stage passes once it reaches the criterion\'s `consecutive`' }),
   })
   .meta({ id: 'CriterionVerdict' });
 
