@@ -1,6 +1,7 @@
 import { runLoad, summarize, type LoadPhase, type LoadResult } from './support/load';
 import { benchDecision, startBenchStack } from './support/stack';
 import { numericOptions } from './support/options';
+import { runBenchmark } from './support/throwaway';
 
 /**
  * Benchmark of the decision hot path: POST /v1/rollouts/:id/decisions on the automatic path,
@@ -139,10 +140,4 @@ function row(...cells: Array<string | number>): string {
   return `${name!.padEnd(34)}${rest.map((cell) => cell.padStart(12)).join('')}`;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`bench: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

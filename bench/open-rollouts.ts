@@ -5,6 +5,7 @@ import { startEngineStack, type EngineStack } from './support/engine-stack';
 import { numericOptions } from './support/options';
 import { inPool, median, ms, percentile, ratio, row } from './support/stats';
 import type { WorkerSample } from './support/worker-process';
+import { runBenchmark } from './support/throwaway';
 
 /**
  * Benchmark of many open rollouts on one worker: N rollouts of a plan of --stages chained stages
@@ -258,10 +259,4 @@ function report(f: Figures): void {
   process.stdout.write(lines.join('\n'));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`bench: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

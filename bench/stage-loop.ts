@@ -6,6 +6,7 @@ import { startEngineStack, type EngineStack } from './support/engine-stack';
 import { readHistory, sumHistories, type HistoryFigures } from './support/histories';
 import { numericOptions } from './support/options';
 import { interleavedOrder, median, ms, percentile, ratio, row } from './support/stats';
+import { runBenchmark } from './support/throwaway';
 
 /**
  * Benchmark of the stage loop: N rollouts of K chained stages each, driven to completion
@@ -222,10 +223,4 @@ function report(results: Record<System, RoundResult[]>, run: { rollouts: number;
   process.stdout.write(lines.join('\n'));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`bench: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

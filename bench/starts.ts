@@ -3,6 +3,7 @@ import { pollUntil, stageLoopPlan } from './support/engine-drive';
 import { startEngineStack, type EngineStack } from './support/engine-stack';
 import { numericOptions } from './support/options';
 import { inPool, interleavedOrder, median, ms, percentile, ratio, row } from './support/stats';
+import { runBenchmark } from './support/throwaway';
 
 /**
  * Benchmark of starts: M rollouts started through POST /v1/rollouts against M direct
@@ -141,10 +142,4 @@ function report(results: Record<System, RoundResult[]>, options: { starts: numbe
   process.stdout.write(lines.join('\n'));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`bench: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

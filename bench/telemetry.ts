@@ -1,6 +1,7 @@
 import { runLoad, summarize, type LoadPhase } from './support/load';
 import { numericOptions } from './support/options';
 import { benchDecision, startBenchStack } from './support/stack';
+import { runBenchmark } from './support/throwaway';
 
 /**
  * Benchmark of what metrics and logging cost on the decision hot path: POST
@@ -82,10 +83,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`bench: ${String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -2,6 +2,7 @@ import { anchoredPlan, manyKeysPlan } from '../test/support/costly-plans';
 import { runLoad, summarize, type LoadPhase } from './support/load';
 import { benchDecision, startBenchStack, type BenchStack } from './support/stack';
 import { numericOptions } from './support/options';
+import { runBenchmark } from './support/throwaway';
 
 /**
  * Benchmark of the API's event loop under a flood of worst-case plan uploads: decisions go to
@@ -154,10 +155,4 @@ function row(...cells: Array<string | number>): string {
   return `${name!.padEnd(30)}${rest.map((cell) => cell.padStart(13)).join('')}`;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`bench: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

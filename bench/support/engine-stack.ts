@@ -4,16 +4,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../../config/env';
-import { dropDatabase, ensureDatabase } from '../../db/admin';
-import { migrateDatabase } from '../../db/migrate';
-import { createPool, redactUrl } from '../../db/pool';
 import { createToken } from '../../db/tokens';
-import { startDevServer } from '../../test/support/temporal';
-import { installRuntimeLogger } from '../../workers/main';
 import { BARE_TABLES_SQL } from '../bare/activities';
 import { startServers } from './stack';
 import type { WorkerKind, WorkerSample } from './worker-process';
+import { startThrowawayBase } from './throwaway';
 
 /** WorkerHandle is a worker in a process of its own (bench/support/worker-process.ts). */
 export interface WorkerHandle {
@@ -60,27 +55,9 @@ export interface EngineStack {
  * no event loop with what it measures.
  */
 export async function startEngineStack(log: (line: string) => void): Promise<EngineStack> {
-  const env = loadEnv();
-  const server = new URL(env.DATABASE_URL ?? DEFAULT_LOCAL_POSTGRES);
-  server.pathname = `/rollgate_bench_${randomBytes(6).toString('hex')}`;
-  const databaseUrl = server.toString();
-  const cleanup: Array<() => Promise<unknown>> = [];
-  const stop = async () => {
-    for (const step of cleanup.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
-  };
+  const { databaseUrl, pool, temporal, cleanup, stop } = await startThrowawayBase(log, 4);
   try {
-    log(`database ${redactUrl(databaseUrl)}`);
-    await ensureDatabase(databaseUrl);
-    cleanup.push(() => dropDatabase(databaseUrl));
-    await migrateDatabase(databaseUrl);
-    const pool = createPool(databaseUrl, 4);
-    cleanup.push(() => pool.end());
     await pool.query(BARE_TABLES_SQL);
-
-    log('starting a Temporal dev server');
-    installRuntimeLogger('WARN');
-    const temporal = await startDevServer({ log });
-    cleanup.push(() => temporal.teardown());
     const suffix = randomBytes(4).toString('hex');
     const taskQueues: Record<WorkerKind, string> = { rollgate: `rollgate-bench-${suffix}`, bare: `bare-bench-${suffix}` };
     const common = { BENCH_TEMPORAL_ADDRESS: temporal.address, BENCH_DATABASE_URL: databaseUrl };

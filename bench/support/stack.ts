@@ -3,14 +3,10 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Pool } from 'pg';
-import { DEFAULT_LOCAL_POSTGRES, loadEnv } from '../../config/env';
-import { dropDatabase, ensureDatabase } from '../../db/admin';
-import { migrateDatabase } from '../../db/migrate';
-import { createPool, redactUrl } from '../../db/pool';
 import { createToken } from '../../db/tokens';
 import { waitForActiveStages } from '../../test/support/decisions';
-import { startDevServer } from '../../test/support/temporal';
-import { installRuntimeLogger, startWorker, type RunningWorker } from '../../workers/main';
+import { startWorker, type RunningWorker } from '../../workers/main';
+import { startThrowawayBase } from './throwaway';
 
 /** The plan of the rollout that benchmarks send decisions to. */
 const PLAN = `
@@ -58,26 +54,8 @@ export interface BenchStack {
  * does not share their event loop; then starts the rollout `bench`.
  */
 export async function startBenchStack(log: (line: string) => void): Promise<BenchStack> {
-  const env = loadEnv();
-  const server = new URL(env.DATABASE_URL ?? DEFAULT_LOCAL_POSTGRES);
-  server.pathname = `/rollgate_bench_${randomBytes(6).toString('hex')}`;
-  const databaseUrl = server.toString();
-  const cleanup: Array<() => Promise<unknown>> = [];
-  const stop = async () => {
-    for (const step of cleanup.reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
-  };
+  const { databaseUrl, pool, temporal, cleanup, stop } = await startThrowawayBase(log, 2);
   try {
-    log(`database ${redactUrl(databaseUrl)}`);
-    await ensureDatabase(databaseUrl);
-    cleanup.push(() => dropDatabase(databaseUrl));
-    await migrateDatabase(databaseUrl);
-    const pool = createPool(databaseUrl, 2);
-    cleanup.push(() => pool.end());
-
-    log('starting a Temporal dev server');
-    installRuntimeLogger('WARN');
-    const temporal = await startDevServer({ log });
-    cleanup.push(() => temporal.teardown());
     const taskQueue = `rollgate-bench-${randomBytes(4).toString('hex')}`;
 
     log('starting the worker and the servers under test');
