@@ -55,7 +55,9 @@ export function rolloutInboxItems(rollout: OpenRollout, actor: Actor): InboxItem
     const stageBase = { ...base, stageId: stage.id };
     const approvals = `${rolloutPath(rollout.rolloutId)}/stages/${encodeURIComponent(stage.id)}/approvals`;
     const criteria = stage.evaluation && { criteria: stageView(stage).evaluation!.criteria };
-    if (!checkDecision(context, stage, { stageId: stage.id, decision: 'approve', actor })) {
+    // A wave waiting for sign-off is offered as the wave item below: the same action, said once.
+    const waveAwaiting = stage.waves?.some((wave) => wave.state === 'awaiting-approval') ?? false;
+    if (!waveAwaiting && !checkDecision(context, stage, { stageId: stage.id, decision: 'approve', actor })) {
       items.push({
         ...stageBase,
         id: `stage-sign-off:${rollout.rolloutId}:${stage.id}:${stage.attempt}`,

@@ -87,6 +87,13 @@ export interface UpdateCall {
   options: { updateId?: string };
 }
 
+/**
+ * How long an update may take to be answered: long enough for a busy worker, short enough that
+ * a rollout no worker takes (none running, or its workflow tasks failing) answers 503
+ * (api/temporal-errors.ts) instead of holding the request.
+ */
+export const UPDATE_ANSWER_TIMEOUT_MS = 30_000;
+
 export interface AuthorizedUpdate<T> {
   /** action names the attempt in the audit trail when it is refused, e.g. `stage.sign-off`. */
   action: string;
@@ -120,7 +127,10 @@ export async function runAuthorizedUpdate<T>(
   async function update(row: RolloutRow, options: UpdateCall['options']): Promise<T> {
     const handle = await target(row);
     try {
-      return await execute(handle, { actor: actorOf(principal), options });
+      // An update needs a worker to take it; without one the client would ask again forever.
+      return await handle.client.connection.withAbortSignal(AbortSignal.timeout(UPDATE_ANSWER_TIMEOUT_MS), () =>
+        execute(handle, { actor: actorOf(principal), options }),
+      );
     } catch (error) {
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       if (cause instanceof ApplicationFailure && failureKind(cause.type) === FailureKind.notYou) {

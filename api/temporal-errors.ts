@@ -1,10 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { failureKind, FailureKind } from '../policy/failures';
 import { forbidden } from './auth';
-import { grpcCodeOf, outageProblem } from './outage-errors';
-import { conflict, notFound, type Problem } from './problem';
+import { grpcCodeOf, OUTAGE_RETRY_AFTER_SECONDS, outageProblem } from './outage-errors';
+import { conflict, notFound, Problem, ProblemType } from './problem';
 
 /**
  * How what the Temporal client throws becomes an HTTP problem, for one rollout. The client's
@@ -37,6 +37,8 @@ const TEMPORAL_RULES: readonly TemporalRule[] = [
     // A type the registry does not hold yet is a refusal for now: 409 with its type.
     return FAILURE_PROBLEMS[failureKind(cause.type) ?? FailureKind.notNow](cause.message, cause.type);
   },
+  // The update was not answered in time (api/rollout-lookup.ts): no worker took it.
+  (error, rolloutId) => (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError ? notAnswering(rolloutId) : undefined),
   // UNAVAILABLE and DEADLINE_EXCEEDED: Temporal cannot be reached (503 with Retry-After).
   (error) => outageProblem(error),
   (error, rolloutId) => (workflowEnded(error) ? conflict(`rollout ${rolloutId} has ended`) : undefined),
@@ -51,8 +53,27 @@ export function temporalProblem(error: unknown, rolloutId: string): Problem | un
   return undefined;
 }
 
-/** workflowEnded: the error says the workflow has already ended (gRPC NOT_FOUND or FAILED_PRECONDITION, through the cause chain). */
+/**
+ * workflowEnded: the error says the workflow has already ended: gRPC NOT_FOUND or
+ * FAILED_PRECONDITION through the cause chain, or the server's words for it where an error
+ * carries no code.
+ */
 export function workflowEnded(error: unknown): boolean {
   const code = grpcCodeOf(error);
-  return code !== undefined && ENDED_CODES.has(code);
+  if (code !== undefined && ENDED_CODES.has(code)) return true;
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && /workflow execution already completed|already completed/i.test(message);
+}
+
+/** notAnswering is the 503 for an update no worker took in time, with Retry-After. */
+function notAnswering(rolloutId: string): Problem {
+  return new Problem(
+    503,
+    ProblemType.unavailable,
+    'Rollout not answering',
+    `the workflow of rollout ${rolloutId} did not take the request in time: no worker may be running, or its workflow tasks fail (docs/operations.md, "Repairing a rollout stuck on a nondeterminism error"); retry after ${OUTAGE_RETRY_AFTER_SECONDS} seconds.`,
+    undefined,
+    { dependency: 'Temporal' },
+    { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+  );
 }

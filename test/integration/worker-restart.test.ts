@@ -23,3 +23,21 @@ it('survives a worker restart in the middle of a stage timer', async () => {
   await approve(h, id, 'pilot');
   await waitForRollout(h, id, 'completed');
 });
+
+it('answers an action no worker takes with 503 and Retry-After; its retry under the same Idempotency-Key gets the answer once a worker runs', async () => {
+  const id = await startRollout(h, planYaml('no-worker', { pilot: [] }, '1h'));
+  await waitForStage(h, id, 'pilot', 'running');
+  await h.stopWorker();
+
+  const key = { 'idempotency-key': 'pause-during-deploy' };
+  const refused = await h.http('POST', `/v1/rollouts/${id}/pause`, { reason: 'line stop' }, key);
+  expect(refused.status).toBe(503);
+  expect(refused.headers.get('retry-after')).toBe('5');
+  expect(refused.body).toMatchObject({ title: 'Rollout not answering', dependency: 'Temporal' });
+
+  // Temporal keeps the request: the worker that comes back applies it, and the retry learns so.
+  await h.startWorker();
+  const retried = await h.http('POST', `/v1/rollouts/${id}/pause`, { reason: 'line stop' }, key);
+  expect(retried.status).toBe(200);
+  expect(retried.body).toEqual({ rolloutId: id, state: 'paused' });
+}, 150_000);
