@@ -1,5 +1,6 @@
 import { loadEnv } from '../config/env';
 import { ExitCode, type CommandIo } from './command-io';
+import { decisionsCommand } from './commands/decisions';
 import { explainCommand } from './commands/explain';
 import { graphCommand } from './commands/graph';
 import { plansCommand } from './commands/plans';
@@ -14,6 +15,7 @@ import {
   signOffCommand,
   statusCommand,
 } from './commands/rollouts';
+import { resolveCommand } from './commands/resolve';
 import { simulateCommand } from './commands/simulate';
 import type * as TokenModule from './commands/token';
 import { validateCommand } from './commands/validate';
@@ -31,12 +33,18 @@ Plan authoring (no server needed):
 Rollouts (talk to the API; rollgate login first, or set ROLLGATE_URL and ROLLGATE_TOKEN):
   login --url URL --token T store a server and token as a profile (~/.config/rollgate, mode 0600)
   plans push <file…>        validate plans locally (file:line:col), then upload them
+  plans list|show|versions|diff
+                            the plans on the server, one plan's YAML, its versions, what changed
   rollouts start|list       start a rollout of a plan; list rollouts by plan and state
   status <id> [--watch]     the rollout as a tree of stages, criteria, waves and sites
   approve|reject <id> <stage>
                             sign a stage (or --site) off; a rejection needs --comment
   prereq sign <id> <prereq> sign a readiness prerequisite off
   pause|resume|abort <id>   operate a rollout
+  resolve <id> <stage> --action retry-window|rollback|abort
+                            resolve a held stage
+  decisions list|show|resolve <id>
+                            the rollout's decisions; settle one deferred to your role
   events <id> [--follow]    the rollout's audit trail
   inbox                     what waits for you: sign-offs, prerequisites, decisions, held stages
   Each takes --profile NAME and --output json.
@@ -68,6 +76,8 @@ const COMMANDS: Record<string, Command> = {
   pause: controlCommand('pause'),
   resume: controlCommand('resume'),
   abort: controlCommand('abort'),
+  resolve: resolveCommand,
+  decisions: decisionsCommand,
   events: eventsCommand,
   inbox: inboxCommand,
   // Loaded when used: it brings the database driver and the migrations, which no other command needs.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ApiError, unwrap } from '../../client';
-import { API_OPTIONS_USAGE, runApiCommand } from '../api-command';
+import { API_OPTIONS_USAGE, needArgs, runApiCommand } from '../api-command';
 import { usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
 import { checkPlanFile, issueLines, summaryLine, tally } from '../plan-files';
@@ -8,6 +8,10 @@ import { checkPlanFile, issueLines, summaryLine, tally } from '../plan-files';
 export const PLANS_USAGE = `usage:
   rollgate plans push <file…>   validate each plan as rollgate validate does, then upload the valid ones
   rollgate plans list           the plans on the server with their latest versions
+  rollgate plans show NAME [--version N]
+                                a plan's YAML as uploaded (the latest version, or N)
+  rollgate plans versions NAME  a plan's versions with their digests and upload times
+  rollgate plans diff NAME A B  what changed from version A to version B, one change a line
 
 ${API_OPTIONS_USAGE}
 
@@ -58,9 +62,65 @@ export function plansCommand(args: string[], io: CommandIo): Promise<number> {
       return ExitCode.ok;
     });
   }
+  if (action === 'show') {
+    return runApiCommand('plans show', rest, { version: { type: 'string' } }, PLANS_USAGE, io, async ({ values, positionals }, context) => {
+      if (!needArgs('plans show', positionals, ['NAME'], io)) return ExitCode.usage;
+      const name = positionals[0]!;
+      const version = values.version === undefined ? undefined : versionNumber(String(values.version));
+      if (version === null) return usageError('plans show', `--version is a positive whole number, not ${String(values.version)}`, io);
+      const shown = unwrap(
+        version === undefined
+          ? await context.client.GET('/v1/plans/{name}', { params: { path: { name } } })
+          : await context.client.GET('/v1/plans/{name}/versions/{version}', { params: { path: { name, version: String(version) } } }),
+      );
+      if (context.json) io.out(JSON.stringify(shown));
+      else {
+        io.err(`${shown.name} version ${shown.version} (${shown.digest}), uploaded ${shown.createdAt}`);
+        io.out(shown.source.replace(/\n$/, ''));
+      }
+      return ExitCode.ok;
+    });
+  }
+  if (action === 'versions') {
+    return runApiCommand('plans versions', rest, {}, PLANS_USAGE, io, async ({ positionals }, context) => {
+      if (!needArgs('plans versions', positionals, ['NAME'], io)) return ExitCode.usage;
+      const list = unwrap(await context.client.GET('/v1/plans/{name}/versions', { params: { path: { name: positionals[0]! } } }));
+      if (context.json) io.out(JSON.stringify(list));
+      else for (const entry of list.versions) io.out([`v${entry.version}`, entry.digest, entry.createdAt].join('\t'));
+      return ExitCode.ok;
+    });
+  }
+  if (action === 'diff') {
+    return runApiCommand('plans diff', rest, {}, PLANS_USAGE, io, async ({ positionals }, context) => {
+      if (!needArgs('plans diff', positionals, ['NAME', 'A', 'B'], io)) return ExitCode.usage;
+      const [name, a, b] = positionals as [string, string, string];
+      const [from, to] = [versionNumber(a), versionNumber(b)];
+      if (from === null || to === null) return usageError('plans diff', `versions are positive whole numbers, not ${from === null ? a : b}`, io);
+      const diff = unwrap(await context.client.GET('/v1/plans/{name}/diff', { params: { path: { name }, query: { from: String(from), to: String(to) } } }));
+      if (context.json) io.out(JSON.stringify(diff));
+      else {
+        if (diff.changes.length === 0) io.err(`${name}: versions ${from} and ${to} are the same plan`);
+        for (const change of diff.changes) io.out(changeLine(change));
+      }
+      return ExitCode.ok;
+    });
+  }
   if (action === '--help' || action === '-h') {
     io.out(PLANS_USAGE);
     return Promise.resolve(ExitCode.ok);
   }
-  return Promise.resolve(usageError('plans', action === undefined ? 'give push or list' : `unknown action "${action}"; the actions are push, list`, io));
+  return Promise.resolve(usageError('plans', action === undefined ? 'give push, list, show, versions or diff' : `unknown action "${action}"; the actions are push, list, show, versions, diff`, io));
+}
+
+/** versionNumber reads a plan version argument: a positive whole number, else null. */
+function versionNumber(text: string): number | null {
+  return /^[1-9][0-9]*$/.test(text) ? Number(text) : null;
+}
+
+/** changeLine is one change of a plan diff: `~ stages[0].minDuration: "1m" -> "2m"`, + for an addition, - for a removal. */
+function changeLine(change: { path: string; [key: string]: unknown }): string {
+  const value = (v: unknown) => JSON.stringify(v);
+  if (change.change === 'added') return `+ ${change.path}: ${value(change.to)}`;
+  if (change.change === 'removed') return `- ${change.path}: ${value(change.from)}`;
+  return `~ ${change.path}: ${value(change.from)} -> ${value(change.to)}`;
 }

@@ -246,6 +246,10 @@ function suggestedCommand(item: Schemas['InboxItem']): string {
   }
   if (item.kind === 'wave-sign-off') return `rollgate approve ${item.rolloutId} ${item.stageId}`;
   if (item.kind === 'prerequisite') return `rollgate prereq sign ${item.rolloutId} ${item.prerequisiteId}`;
+  if (item.kind === 'deferred-decision') return `rollgate decisions resolve ${item.rolloutId} ${item.decisionId} --action accept|modify|reject`;
+  if (item.kind === 'held-stage') {
+    return `rollgate resolve ${item.rolloutId} ${item.stageId} --action retry-window|rollback|abort --reason TEXT${item.site ? ` --site ${item.site}` : ''}`;
+  }
   return `${item.action.method} ${item.action.path}`;
 }
 

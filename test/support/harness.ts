@@ -23,6 +23,8 @@ export interface Harness {
   taskQueue: string;
   /** url is the API's base URL, for tests that make their own requests. */
   url: string;
+  /** databaseUrl is the throwaway database, for commands that need it (rollgate token). */
+  databaseUrl: string;
   /** http calls the API as the harness's admin unless headers carry another Authorization. */
   http: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<HttpResult>;
   /** token returns a bearer header for a principal, creating its token on first use. */
@@ -115,6 +117,7 @@ export async function startHarness(
     pool,
     taskQueue,
     url: api.url,
+    databaseUrl: database.url,
     as,
     startWorker,
     stopWorker,
