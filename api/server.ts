@@ -21,6 +21,8 @@ import { stopTracing, tracingPlugins } from '../telemetry/tracing';
 const DECISION_TIMER_SWEEP_MS = 60_000;
 /** How often the API reconciles the rollout registry with Temporal (api/rollout-sweep.ts). */
 const ROLLOUT_SWEEP_MS = 30_000;
+/** How long stop() waits for sweeps under way to finish before it closes the connections. */
+const SWEEP_DRAIN_MS = 20_000;
 
 export interface ApiServerOptions {
   temporalAddress: string;
@@ -86,16 +88,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     throw error;
   });
   const { port } = server.address() as AddressInfo;
+  // Sweeps still running when the API stops are awaited before the Temporal connection closes:
+  // a call of theirs waiting to be retried would otherwise retry on a closed channel and throw.
+  const sweepsInFlight = new Set<Promise<unknown>>();
+  const inBackground = (work: Promise<unknown>) => {
+    sweepsInFlight.add(work);
+    void work.finally(() => sweepsInFlight.delete(work));
+  };
   // Deferred decisions whose timer failed to start get it from this sweep (and from reads).
   const sweep = setInterval(() => {
-    reconcileDecisionTimers({ pool, temporal, taskQueue: options.taskQueue }).catch((error: Error) =>
-      log().error(errorFields(error), 'api: decision timer sweep failed'),
+    inBackground(
+      reconcileDecisionTimers({ pool, temporal, taskQueue: options.taskQueue }).catch((error: Error) =>
+        log().error(errorFields(error), 'api: decision timer sweep failed'),
+      ),
     );
   }, DECISION_TIMER_SWEEP_MS);
   sweep.unref();
   // Half-done starts, terminations from outside rollgate and stuck rollouts: see rollout-sweep.ts.
   const rolloutSweep = setInterval(() => {
-    watch.sweep().catch((error: Error) => log().error(errorFields(error), 'api: rollout sweep failed'));
+    inBackground(watch.sweep().catch((error: Error) => log().error(errorFields(error), 'api: rollout sweep failed')));
   }, options.rolloutSweepMs ?? ROLLOUT_SWEEP_MS);
   rolloutSweep.unref();
   return {
@@ -105,6 +116,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       clearInterval(rolloutSweep);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await Promise.race([Promise.allSettled([...sweepsInFlight]), new Promise((resolve) => setTimeout(resolve, SWEEP_DRAIN_MS).unref())]);
       await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop(), planLoader.close()]);
     },
   };
