@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import express, { Router, type RequestHandler } from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
-import { OPENAPI_FILE } from './openapi';
+import { OPENAPI_FILE } from './openapi-file';
 
 /** The Swagger UI files /docs serves, from the swagger-ui-dist package: no page loads anything from elsewhere. */
 const UI_FILES = ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png'];

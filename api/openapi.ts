@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { Problem } from '../contract/common';
@@ -58,6 +58,7 @@ import {
 } from './request-schemas';
 import { ModelVersionBody, ReviewSignBody } from './steady-state-routes';
 import { AuditQuery } from './system-audit';
+import { OPENAPI_FILE } from './openapi-file';
 
 /**
  * The OpenAPI 3.1 document of the REST API, generated from the zod request schemas (api/) and
@@ -349,8 +350,6 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
   });
 }
 
-/** OPENAPI_FILE is the committed document, served at GET /v1/openapi.json. */
-export const OPENAPI_FILE = join(__dirname, 'openapi.json');
 
 /** openApiText is the document as committed: two-space JSON and a final newline. */
 export const openApiText = (): string => `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;

@@ -62,7 +62,7 @@ export function workflowEnded(error: unknown): boolean {
   const code = grpcCodeOf(error);
   if (code !== undefined && ENDED_CODES.has(code)) return true;
   const message = (error as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' && /workflow execution already completed|already completed/i.test(message);
+  return typeof message === 'string' && /already completed|workflow execution already/i.test(message);
 }
 
 /** notAnswering is the 503 for an update no worker took in time, with Retry-After. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { OPENAPI_FILE } from '../../api/openapi';
+import { OPENAPI_FILE } from '../../api/openapi-file';
 import { startHarness, type Harness } from '../support/harness';
 import { planYaml, prerequisitePlanYaml, startRollout, waitForStage } from '../support/rollouts';
 

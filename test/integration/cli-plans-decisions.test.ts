@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { submitDecision, waitForActiveStages } from '../support/decisions';
 import { planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
-import { rollgateWith } from '../support/rollgate-cli';
+import { rollgateAs, rollgateWith } from '../support/rollgate-cli';
 
 /** plans show|versions|diff, resolve and decisions list|show|resolve, through the binary, against the real stack. */
 
@@ -16,9 +16,8 @@ let dir: string;
 let lead: Record<string, string>;
 let viewer: Record<string, string>;
 
-const tokenOf = (headers: Record<string, string>) => headers.authorization!.replace(/^Bearer /, '');
-const as = (headers: Record<string, string>, ...args: string[]) =>
-  rollgateWith({ XDG_CONFIG_HOME: join(dir, 'none'), ROLLGATE_URL: h.url, ROLLGATE_TOKEN: tokenOf(headers) }, ...args);
+/** as runs rollgate with a token of its own in the environment and no stored profile. */
+const as = (headers: Record<string, string>, ...args: string[]) => rollgateAs({ url: h.url, configHome: join(dir, 'none') }, headers, ...args);
 
 beforeAll(async () => {
   h = await startHarness();

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, type Harness } from '../support/harness';
-import { REPO, type Run } from '../support/rollgate-cli';
+import { REPO, runInRepo, type Run } from '../support/rollgate-cli';
 
 /**
  * The README section "A first rollout with the CLI", run as written: its shell block is read
@@ -69,17 +68,7 @@ npx() {
 }
 `;
 
-function bash(script: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bash = (script: string, env: Record<string, string>): Promise<Run> => runInRepo('bash', ['-c', script], env);
 
 let h: Harness;
 let dir: string;

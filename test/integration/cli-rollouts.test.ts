@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { planYaml, waitForStage } from '../support/rollouts';
-import { rollgateWith } from '../support/rollgate-cli';
+import { rollgateAs, rollgateWith, tokenOf } from '../support/rollgate-cli';
 
 /** The rollout commands of the rollgate CLI, through its own binary, against the real stack. */
 
@@ -16,10 +16,8 @@ let lead: Record<string, string>;
 let viewer: Record<string, string>;
 let approver: Record<string, string>;
 
-const tokenOf = (headers: Record<string, string>) => headers.authorization!.replace(/^Bearer /, '');
 /** as runs rollgate with a token of its own in the environment and no stored profile. */
-const as = (headers: Record<string, string>, ...args: string[]) =>
-  rollgateWith({ XDG_CONFIG_HOME: join(dir, 'none'), ROLLGATE_URL: h.url, ROLLGATE_TOKEN: tokenOf(headers) }, ...args);
+const as = (headers: Record<string, string>, ...args: string[]) => rollgateAs({ url: h.url, configHome: join(dir, 'none') }, headers, ...args);
 
 beforeAll(async () => {
   h = await startHarness();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
-import { OPENAPI_FILE } from '../../api/openapi';
+import { OPENAPI_FILE } from '../../api/openapi-file';
 
 /**
  * ContractCheck tells whether a response is one the OpenAPI document (api/openapi.json)

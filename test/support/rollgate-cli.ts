@@ -13,8 +13,24 @@ export function rollgate(...args: string[]): Promise<Run> {
 
 /** rollgateWith runs the command with env added to the test's environment, e.g. ROLLGATE_URL. */
 export function rollgateWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  return runInRepo(process.execPath, ['cli/bin.js', ...args], env);
+}
+
+/** tokenOf is the bearer token of headers as the harness hands them out. */
+export const tokenOf = (headers: Record<string, string>): string => headers.authorization!.replace(/^Bearer /, '');
+
+/**
+ * rollgateAs runs the command against url as the principal whose bearer headers are given,
+ * through ROLLGATE_URL and ROLLGATE_TOKEN, with configHome holding no stored profile.
+ */
+export function rollgateAs(target: { url: string; configHome: string }, headers: Record<string, string>, ...args: string[]): Promise<Run> {
+  return rollgateWith({ XDG_CONFIG_HOME: target.configHome, ROLLGATE_URL: target.url, ROLLGATE_TOKEN: tokenOf(headers) }, ...args);
+}
+
+/** runInRepo runs command from the repository root, without colour, and collects its output. */
+export function runInRepo(command: string, args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/bin.js', ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(command, args, { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

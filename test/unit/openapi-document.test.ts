@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OPENAPI_FILE, openApiText } from '../../api/openapi';
+import { openApiText } from '../../api/openapi';
+import { OPENAPI_FILE } from '../../api/openapi-file';
 import { ContractCheck } from '../support/contract';
 
 const ROOT = join(__dirname, '..', '..');
