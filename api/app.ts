@@ -2,6 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { AuditFeed } from '../db/audit-feed';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../config/rate-limits';
 import { requestIds, requireToken } from './auth';
@@ -42,6 +43,8 @@ export interface AppDeps {
   taskQueue: string;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, for warnings about notification targets at upload. */
   webhookAllow?: WebhookAllowList;
+  /** auditFeed is the process's one listener for appended audit events, which wakes event streams (api/event-stream.ts). */
+  auditFeed?: AuditFeed;
   /** watch is the process's rollout sweep; /healthz reports the stuck rollouts it found. */
   watch?: RolloutWatch;
   /**

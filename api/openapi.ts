@@ -151,9 +151,29 @@ const paths: ZodOpenApiPathsObject = {
     get: op(['rollouts'], 'A rollout: its state, prerequisites and stages', { requestParams: { path: RolloutPath }, responses: { '200': json(RolloutView, 'the rollout') } }),
   },
   '/v1/rollouts/{id}/events': {
-    get: op(['rollouts'], "A rollout's audit trail, in order", {
-      requestParams: { path: RolloutPath, query: PageQuery },
-      responses: { '200': json(AuditPage, 'a page of events') },
+    get: op(['rollouts'], "A rollout's audit trail, in order; as server-sent events with Accept: text/event-stream", {
+      description:
+        'With `Accept: application/json` (the default) a page of events. With `Accept: text/event-stream` the trail as server-sent events, from `after` (or the ' +
+        '`Last-Event-ID` header of a client that reconnects) on, and then each new event as it is recorded, until the client disconnects: `id:` is the ' +
+        "event's `seq`, `event:` its `type`, `data:` the event as a page lists it (AuditEvent). An idle stream sends a `: heartbeat` comment every 15 s.",
+      requestParams: {
+        path: RolloutPath,
+        query: PageQuery,
+        header: z.object({
+          'last-event-id': z.string().optional().meta({ description: 'with text/event-stream: the stream starts after this seq (the `id:` of the last event received); it wins over `after`' }),
+        }),
+      },
+      responses: {
+        '200': {
+          description: 'a page of events, or the event stream',
+          content: {
+            'application/json': { schema: AuditPage },
+            'text/event-stream': {
+              schema: z.string().meta({ description: 'server-sent events: `id: <seq>`, `event: <type>`, `data: <AuditEvent as JSON>`, a blank line; `: heartbeat` comments between' }),
+            },
+          },
+        },
+      },
     }),
   },
   ...Object.fromEntries(

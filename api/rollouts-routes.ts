@@ -3,11 +3,13 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { listAuditEvents } from '../db/audit';
+import { silentFeed, type AuditFeed } from '../db/audit-feed';
 import { getPlanVersion } from '../db/plans';
 import { getRollout, listRollouts, markStarted, RegistryState, registerRollout } from '../db/rollouts';
 import { listDeliveries, withoutExcerpt } from '../db/webhooks';
 import { ADMIN_TOKEN_ROLE } from '../policy/sign-off';
 import { principalOf } from './auth';
+import { streamAuditEvents, streamStart, wantsEventStream } from './event-stream';
 import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody, parseQuery } from './problem';
 import { ListQuery, PageQuery, StartRolloutRequest } from './request-schemas';
@@ -29,10 +31,12 @@ export interface RolloutsDeps {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
+  /** auditFeed wakes the event streams of GET /:id/events; without one they read at each heartbeat. */
+  auditFeed?: AuditFeed;
 }
 
 /** rolloutsRouter serves /v1/rollouts: start, list, status, the audit trail, the human actions, and steady-state stages. */
-export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Router {
+export function rolloutsRouter({ pool, temporal, taskQueue, auditFeed }: RolloutsDeps): Router {
   const router = guardPathParameters(Router());
 
   router.post('/', async (req, res) => {
@@ -108,6 +112,11 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   router.get('/:id/events', async (req, res) => {
     const row = await requireRollout(pool, req);
     const { after, limit } = parseQuery(PageQuery, req.query);
+    // Accept: text/event-stream asks for the trail as server-sent events, from Last-Event-ID or after on.
+    if (wantsEventStream(req)) {
+      streamAuditEvents(pool, auditFeed ?? silentFeed, row.rolloutId, streamStart(req, after), req, res);
+      return;
+    }
     const events = await listAuditEvents(pool, row.rolloutId, after, limit);
     const last = events[events.length - 1];
     res.json({ events, next: events.length === limit && last ? last.seq : null });

@@ -7,6 +7,7 @@ import type { WebhookAllowList } from '../config/webhook-allow';
 import { DEFAULT_API_HOST, loadEnv } from '../config/env';
 import type { RateLimits } from '../config/rate-limits';
 import { temporalConnectionOptions } from '../config/temporal';
+import { listenForAuditEvents } from '../db/audit-feed';
 import { createPool } from '../db/pool';
 import { listenForTokenChanges } from '../db/token-changes';
 import { createApp } from './app';
@@ -61,6 +62,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   // Principals are cached only while this listener hears token changes, so a revocation applies
   // as soon as its notification arrives.
   const tokenChanges = await listenForTokenChanges(options.databaseUrl, principalCache(pool, options.principalTtlMs));
+  // One listening connection for the process, whatever the number of event streams.
+  const auditFeed = await listenForAuditEvents(options.databaseUrl);
   const planLoader = new PlanLoader(options.planLoadBudgetMs);
   const watch = new RolloutWatch({ pool, temporal, taskQueue: options.taskQueue });
   const app = createApp({
@@ -70,6 +73,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     planLoader,
     webhookAllow: options.webhookAllow ?? [],
     watch,
+    auditFeed,
     telemetry: options.telemetry ?? true,
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
   });
@@ -82,7 +86,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       resolve();
     });
   }).catch(async (error: NodeJS.ErrnoException) => {
-    await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop(), planLoader.close()]);
+    await Promise.allSettled([connection.close(), pool.end(), tokenChanges.stop(), auditFeed.stop(), planLoader.close()]);
     if (error.code === 'EADDRINUSE') throw new Error(`port ${options.port} is in use: stop what holds it or set PORT`);
     if (error.code === 'EADDRNOTAVAIL') throw new Error(`${host} is no address of this machine: set HOST to one that is, or 0.0.0.0 for all`);
     throw error;
@@ -114,6 +118,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     async stop() {
       clearInterval(sweep);
       clearInterval(rolloutSweep);
+      // Event streams never end on their own: the feed ends them, so the server can close.
+      await auditFeed.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.race([Promise.allSettled([...sweepsInFlight]), new Promise((resolve) => setTimeout(resolve, SWEEP_DRAIN_MS).unref())]);

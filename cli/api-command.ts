@@ -1,7 +1,7 @@
 import { ApiError, rollgateClient, type RollgateClient } from '../client';
 import { parseCommandArgs } from './args';
 import { ExitCode, type CommandIo } from './command-io';
-import { resolveProfile } from './profiles';
+import { resolveProfile, type Profile } from './profiles';
 
 type Options = Parameters<typeof parseCommandArgs>[2];
 
@@ -16,6 +16,8 @@ export const API_OPTIONS_USAGE = `  --profile NAME    the stored profile to use 
 
 export interface ApiContext {
   client: RollgateClient;
+  /** server is where the client goes and with which token, for calls the typed client does not make (event streams). */
+  server: Profile;
   io: CommandIo;
   json: boolean;
   /** paint colours text on a terminal, and leaves it plain otherwise (or with NO_COLOR). */
@@ -53,6 +55,7 @@ export async function runApiCommand<T extends Options>(
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const context: ApiContext = {
     client: rollgateClient(profile),
+    server: profile,
     io,
     json: values.output === 'json',
     paint: (which, text) => (colour ? `\u001b[${COLOURS[which]}m${text}\u001b[0m` : text),

@@ -549,14 +549,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A rollout's audit trail, in order */
+        /**
+         * A rollout's audit trail, in order; as server-sent events with Accept: text/event-stream
+         * @description With `Accept: application/json` (the default) a page of events. With `Accept: text/event-stream` the trail as server-sent events, from `after` (or the `Last-Event-ID` header of a client that reconnects) on, and then each new event as it is recorded, until the client disconnects: `id:` is the event's `seq`, `event:` its `type`, `data:` the event as a page lists it (AuditEvent). An idle stream sends a `: heartbeat` comment every 15 s.
+         */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     after?: number;
                 };
-                header?: never;
+                header?: {
+                    /** @description with text/event-stream: the stream starts after this seq (the `id:` of the last event received); it wins over `after` */
+                    "last-event-id"?: string;
+                };
                 path: {
                     /** @description the rollout id */
                     id: string;
@@ -565,13 +571,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description a page of events */
+                /** @description a page of events, or the event stream */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["AuditPage"];
+                        "text/event-stream": string;
                     };
                 };
                 401: components["responses"]["Unauthorized"];

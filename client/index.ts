@@ -1,3 +1,4 @@
+import { createParser } from 'eventsource-parser';
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './api-types';
 
@@ -47,4 +48,86 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
       ? (body as ProblemBody)
       : { type: 'about:blank', title: result.response.statusText || 'Error', status: result.response.status, detail: `the server answered ${result.response.status} without a problem body` };
   throw new ApiError(result.response.status, problem);
+}
+
+/** StreamedEvent is one event of a rollout's trail as the event stream sends it. */
+export type StreamedEvent = Schemas['AuditEvent'];
+
+export interface EventStreamOptions extends ClientOptions {
+  rolloutId: string;
+  /** after is the seq the stream starts after (0: the whole trail); it moves on with each event, and a reconnection sends it as Last-Event-ID. */
+  after?: number;
+  /** onEvent is called for each event, in order; a promise it returns is awaited before the next. */
+  onEvent: (event: StreamedEvent) => void | Promise<void>;
+  /** onHeartbeat is called for each heartbeat comment of an idle stream. */
+  onHeartbeat?: () => void | Promise<void>;
+  /** signal ends the stream. */
+  signal: AbortSignal;
+}
+
+/**
+ * followEvents reads GET /v1/rollouts/:id/events as server-sent events and calls onEvent for
+ * each, until signal aborts. A stream the server ends (it restarted, say) is opened again
+ * after a pause, with Last-Event-ID, so no event is lost or repeated. An answer that is not a
+ * stream (a problem) throws an ApiError; a server that cannot be reached throws fetch's error.
+ */
+export async function followEvents(options: EventStreamOptions): Promise<void> {
+  const { url, token, rolloutId, onEvent, onHeartbeat, signal } = options;
+  const fetchImpl = options.fetch ?? fetch;
+  let after = options.after ?? 0;
+  let retryMs = 2_000;
+  while (!signal.aborted) {
+    let response: Response;
+    try {
+      response = await fetchImpl(`${url.replace(/\/+$/, '')}/v1/rollouts/${encodeURIComponent(rolloutId)}/events?after=${after}`, {
+        headers: { accept: 'text/event-stream', 'last-event-id': String(after), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error;
+    }
+    if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream') || !response.body) {
+      const text = await response.text().catch(() => '');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      unwrap({ error: body ?? {}, response });
+      throw new ApiError(response.status, { type: 'about:blank', title: 'Not an event stream', status: response.status, detail: `the server answered ${response.headers.get('content-type') ?? 'no media type'}` });
+    }
+    // Events are handled one at a time, in order, however the chunks arrive.
+    let pending: Promise<void> = Promise.resolve();
+    const parser = createParser({
+      onEvent: (message) => {
+        pending = pending.then(async () => {
+          const event = JSON.parse(message.data) as StreamedEvent;
+          if (event.seq <= after) return;
+          after = event.seq;
+          await onEvent(event);
+        });
+      },
+      onComment: (comment) => {
+        if (comment.trim() === 'heartbeat' && onHeartbeat) pending = pending.then(onHeartbeat);
+      },
+      onRetry: (ms) => {
+        retryMs = ms;
+      },
+    });
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        parser.feed(decoder.decode(chunk, { stream: true }));
+        await pending;
+        if (signal.aborted) break;
+      }
+    } catch (error) {
+      if (!signal.aborted && !(error instanceof TypeError)) throw error;
+    }
+    await pending;
+    if (signal.aborted) return;
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+  }
 }

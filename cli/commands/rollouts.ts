@@ -1,13 +1,11 @@
 import type { ApiError, Schemas } from '../../client';
-import { unwrap } from '../../client';
-import { API_OPTIONS_USAGE, needArgs, runApiCommand, sleep, type ApiContext } from '../api-command';
+import { followEvents, unwrap } from '../../client';
+import { API_OPTIONS_USAGE, needArgs, runApiCommand, type ApiContext } from '../api-command';
 import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
 import { saveProfile, DEFAULT_PROFILE } from '../profiles';
 import { rolloutTree } from '../rollout-tree';
 
-/** How often --watch and --follow ask again. */
-const POLL_MS = 1_000;
 const FINAL_STATES = new Set(['completed', 'aborted', 'terminated', 'not-started']);
 
 export const LOGIN_USAGE = `usage: rollgate login --url URL --token TOKEN [--profile NAME]
@@ -70,33 +68,39 @@ export function rolloutsCommand(args: string[], io: CommandIo): Promise<number> 
 export const STATUS_USAGE = `usage: rollgate status ROLLOUT-ID [--watch]
 
 Shows the rollout as a tree: its prerequisites, each stage with its state, criteria verdicts,
-waves and sites, and who it waits for. --watch draws it again whenever it changes, until the
-rollout ends.
+waves and sites, and who it waits for. --watch follows the rollout's event stream and draws
+the tree again whenever an event changes it, until the rollout ends.
 
 ${API_OPTIONS_USAGE}`;
 
 export function statusCommand(args: string[], io: CommandIo): Promise<number> {
   return runApiCommand('status', args, { watch: { type: 'boolean', short: 'w' } }, STATUS_USAGE, io, async ({ values, positionals }, context) => {
     if (!needArgs('status', positionals, ['ROLLOUT-ID'], io)) return ExitCode.usage;
+    const id = positionals[0]!;
     let shown = '';
-    for (;;) {
-      const rollout = await getRollout(context, positionals[0]!);
+    // show draws the rollout when it changed, and tells whether it has ended.
+    const show = async (): Promise<boolean> => {
+      const rollout = await getRollout(context, id);
       const text = context.json ? JSON.stringify(rollout) : rolloutTree(rollout, context.paint).join('\n');
       if (text !== shown) {
         if (shown && !context.json) io.out('');
         io.out(text);
         shown = text;
       }
-      if (!values.watch || FINAL_STATES.has(rollout.state)) return ExitCode.ok;
-      await sleep(POLL_MS);
-    }
+      return FINAL_STATES.has(rollout.state);
+    };
+    if ((await show()) || !values.watch) return ExitCode.ok;
+    // Each event (and each heartbeat, for what ends a rollout without one) reads the status again;
+    // a burst of events is read once after it.
+    await untilEnded(context, id, 0, { onEvent: () => undefined, onSettled: show, onHeartbeat: show });
+    return ExitCode.ok;
   });
 }
 
 export const EVENTS_USAGE = `usage: rollgate events ROLLOUT-ID [--follow]
 
-Prints the rollout's audit trail in order; --follow keeps printing new events until the
-rollout ends.
+Prints the rollout's audit trail in order; --follow follows its event stream and prints each
+new event as it is recorded, until the rollout ends.
 
 ${API_OPTIONS_USAGE}`;
 
@@ -104,24 +108,75 @@ export function eventsCommand(args: string[], io: CommandIo): Promise<number> {
   return runApiCommand('events', args, { follow: { type: 'boolean', short: 'f' } }, EVENTS_USAGE, io, async ({ values, positionals }, context) => {
     if (!needArgs('events', positionals, ['ROLLOUT-ID'], io)) return ExitCode.usage;
     const id = positionals[0]!;
-    let after = 0;
-    for (;;) {
-      const page = unwrap(await context.client.GET('/v1/rollouts/{id}/events', { params: { path: { id }, query: { after, limit: 500 } as never } }));
-      for (const event of page.events) {
-        io.out(context.json ? JSON.stringify(event) : [event.occurredAt, event.type, event.stageId ?? '-', event.actor ?? '-', event.reason ?? ''].join('\t').trimEnd());
-        after = event.seq;
+    const print = (event: Schemas['AuditEvent']) =>
+      io.out(context.json ? JSON.stringify(event) : [event.occurredAt, event.type, event.stageId ?? '-', event.actor ?? '-', event.reason ?? ''].join('\t').trimEnd());
+    if (!values.follow) {
+      let after = 0;
+      for (;;) {
+        const page = unwrap(await context.client.GET('/v1/rollouts/{id}/events', { params: { path: { id }, query: { after, limit: 500 } as never } })) as Schemas['AuditPage'];
+        for (const event of page.events) print(event);
+        if (page.next === null) return ExitCode.ok;
+        after = page.next;
       }
-      if (page.next !== null) continue;
-      if (!values.follow) return ExitCode.ok;
-      if (FINAL_STATES.has((await getRollout(context, id)).state)) {
-        // One last read: the events that ended it may have come after this page.
-        const rest = unwrap(await context.client.GET('/v1/rollouts/{id}/events', { params: { path: { id }, query: { after, limit: 500 } as never } }));
-        for (const event of rest.events) io.out(context.json ? JSON.stringify(event) : [event.occurredAt, event.type, event.stageId ?? '-', event.actor ?? '-', event.reason ?? ''].join('\t').trimEnd());
-        return ExitCode.ok;
-      }
-      await sleep(POLL_MS);
     }
+    let ended = false;
+    await untilEnded(context, id, 0, {
+      onEvent: (event) => {
+        print(event);
+        if (ENDING_EVENTS.has(event.type)) ended = true;
+      },
+      onSettled: () => Promise.resolve(ended),
+      // A rollout that ended without an event of its own (never started, say) is known by its state
+      // once the stream has been quiet for a heartbeat: the ending event, if any, came before.
+      onHeartbeat: async () => ended || FINAL_STATES.has((await getRollout(context, id)).state),
+    });
+    return ExitCode.ok;
   });
+}
+
+/** Events after which a rollout changes no more. */
+const ENDING_EVENTS = new Set(['rollout.completed', 'rollout.aborted', 'rollout.terminated']);
+/** How long the stream must be quiet after an event before onQuiet runs: a burst is one read. */
+const SETTLE_MS = 100;
+
+/**
+ * untilEnded follows the rollout's event stream from seq after: onEvent for each event,
+ * onSettled once a burst of events has settled, onHeartbeat at each heartbeat of a quiet
+ * stream; it returns once one of these two says the rollout has ended.
+ */
+async function untilEnded(
+  context: ApiContext,
+  rolloutId: string,
+  after: number,
+  handlers: { onEvent: (event: Schemas['AuditEvent']) => void; onSettled: () => Promise<boolean>; onHeartbeat: () => Promise<boolean> },
+): Promise<void> {
+  const stop = new AbortController();
+  let settle: NodeJS.Timeout | undefined;
+  let failure: unknown;
+  let checking = Promise.resolve();
+  const check = (ended: () => Promise<boolean>) => () => {
+    checking = checking.then(async () => {
+      if (stop.signal.aborted) return;
+      if (await ended()) stop.abort();
+    }).catch((error: unknown) => {
+      failure = error;
+      stop.abort();
+    });
+  };
+  await followEvents({
+    ...context.server,
+    rolloutId,
+    after,
+    signal: stop.signal,
+    onEvent: (event) => {
+      handlers.onEvent(event);
+      clearTimeout(settle);
+      settle = setTimeout(check(handlers.onSettled), SETTLE_MS);
+    },
+    onHeartbeat: check(handlers.onHeartbeat),
+  }).finally(() => clearTimeout(settle));
+  await checking;
+  if (failure !== undefined) throw failure;
 }
 
 export const CONTROL_USAGE = `usage: rollgate pause|resume|abort ROLLOUT-ID [--reason TEXT]
