@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { InboxQuery, type InboxItem } from '../contract/inbox';
+import { InboxQuery, type InboxItem, type INBOX_KINDS } from '../contract/inbox';
 import { decisionPath } from '../db/decisions';
+import { callerKeys, INBOX_OPEN_STATES } from '../db/inbox-candidates';
+import type { Principal } from '../db/tokens';
 import type { RolloutStatus } from '../policy/rollout-types';
 import { holdsRole } from '../policy/sign-off';
 import { actorOf, principalOf } from './auth';
@@ -9,32 +11,56 @@ import { rolloutInboxItems } from './inbox-items';
 import { planDefinition } from './plan-cache';
 import { parseQuery } from './problem';
 
-/** States of a rollout that may wait for a person. */
-const OPEN_STATES = ['running', 'paused', 'held'];
+/** The index's candidate kind that each inbox kind comes from; the kinds of other tables have none. */
+const CANDIDATE_KIND: Partial<Record<(typeof INBOX_KINDS)[number], string>> = {
+  'stage-sign-off': 'stage-sign-off',
+  'site-sign-off': 'stage-sign-off',
+  'wave-sign-off': 'stage-sign-off',
+  prerequisite: 'prerequisite',
+  'held-stage': 'held-stage',
+};
+
+/**
+ * openRolloutItems is the caller's items of open rollouts. The inbox index (db/inbox-candidates.ts)
+ * selects in SQL the rollouts where something may wait for one of the caller's holder keys; only
+ * their snapshots are then checked by the rules of the actions themselves (api/inbox-items.ts).
+ */
+export async function openRolloutItems(pool: Pool, principal: Principal, query: Pick<InboxQuery, 'kind' | 'rolloutId'>): Promise<InboxItem[]> {
+  if (query.kind && !CANDIDATE_KIND[query.kind]) return [];
+  const rollouts = await pool.query<{ rolloutId: string; plan: string; version: number; startedBy: string | null; status: RolloutStatus | null }>(
+    `SELECT r.rollout_id AS "rolloutId", r.plan_name AS plan, r.plan_version AS version, r.started_by AS "startedBy", r.status
+       FROM rollouts r
+      WHERE r.state = ANY($1) AND r.status IS NOT NULL AND ($2::text IS NULL OR r.rollout_id = $2)
+        AND EXISTS (SELECT 1 FROM inbox_candidates c
+                     WHERE c.rollout_id = r.rollout_id AND c.holders && $3::text[] AND ($4::text IS NULL OR c.kind IN ($4, 'snapshot')))`,
+    [INBOX_OPEN_STATES, query.rolloutId ?? null, callerKeys(principal), query.kind ? CANDIDATE_KIND[query.kind] : null],
+  );
+  const actor = actorOf(principal);
+  const items: InboxItem[] = [];
+  for (const row of rollouts.rows) {
+    const plan = await planDefinition(pool, row.plan, row.version);
+    if (!plan || !row.status) continue;
+    items.push(...rolloutInboxItems({ rolloutId: row.rolloutId, plan, planVersion: row.version, ...(row.startedBy ? { startedBy: row.startedBy } : {}), status: row.status }, actor));
+  }
+  return items;
+}
 
 /**
  * inboxRouter serves GET /v1/inbox: what the caller may act on now, oldest wait first. It reads
- * PostgreSQL only: each open rollout's status as its workflow last recorded it with an event
- * (the registry row), pending deferred decisions and proposed calibrations. No workflow is
- * queried, so an item leaves the inbox with the event that settles it.
+ * PostgreSQL only: the open rollouts the inbox index selects for the caller, with their status
+ * as the workflow last recorded it with an event (the registry row), pending deferred decisions
+ * and proposed calibrations. No workflow is queried, so an item leaves the inbox with the event
+ * that settles it.
  */
 export function inboxRouter(pool: Pool): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const query = parseQuery(InboxQuery, req.query);
-    const actor = actorOf(principalOf(req));
+    const principal = principalOf(req);
+    const actor = actorOf(principal);
     const items: InboxItem[] = [];
 
-    const rollouts = await pool.query<{ rolloutId: string; plan: string; version: number; startedBy: string | null; status: RolloutStatus | null }>(
-      `SELECT rollout_id AS "rolloutId", plan_name AS plan, plan_version AS version, started_by AS "startedBy", status
-         FROM rollouts WHERE state = ANY($1) AND status IS NOT NULL AND ($2::text IS NULL OR rollout_id = $2)`,
-      [OPEN_STATES, query.rolloutId ?? null],
-    );
-    for (const row of rollouts.rows) {
-      const plan = await planDefinition(pool, row.plan, row.version);
-      if (!plan || !row.status) continue;
-      items.push(...rolloutInboxItems({ rolloutId: row.rolloutId, plan, planVersion: row.version, ...(row.startedBy ? { startedBy: row.startedBy } : {}), status: row.status }, actor));
-    }
+    items.push(...(await openRolloutItems(pool, principal, query)));
 
     const decisions = await pool.query<{
       decisionId: string; rolloutId: string; stageId: string; planName: string; planVersion: number; deferTo: string;

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { replaceInboxCandidates } from './inbox-candidates';
 import { withTransaction } from './pool';
 
 /** AuditEvent is one entry of a rollout's append-only audit trail. */
@@ -65,6 +66,7 @@ export async function recordAuditEvent(pool: Pool, event: AuditEvent, progress?:
       `UPDATE rollouts SET state = $2, active_stages = $3, status = $4, updated_at = now() WHERE rollout_id = $1`,
       [event.rolloutId, progress.state, progress.activeStages, JSON.stringify(progress.status)],
     );
+    await replaceInboxCandidates(client, event.rolloutId, progress.status);
   });
 }
 

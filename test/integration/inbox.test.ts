@@ -52,8 +52,12 @@ describe('the inbox: what waits for the caller', () => {
     expect(await itemsOf(viewer, id)).toEqual([]);
     expect((await h.http('POST', item.action.path, { decision: 'approve' }, viewer)).status).toBe(403);
     expect((await inbox(dana, `?kind=prerequisite&rolloutId=${id}`))).toEqual([]);
+    // The index holds the stage for token role deployment-lead, written with the snapshot.
+    const candidates = async () => (await h.pool.query(`SELECT item_key, holders FROM inbox_candidates WHERE rollout_id = $1`, [id])).rows;
+    expect(await candidates()).toEqual([{ item_key: 'stage:pilot', holders: ['role:deployment-lead'] }]);
     expect((await h.http('POST', item.action.path, { decision: 'approve' }, dana)).status).toBe(200);
     await eventually(async () => ((await itemsOf(dana, id)).length === 0 ? true : undefined), 'the signed stage to leave the inbox');
+    await eventually(async () => ((await candidates()).length === 0 ? true : undefined), 'the index to drop the signed stage');
   });
 
   it('refuses an unknown kind, naming the kinds', async () => {
