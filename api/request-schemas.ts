@@ -79,8 +79,36 @@ export const PageQuery = z.strictObject({
   after: PageAfter,
 });
 
-/** ListQuery is the query of GET /v1/rollouts (and, for its paging, of a rollout's events); unknown parameters are refused. */
-export const ListQuery = PageQuery.extend({
+/** RolloutCursor is where a page of the rollout list ends: the last rollout's creation time and id (newest first). */
+export interface RolloutCursor {
+  createdAt: string;
+  rolloutId: string;
+}
+
+/** encodeRolloutCursor writes a cursor as the opaque `next` of a rollout list page. */
+export const encodeRolloutCursor = (cursor: RolloutCursor): string => Buffer.from(JSON.stringify([cursor.createdAt, cursor.rolloutId])).toString('base64url');
+
+/** decodeRolloutCursor reads a `next` back; undefined for anything that is not one. */
+export function decodeRolloutCursor(text: string): RolloutCursor | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (!Array.isArray(value) || value.length !== 2 || typeof value[0] !== 'string' || typeof value[1] !== 'string') return undefined;
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d:\d\d|Z)$/.test(value[0]) || value[1].length === 0 || value[1].length > 100) return undefined;
+    return { createdAt: value[0], rolloutId: value[1] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** ListQuery is the query of GET /v1/rollouts; unknown parameters are refused. */
+export const ListQuery = z.strictObject({
+  limit: pageLimit(500),
+  after: z
+    .string()
+    .max(400)
+    .refine((text) => decodeRolloutCursor(text) !== undefined, 'must be the `next` of a previous page of this list')
+    .optional()
+    .meta({ description: 'the `next` of the previous page; default the newest rollout' }),
   plan: Name.optional().meta({ description: "only this plan's rollouts" }),
   state: z.enum(ROLLOUT_STATES).optional().meta({ description: 'only rollouts in this state' }),
 });

@@ -21,6 +21,7 @@ import { OperatorActionRequest, OverrideBody, PrerequisiteSignOffBody, Resolutio
 import { auditDenied, currentStatus, runAuthorizedUpdate, type UpdateCall } from './rollout-lookup';
 import { prerequisiteView, stageView } from './rollout-view';
 import { temporalProblem } from './temporal-errors';
+import { unknownStage, withSuggestion } from './unknown-names';
 import { guardPathParameters } from './url-guards';
 
 /** workflowGone: the update found no running workflow (not found, or ended), which Temporal's mapping answers 409. */
@@ -48,27 +49,36 @@ export function rolloutActionsRouter({ pool, temporal }: { pool: Pool; temporal:
     action: string,
     site: string | undefined,
     execute: (handle: WorkflowHandle, call: UpdateCall) => Promise<T>,
+    role?: string,
   ): Promise<T> =>
     runAuthorizedUpdate(pool, req, {
       action,
+      ...(role !== undefined ? { role } : {}),
       target: async (row) => temporal.workflow.getHandle(site === undefined ? row.workflowId : await siteWorkflow(row, req.params.stageId, site)),
       execute,
     });
 
   /** siteWorkflow finds the child workflow running one site of a forEach stage, or answers 404/409. */
   const siteWorkflow = async (row: RolloutRow, stageId: string, site: string): Promise<string> => {
-    const stage = (await currentStatus(temporal, row)).status.stages.find((candidate) => candidate.id === stageId);
-    if (!stage) throw notFound(`rollout ${row.rolloutId} has no stage ${stageId}`);
+    const { status } = await currentStatus(temporal, row);
+    const stage = status.stages.find((candidate) => candidate.id === stageId);
+    if (!stage) throw unknownStage(status, stageId, `rollout ${row.rolloutId} has no stage ${stageId}`);
     const entry = stage.sites?.find((candidate) => candidate.site === site);
-    if (!entry) throw notFound(`stage ${stageId} has no site ${site}${stage.sites ? `; its sites are ${stage.sites.map((s) => s.site).join(', ')}` : ' (it does not run per site)'}`);
+    if (!entry) {
+      throw notFound(stage.sites ? withSuggestion(`stage ${stageId} has no site ${site}`, site, stage.sites.map((s) => s.site), 'sites') : `stage ${stageId} has no site ${site} (it does not run per site)`);
+    }
     if (!entry.workflowId) throw conflict(`site ${site} of stage ${stageId} has not started yet (it is ${entry.state}, in wave ${entry.wave})`, { state: entry.state });
     return entry.workflowId;
   };
 
   router.post('/:id/stages/:stageId/approvals', async (req, res) => {
     const { site, ...body } = parseBody(StageDecisionRequest, req.body);
-    const stage = await stageUpdate(req, 'stage.sign-off', site, (handle, { actor, options }) =>
-      handle.executeUpdate(approveStageUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
+    const stage = await stageUpdate(
+      req,
+      'stage.sign-off',
+      site,
+      (handle, { actor, options }) => handle.executeUpdate(approveStageUpdate, { args: [{ stageId: req.params.stageId, ...body, actor, requestId: req.requestId }], ...options }),
+      body.role,
     );
     res.json({ rolloutId: req.params.id, ...(site ? { site } : {}), stage: stageView(stage) });
   });

@@ -13,7 +13,7 @@ import { actorOf, forbidden, principalOf } from './auth';
 import { idempotencyKeyOf, requestDigest, withIdempotencyKey } from './idempotency';
 import { notFound, type Problem } from './problem';
 import { temporalProblem } from './temporal-errors';
-import { unknownNameProblem } from './unknown-names';
+import { refuseUnknownRole, unknownNameProblem, unknownStage } from './unknown-names';
 
 /** How long a status read waits for the live workflow before answering from the last snapshot. */
 const STATUS_QUERY_TIMEOUT_MS = 3_000;
@@ -100,6 +100,8 @@ export interface AuthorizedUpdate<T> {
   /** target is the workflow the update goes to: the rollout's own, or a child of it. */
   target: (row: RolloutRow) => WorkflowHandle | Promise<WorkflowHandle>;
   execute: (handle: WorkflowHandle, call: UpdateCall) => Promise<T>;
+  /** role is a role the request names: 404 (with a near name) when the plan names it nowhere, before any update. */
+  role?: string;
   /** problemOf maps an error the update ends with to a problem of the route's own, before the general Temporal mapping. */
   problemOf?: (error: unknown, handle: WorkflowHandle, row: RolloutRow) => Problem | undefined | Promise<Problem | undefined>;
 }
@@ -115,11 +117,12 @@ export interface AuthorizedUpdate<T> {
 export async function runAuthorizedUpdate<T>(
   pool: Pool,
   req: Request<{ id: string }> & { params: { stageId?: string } },
-  { action, target, execute, problemOf }: AuthorizedUpdate<T>,
+  { action, target, execute, problemOf, role }: AuthorizedUpdate<T>,
 ): Promise<T> {
   const row = await requireRollout(pool, req);
   const principal = principalOf(req);
   const key = idempotencyKeyOf(req);
+  if (role !== undefined) await refuseUnknownRole(pool, row, role);
   if (key === undefined) return update(row, {});
   const scope = { principal: principal.name, rolloutId: row.rolloutId, key };
   return withIdempotencyKey(pool, scope, requestDigest(action, req), () => update(row, { updateId: `${principal.name}:${key}` }));
@@ -150,6 +153,6 @@ export async function runAuthorizedUpdate<T>(
 /** requireStage is the plan's stage stageId, or answers 404. */
 export function requireStage(plan: Plan, stageId: string): Stage {
   const stage = plan.stages.find((candidate) => candidate.id === stageId);
-  if (!stage) throw notFound(`the plan has no stage ${stageId}`);
+  if (!stage) throw unknownStage(plan, stageId);
   return stage;
 }

@@ -12,7 +12,7 @@ import { principalOf } from './auth';
 import { streamAuditEvents, streamStart, wantsEventStream } from './event-stream';
 import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody, parseQuery } from './problem';
-import { ListQuery, PageQuery, StartRolloutRequest } from './request-schemas';
+import { decodeRolloutCursor, encodeRolloutCursor, ListQuery, PageQuery, StartRolloutRequest } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
 import { rolloutView } from './rollout-view';
 import { adoptWorkflow, reconcileRollout, withinTimeout, type WorkflowFindings } from './rollout-reconcile';
@@ -76,8 +76,11 @@ export function rolloutsRouter({ pool, temporal, taskQueue, auditFeed }: Rollout
   });
 
   router.get('/', async (req, res) => {
-    const query = parseQuery(ListQuery, req.query);
-    res.json({ rollouts: await listRollouts(pool, query) });
+    const { after, ...query } = parseQuery(ListQuery, req.query);
+    const cursor = after === undefined ? undefined : decodeRolloutCursor(after);
+    const rollouts = await listRollouts(pool, { ...query, ...(cursor ? { after: cursor } : {}) });
+    const last = rollouts[rollouts.length - 1];
+    res.json({ rollouts, next: rollouts.length === query.limit && last ? encodeRolloutCursor(last) : null });
   });
 
   router.get('/:id', async (req, res) => {

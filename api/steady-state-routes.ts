@@ -55,9 +55,10 @@ export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Cl
     error instanceof WorkflowNotFoundError ? missingOrEnded(handle, row, stageId) : undefined;
 
   /** runUpdate executes an update on the stage's steady-state run (api/rollout-lookup.ts runAuthorizedUpdate). */
-  const runUpdate = <T>(req: StageRequest, action: string, execute: (handle: WorkflowHandle, call: UpdateCall) => Promise<T>): Promise<T> =>
+  const runUpdate = <T>(req: StageRequest, action: string, execute: (handle: WorkflowHandle, call: UpdateCall) => Promise<T>, role?: string): Promise<T> =>
     runAuthorizedUpdate(pool, req, {
       action,
+      ...(role !== undefined ? { role } : {}),
       target: (row) => childOf(row, req.params.stageId),
       execute,
       problemOf: (error, handle, row) => problemOf(error, handle, row, req.params.stageId),
@@ -80,6 +81,7 @@ export function steadyStateRouter({ pool, temporal }: { pool: Pool; temporal: Cl
     if (!/^[1-9]\d{0,8}$/.test(req.params.number)) throw notFound(`stage ${req.params.stageId} has no review "${req.params.number}": reviews are numbered 1, 2, …`);
     const review = await runUpdate(req, 'review.sign', (handle, { actor, options }) =>
       handle.executeUpdate(signReviewUpdate, { args: [{ number: Number(req.params.number), actor, requestId: req.requestId, ...body }], ...options }),
+      body.role,
     );
     res.json({ rolloutId: req.params.id, stageId: req.params.stageId, review });
   });

@@ -413,7 +413,8 @@ export interface paths {
             parameters: {
                 query?: {
                     limit?: number;
-                    after?: number;
+                    /** @description the `next` of the previous page; default the newest rollout */
+                    after?: string;
                     /** @description only this plan's rollouts */
                     plan?: string;
                     /** @description only rollouts in this state */
@@ -2451,6 +2452,8 @@ export interface components {
         };
         RolloutList: {
             rollouts: components["schemas"]["RolloutSummary"][];
+            /** @description the `after` value of the next page; null when this page is the last */
+            next: string | null;
         };
         RolloutSummary: {
             rolloutId: string;

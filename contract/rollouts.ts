@@ -169,7 +169,12 @@ export const RolloutSummary = z
   })
   .meta({ id: 'RolloutSummary' });
 
-export const RolloutList = z.object({ rollouts: z.array(RolloutSummary) }).meta({ id: 'RolloutList' });
+export const RolloutList = z
+  .object({
+    rollouts: z.array(RolloutSummary),
+    next: z.string().nullable().meta({ description: 'the `after` value of the next page; null when this page is the last' }),
+  })
+  .meta({ id: 'RolloutList' });
 
 export const RolloutStarted = z
   .object({ rolloutId: z.string(), workflowId: z.string(), plan: z.string(), version: z.number().int() })

@@ -123,15 +123,18 @@ export interface RolloutListFilter {
   plan?: string;
   state?: string;
   limit: number;
+  /** after is where the previous page ended: rollouts created before it, or at the same time with a later id. */
+  after?: { createdAt: string; rolloutId: string };
 }
 
-/** listRollouts returns rollouts, newest first. */
+/** listRollouts returns rollouts, newest first (then by id), after the cursor when given. */
 export async function listRollouts(pool: Pool, filter: RolloutListFilter): Promise<Omit<RolloutRow, 'status'>[]> {
   const result = await pool.query<RolloutRow>(
     `SELECT ${ROLLOUT_COLUMNS} FROM rollouts
       WHERE ($1::text IS NULL OR plan_name = $1) AND ($2::text IS NULL OR state = $2)
+        AND ($4::timestamptz IS NULL OR created_at < $4 OR (created_at = $4 AND rollout_id > $5))
       ORDER BY created_at DESC, rollout_id LIMIT $3`,
-    [filter.plan ?? null, filter.state ?? null, filter.limit],
+    [filter.plan ?? null, filter.state ?? null, filter.limit, filter.after?.createdAt ?? null, filter.after?.rolloutId ?? ''],
   );
   return result.rows.map(({ status: _status, ...row }) => row);
 }

@@ -62,6 +62,53 @@ describe('the API contract', () => {
     expect(status.body.stages[0]).not.toHaveProperty('evaluations');
   });
 
+  it('pages the rollout list with the `next` of each page, and refuses an `after` that is none', async () => {
+    const ids = [];
+    for (const n of [1, 2, 3]) ids.push(await startRollout(h, planYaml('contract-pages', { pilot: [] }, '1h'), `contract-page-${n}`));
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const page: { status: number; body: { rollouts: Array<{ rolloutId: string }>; next: string | null } } = await h.http(
+        'GET',
+        `/v1/rollouts?plan=contract-pages&limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.rollouts.map((rollout) => rollout.rolloutId));
+      after = page.body.next;
+      pages += 1;
+    } while (after !== null && pages < 5);
+    expect(pages).toBe(2);
+    expect([...seen].sort()).toEqual([...ids].sort());
+    const all = await h.http('GET', '/v1/rollouts?plan=contract-pages');
+    expect(all.body).toEqual({ rollouts: expect.any(Array), next: null });
+    expect(all.body.rollouts.map((rollout: { rolloutId: string }) => rollout.rolloutId)).toEqual(seen);
+    for (const bad of ['12', 'not-a-cursor', Buffer.from('["yesterday","x"]').toString('base64url')]) {
+      const refused = await h.http('GET', `/v1/rollouts?after=${bad}`);
+      expect(refused.status).toBe(422);
+      expect(refused.body.errors).toEqual([{ path: 'after', message: 'must be the `next` of a previous page of this list' }]);
+    }
+  });
+
+  it('answers an unknown stage or role 404, with the near name it may have meant', async () => {
+    const id = await startRollout(h, planYaml('contract-names', { pilot: [] }, '1h'));
+    await waitForStage(h, id, 'pilot', 'running');
+    const lead = await h.as('lee', ['deployment-lead']);
+    const stage = await h.http('GET', `/v1/rollouts/${id}/stages/pilto/decision-metrics?from=2026-01-01T00:00:00Z`);
+    expect(stage.status).toBe(404);
+    expect(stage.body.detail).toBe('the plan has no stage pilto (did you mean "pilot"?)');
+    const far = await h.http('GET', `/v1/rollouts/${id}/stages/canary/decision-metrics?from=2026-01-01T00:00:00Z`);
+    expect(far.body.detail).toBe('the plan has no stage canary; its stages are pilot');
+    const role = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'approve', role: 'deployment-leed' }, lead);
+    expect(role.status).toBe(404);
+    expect(role.body.detail).toBe(`the plan of rollout ${id} has no role deployment-leed (did you mean "deployment-lead"?)`);
+    const review = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/reviews/1/sign`, { role: 'qa' }, lead);
+    expect(review.status).toBe(404);
+    expect(review.body.detail).toBe(`the plan of rollout ${id} has no role qa; its roles are deployment-lead`);
+    // A role the plan has, though not for this stage's state, is the workflow's to refuse.
+    expect((await h.http('POST', `/v1/rollouts/${id}/stages/pilot/approvals`, { decision: 'approve', role: 'deployment-lead' }, lead)).status).toBe(409);
+  });
+
   it('answers an unknown prerequisite 404, with the near name it may have meant', async () => {
     const id = await startRollout(h, prerequisitePlanYaml('contract-prereq'));
     const misspelt = await h.http('POST', `/v1/rollouts/${id}/prerequisites/data-contrct/sign-offs`, {}, await h.as('lee', ['deployment-lead']));

@@ -49,7 +49,7 @@ describe('the OpenAPI document', () => {
     const started = { rolloutId: 'r1', workflowId: 'rollout-r1', plan: 'p', version: 1 };
     expect(check.problems('POST', '/v1/rollouts', 201, 'application/json; charset=utf-8', started)).toEqual([]);
     expect(check.problems('POST', '/v1/rollouts', 201, 'application/json', { ...started, version: '1' })[0]).toMatch(/body\/version must be integer/);
-    expect(check.problems('GET', '/v1/rollouts?state=running', 200, 'application/json', { rollouts: [{}] })[0]).toMatch(/body\/rollouts\/0 must have required property/);
+    expect(check.problems('GET', '/v1/rollouts?state=running', 200, 'application/json', { rollouts: [{}], next: null })[0]).toMatch(/body\/rollouts\/0 must have required property/);
     expect(check.problems('GET', '/v1/rollouts/r1/events', 200, 'application/json', { events: [], next: null })).toEqual([]);
   });
 });

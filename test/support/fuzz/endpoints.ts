@@ -4,6 +4,7 @@ import { CalibrationRequest, DecisionListQuery, DecisionMetricsQuery, DecisionRe
 import { EvidenceQuery, FeedbackBody, MetricBatch, MissedEventBody, OutcomeBody, RecommendationBody, WindowQuery } from '../../../api/evidence-schemas';
 import {
   ListQuery,
+  PageQuery,
   OperatorActionRequest,
   OverrideBody,
   PrerequisiteSignOffBody,
@@ -88,7 +89,7 @@ export const ENDPOINTS: Endpoint[] = [
   { method: 'POST', route: '/v1/rollouts/:id/pause', body: OperatorActionRequest },
   { method: 'POST', route: '/v1/rollouts/:id/resume', body: OperatorActionRequest },
   { method: 'POST', route: '/v1/rollouts/:id/abort', body: OperatorActionRequest },
-  { method: 'GET', route: '/v1/rollouts/:id/events', query: jsonSchemaOf(ListQuery) },
+  { method: 'GET', route: '/v1/rollouts/:id/events', query: jsonSchemaOf(PageQuery) },
   { method: 'POST', route: '/v1/rollouts/:id/stages/:stageId/resolution', body: ResolutionBody, idempotencyKey: true },
   { method: 'GET', route: '/v1/rollouts/:id/stages/:stageId/steady-state' },
   { method: 'POST', route: '/v1/rollouts/:id/stages/:stageId/reviews/:number/sign', body: ReviewSignBody, idempotencyKey: true },
