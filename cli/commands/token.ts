@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATABASE_NAME, DEFAULT_LOCAL_POSTGRES, type Env } from '../../config/env';
+import { DEFAULT_LOCAL_POSTGRES, type Env } from '../../config/env';
+import { checkoutDatabaseName } from '../checkout-database';
 import { ensureDatabase } from '../../db/admin';
 import { migrateDatabase } from '../../db/migrate';
 import { createPool, redactUrl } from '../../db/pool';
@@ -11,7 +12,7 @@ export const TOKEN_USAGE = `usage:
   rollgate token list
   rollgate token revoke <token-id>
 
-Tokens are stored hashed in the database (DATABASE_URL, else ${DEFAULT_LOCAL_POSTGRES}/${DEFAULT_DATABASE_NAME});
+Tokens are stored hashed in the database (DATABASE_URL, else ${DEFAULT_LOCAL_POSTGRES}/${checkoutDatabaseName()}, this checkout's);
 create prints the token once. --service makes a service principal: it may start rollouts and
 report evidence, and signs off only where a plan's roles map lists it.`;
 
@@ -47,7 +48,7 @@ export async function tokenCommand(args: string[], env: Env, io: CommandIo): Pro
     return 2;
   }
 
-  const databaseUrl = env.DATABASE_URL ?? `${DEFAULT_LOCAL_POSTGRES}/${DEFAULT_DATABASE_NAME}`;
+  const databaseUrl = env.DATABASE_URL ?? `${DEFAULT_LOCAL_POSTGRES}/${checkoutDatabaseName()}`;
   const pool = createPool(databaseUrl, 1);
   try {
     // Tokens may be made before the first `npm start`: bring the database up to date first.
