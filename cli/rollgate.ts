@@ -1,5 +1,6 @@
 import { loadEnv } from '../config/env';
 import { ExitCode, type CommandIo } from './command-io';
+import { completionCommand } from './commands/completion';
 import { decisionsCommand } from './commands/decisions';
 import { explainCommand } from './commands/explain';
 import { graphCommand } from './commands/graph';
@@ -52,6 +53,9 @@ Rollouts (talk to the API; rollgate login first, or set ROLLGATE_URL and ROLLGAT
 Administration (needs the database):
   token create|list|revoke  manage API tokens
 
+Shell:
+  completion bash           print a bash completion script: source <(rollgate completion bash)
+
 "rollgate <command> --help" shows a command's options. The plan format is described in
 docs/plan-format.md.
 
@@ -80,6 +84,7 @@ const COMMANDS: Record<string, Command> = {
   decisions: decisionsCommand,
   events: eventsCommand,
   inbox: inboxCommand,
+  completion: (args, io) => completionCommand(args, io, Object.keys(COMMANDS)),
   // Loaded when used: it brings the database driver and the migrations, which no other command needs.
   // A dynamic import() would bypass the CommonJS TypeScript loader that cli/bin.js installs.
   token: (args, io) => {
