@@ -3,6 +3,8 @@ import { Client } from 'pg';
 /** The channel db/migrations/013_audit_event_notifications.sql notifies for every appended audit event. */
 export const AUDIT_EVENTS_CHANNEL = 'rollgate_audit_events';
 
+/** The listening connection's application_name, by which pg_stat_activity shows it. */
+export const AUDIT_FEED_APPLICATION = 'rollgate-audit-feed';
 /** Wait before listening again after the connection is lost; it doubles per failure up to the maximum. */
 const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 10_000;
@@ -47,7 +49,7 @@ export async function listenForAuditEvents(databaseUrl: string): Promise<AuditFe
   };
 
   const attempt = async (): Promise<void> => {
-    const client = new Client({ connectionString: databaseUrl, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const client = new Client({ connectionString: databaseUrl, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: AUDIT_FEED_APPLICATION });
     let down = false;
     const fail = (error: Error) => {
       if (down) return;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AuditEvent } from '../../contract/rollouts';
+import { AUDIT_FEED_APPLICATION } from '../../db/audit-feed';
 import { ContractCheck } from '../support/contract';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { REPO, tokenOf } from '../support/rollgate-cli';
@@ -91,6 +92,27 @@ describe('the event stream of a rollout', () => {
     } finally {
       resumed.close();
       byQuery.close();
+    }
+  });
+
+  it('delivers what was recorded while its listening connection was lost, once the API listens again', async () => {
+    const stream = await openStream({});
+    try {
+      await untilEvent(stream, 'rollout.resumed');
+      const before = stream.messages.length;
+      const { rows } = await h.pool.query(
+        `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`,
+        [AUDIT_FEED_APPLICATION],
+      );
+      expect(rows).toEqual([{ ended: true }]);
+      expect((await h.http('POST', `/v1/rollouts/${rolloutId}/pause`, { reason: 'while nobody listens' })).status).toBe(200);
+      await eventually(async () => (stream.messages.slice(before).some((message) => message.event === 'rollout.paused') ? true : undefined), 'the pause after the loss');
+      expect((await h.http('POST', `/v1/rollouts/${rolloutId}/resume`, {})).status).toBe(200);
+      await eventually(async () => (stream.messages.slice(before).some((message) => message.event === 'rollout.resumed') ? true : undefined), 'the resume after the loss');
+      const all = (await h.http('GET', `/v1/rollouts/${rolloutId}/events?limit=500`)).body.events.map((event: { seq: number }) => event.seq);
+      expect(seqs(stream)).toEqual(all);
+    } finally {
+      stream.close();
     }
   });
 
