@@ -126,6 +126,18 @@ describe('a forEach stage runs one child workflow per site, in waves', () => {
     expect(types.at(-1)).toBe('rollout.completed');
   });
 
+  it('answers a misspelt site 404, with the site it may have meant', async () => {
+    const rolloutId = await startRollout(h, phasedPlan('phased-names', ['plant-a', 'plant-b'], '{ over: sites, waves: [rest] }'), 'phased-names-1');
+    await waitForStage(h, rolloutId, 'phased', 'running');
+    const misspelt = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve', site: 'plnat-a' }, await h.as('alice'));
+    expect(misspelt.status).toBe(404);
+    expect(misspelt.body.detail).toBe('stage phased has no site plnat-a (did you mean "plant-a"?)');
+    const far = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phased/approvals`, { decision: 'approve', site: 'depot-9' }, await h.as('alice'));
+    expect(far.body.detail).toBe('stage phased has no site depot-9; its sites are plant-a, plant-b');
+    const stage = await h.http('POST', `/v1/rollouts/${rolloutId}/stages/phasd/approvals`, { decision: 'approve', site: 'plant-a' }, await h.as('alice'));
+    expect(stage.body.detail).toBe(`rollout ${rolloutId} has no stage phasd (did you mean "phased"?)`);
+  });
+
   it('halt: a failing site stops new sites, running ones go on, and a retry-window reruns the failed site', async () => {
     const yaml = phasedPlan('phased-halt', ['plant-a', 'plant-b', 'plant-c'], '{ over: sites, waves: [2, rest], onSiteFailure: halt }', CRITERIA, METRICS);
     const rolloutId = await startRollout(h, yaml, 'phased-halt-1');
