@@ -42,6 +42,8 @@ export interface AppDeps {
   taskQueue: string;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, for warnings about notification targets at upload. */
   webhookAllow?: WebhookAllowList;
+  /** providers are the worker's metric providers' names (ROLLGATE_PROVIDERS_FILE), for checking uploads; unset checks none. */
+  providers?: readonly string[];
   /** watch is the process's rollout sweep; /healthz reports the stuck rollouts it found. */
   watch?: RolloutWatch;
   /**
@@ -91,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/audit', systemAuditRouter(deps.pool));
   app.use('/v1/inbox', inboxRouter(deps.pool));
   app.use('/v1', decisionsRouter(deps), decisionResolutionRouter(deps), decisionOutcomeRouter(deps), calibrationsRouter(deps), decisionMetricsRouter(deps));
-  app.use('/v1/plans', plansRouter(deps.pool, deps.planLoader ?? new PlanLoader(), deps.webhookAllow ?? []));
+  app.use('/v1/plans', plansRouter(deps.pool, deps.planLoader ?? new PlanLoader(), deps.webhookAllow ?? [], deps.providers));
   app.use('/v1/rollouts', samplesRouter(deps), recommendationsRouter(deps), missedEventsRouter(deps), evaluationsRouter(deps));
   app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), rolloutsRouter(deps));
   app.use(unknownRoute);

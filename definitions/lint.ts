@@ -32,6 +32,8 @@ export const LINT_RULES = {
   'unwatched-guardrail': "A guardrail metric of the catalog is not referenced by any stage's criteria.",
   'webhook-target-refused':
     'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; a worker with the same setting will not post there.',
+  'unwatched-feed':
+    'A stage judges a feed (a metric pulled from a provider, or one with a cadence) without a freshness criterion on it, so a feed that went quiet could still pass on old data.',
 } as const;
 
 /** LintOptions: what the rules need to know besides the plan. */
@@ -107,6 +109,20 @@ export function lintPlan(plan: Plan, options: LintOptions = {}): LintWarning[] {
           `"${criterion.metric}" is a lagging metric and ${criterion.window} is too short to show an effect on it; judge it over 12 months (365d) or more`,
         );
       }
+    });
+
+    const fresh = new Set(stage.criteria.filter((criterion) => criterion.freshness !== undefined).map((criterion) => criterion.metric));
+    const feeds = new Set<string>();
+    stage.criteria.forEach((criterion, j) => {
+      const metric = Object.prototype.hasOwnProperty.call(plan.metrics ?? {}, criterion.metric) ? plan.metrics![criterion.metric] : undefined;
+      if (!metric || (metric.source === undefined && metric.cadence === undefined) || fresh.has(criterion.metric) || feeds.has(criterion.metric)) return;
+      feeds.add(criterion.metric);
+      const what = metric.source ? `pulled from provider "${metric.source.provider}"` : `expected every ${metric.cadence}`;
+      add(
+        'unwatched-feed',
+        [...at, 'criteria', j],
+        `"${criterion.metric}" is a feed (${what}) and stage "${stage.id}" has no freshness criterion on it; add { metric: ${criterion.metric}, freshness: <max age>, window: <window> } so that a quiet feed cannot pass`,
+      );
     });
 
     const lagging = stage.criteria.find((criterion) => plan.metrics?.[criterion.metric]?.kind === 'lagging');
