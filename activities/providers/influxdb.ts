@@ -9,6 +9,7 @@ import { numberOf, ProviderError, SCOPE_WORDS, windowSeconds, type ProviderClien
  * into the query: $from and $to are the window as RFC 3339 times, $window its length in
  * seconds, and $site, $line, … the scope. The first series' first row answers; its `value` (or
  * first non-time) column is the value, a `count` or `samples` column the sample count.
+ * InfluxDB gives an aggregate the start of its range as its time, so no observedAt is read.
  */
 export function influxClient(settings: z.infer<typeof InfluxProvider>): ProviderClient {
   const agent: Dispatcher = httpAgent(settings);
@@ -42,13 +43,12 @@ export function influxClient(settings: z.infer<typeof InfluxProvider>): Provider
       const valueAt = column('value') >= 0 ? column('value') : columns.findIndex((name) => name !== 'time' && name !== 'count' && name !== 'samples');
       if (valueAt < 0) throw new ProviderError('the query answers no value column', false);
       const countAt = column('samples') >= 0 ? column('samples') : column('count');
-      const time = column('time') >= 0 ? Number(row[column('time')]) : NaN;
       const value = numberOf(row[valueAt]);
       return {
         value,
         samples: value === null ? 0 : countAt >= 0 ? Math.max(0, Math.trunc(numberOf(row[countAt]) ?? 0)) : null,
-        // A time of 0 is InfluxDB's "no time" for an aggregate over all time.
-        observedAt: Number.isFinite(time) && time > 0 ? new Date(time).toISOString() : null,
+        // An aggregate's time is the start of its range, not its newest point: freshness counts from when it was pulled.
+        observedAt: null,
         raw: body,
       };
     },

@@ -1,15 +1,21 @@
-import { Pool } from 'pg';
+import { Pool, types as pgTypes } from 'pg';
 import type { z } from 'zod';
 import type { SqlProvider } from '../../config/providers';
 import { numberOf, ProviderError, type ProviderClient, type PulledQuery } from './pull';
 
-/** The bind parameters a SQL query may use: $1 window start, $2 window end, $3 the scope as JSON. */
-const PARAMETERS = 3;
+/**
+ * The bind parameters a SQL query may use, by type OID: $1 window start and $2 window end
+ * (timestamptz), $3 the scope (jsonb). Declared in the Parse message, so a query may use any of
+ * them or none. node-postgres sends a query's `types` as the Parse message's parameter types
+ * and also reads result columns through it, so the list carries the default type parsers too.
+ */
+const PARAMETER_TYPES = Object.assign([1184, 1184, 3802], { getTypeParser: pgTypes.getTypeParser });
 
 /**
  * The SQL client: PostgreSQL (TimescaleDB is PostgreSQL) through the provider's read-only role.
  * The query takes bind parameters only, never text put into it; it runs as one statement (the
- * extended protocol refuses several) in a READ ONLY transaction with a statement timeout, on
+ * extended protocol refuses several), with the parameter types timestamptz, timestamptz and
+ * jsonb, in a READ ONLY transaction with a statement timeout, on
  * sessions whose default is read-only too. It answers one row with `value`, and optionally
  * `samples` and `observed_at`.
  */
@@ -24,9 +30,7 @@ export function sqlClient(settings: z.infer<typeof SqlProvider>): ProviderClient
   pool.on('error', () => undefined);
   return {
     prepare(request) {
-      const used = Math.max(0, ...[...request.source.query.matchAll(/\$(\d+)/g)].map((match) => Number(match[1])));
-      const all = [new Date(request.from).toISOString(), new Date(request.to).toISOString(), JSON.stringify(request.scope)];
-      return { text: request.source.query, parameters: all.slice(0, Math.min(used, PARAMETERS)) };
+      return { text: request.source.query, parameters: [new Date(request.from).toISOString(), new Date(request.to).toISOString(), JSON.stringify(request.scope)] };
     },
     async run(prepared: PulledQuery, signal) {
       const parameters = prepared.parameters as string[];
@@ -45,7 +49,8 @@ export function sqlClient(settings: z.infer<typeof SqlProvider>): ProviderClient
       try {
         await client.query('BEGIN READ ONLY');
         await client.query(`SET LOCAL statement_timeout = ${Math.floor(settings.timeoutMs)}`);
-        const result = await client.query({ text: prepared.text, values: parameters, queryMode: 'extended' } as never);
+        // The extended protocol takes one statement only; the window and scope travel as parameters alone.
+        const result = await client.query({ text: prepared.text, values: parameters, types: PARAMETER_TYPES, queryMode: 'extended' } as never);
         await client.query('COMMIT');
         rows = (result as { rows: Record<string, unknown>[] }).rows;
         clean = true;
