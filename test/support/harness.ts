@@ -55,7 +55,7 @@ export async function startHarness(
   options: {
     webhookSecrets?: Record<string, string>;
     webhookAllow?: string;
-    /** providers are the worker's metric providers; the API knows their names. Default none. */
+    /** providers are the worker's metric providers; the API checks plans against their names. Default none, and names unchecked. */
     providers?: Providers;
     temporalAddress?: string;
     rolloutSweepMs?: number;
@@ -80,7 +80,7 @@ export async function startHarness(
     databaseUrl: database.url,
     port: 0,
     webhookAllow,
-    providers: Object.keys(options.providers ?? {}),
+    ...(options.providers ? { providers: Object.keys(options.providers) } : {}),
     ...(options.rolloutSweepMs ? { rolloutSweepMs: options.rolloutSweepMs } : {}),
     ...options.api,
   });
