@@ -3,7 +3,7 @@ import type { Providers } from '../config/providers';
 import { dataQualityCheck } from '../definitions/data-quality';
 import { parseDuration } from '../definitions/duration';
 import type { Criterion, Plan } from '../definitions/schema';
-import { listPulled, newestPulled, pulledTimes, storePulled } from '../db/pulled-evidence';
+import { newestPulled, pulledTimes, storePulled, withPulledEvidence } from '../db/pulled-evidence';
 import { newestSample, sampleIntervals, sampleLags } from '../db/samples';
 import type { QualityObservation } from '../policy/data-quality';
 import type { PulledEvidenceSummary } from '../policy/pulled-evidence';
@@ -238,18 +238,7 @@ export function createEvaluationActivities(pool: Pool, providers: Providers = {}
     );
   }
 
-  /** withPulled adds to each criterion of a stored evaluation the provider evidence stored under it. */
-  async function withPulled(evaluation: StageEvaluation): Promise<StageEvaluation> {
-    const rows = await listPulled(pool, evaluation.rolloutId, evaluation.evaluationId);
-    if (rows.length === 0) return evaluation;
-    return {
-      ...evaluation,
-      criteria: evaluation.criteria.map((criterion) => {
-        const mine = rows.filter((row) => row.criterionIndex === criterion.index);
-        return mine.length === 0 ? criterion : { ...criterion, pulled: mine.map((row) => summary(row.part, { ...row, kind: row.kind as PulledEvidence['kind'] })) };
-      }),
-    };
-  }
+  const withPulled = (evaluation: StageEvaluation) => withPulledEvidence(pool, evaluation);
 
   return { observeStage, recordEvaluation, evaluateStage };
 }

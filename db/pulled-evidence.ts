@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { StageEvaluation } from '../policy/criteria';
 import { iso, type EvidenceScope } from './evidence';
 
 /** Evidence pulled from metric providers (table pulled_evidence, migration 016). */
@@ -92,4 +93,21 @@ export async function listPulled(pool: Pool, rolloutId: string, evaluationId: st
     attempts: row.attempts,
     pulledAt: iso(row.pulled_at),
   }));
+}
+
+/** withPulledEvidence adds to each criterion of a stored evaluation the provider answers stored under it. */
+export async function withPulledEvidence(pool: Pool, evaluation: StageEvaluation): Promise<StageEvaluation> {
+  const rows = await listPulled(pool, evaluation.rolloutId, evaluation.evaluationId);
+  if (rows.length === 0) return evaluation;
+  return {
+    ...evaluation,
+    criteria: evaluation.criteria.map((criterion) => {
+      const mine = rows.filter((row) => row.criterionIndex === criterion.index);
+      if (mine.length === 0) return criterion;
+      const pulled = mine.map(({ part, provider, query, parameters, value, samples, observedAt, answerSha256, error, pulledAt }) => ({
+        part, provider, query, parameters, value, samples, observedAt, answerSha256, error, pulledAt,
+      }));
+      return { ...criterion, pulled };
+    }),
+  };
 }

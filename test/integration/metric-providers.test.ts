@@ -133,6 +133,8 @@ describe('Prometheus', () => {
     const rows = await h.pool.query('SELECT provider, kind, query, value, answer_sha256 FROM pulled_evidence WHERE rollout_id = $1', [id]);
     expect(rows.rows.length).toBeGreaterThanOrEqual(1);
     expect(rows.rows[0]).toMatchObject({ provider: 'metrics', kind: 'prometheus', value: 0.9 });
+    const stored = await h.http('GET', `/v1/rollouts/${id}/evaluations`);
+    expect(stored.body.evaluations[0].criteria[0].pulled[0]).toMatchObject({ provider: 'metrics', value: 0.9, answerSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it('fails the criterion once the exporter value crosses the threshold', async () => {
