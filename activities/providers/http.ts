@@ -8,8 +8,8 @@ import { numberOf, ProviderError, SCOPE_WORDS, type ProviderClient, type PulledQ
 /**
  * The http client: GET the operator's JSON endpoint with the window (from, to as RFC 3339,
  * window in seconds) and the scope as query parameters, and read the value at the plan's
- * JSONPath (jsonpath-plus, script expressions off). The endpoint is the operator's; a plan
- * chooses only the JSONPath.
+ * JSONPath (jsonpath-plus; filters run in its safe evaluator, never as JavaScript). The
+ * endpoint is the operator's; a plan chooses only the JSONPath.
  */
 export function httpClient(settings: z.infer<typeof HttpProvider>): ProviderClient {
   const agent: Dispatcher = httpAgent(settings);
@@ -29,7 +29,7 @@ export function httpClient(settings: z.infer<typeof HttpProvider>): ProviderClie
       const { body } = await getText(agent, url, settings, signal);
       let found: unknown[];
       try {
-        found = JSONPath({ path: prepared.text, json: parseJson(body) as object, wrap: true, eval: false }) as unknown[];
+        found = JSONPath({ path: prepared.text, json: parseJson(body) as object, wrap: true, eval: 'safe' }) as unknown[];
       } catch (error) {
         if (error instanceof ProviderError) throw error;
         throw new ProviderError(`the JSONPath ${prepared.text} cannot be read: ${(error as Error).message}`, false);

@@ -39,6 +39,11 @@ beforeAll(async () => {
     res.end('internal error');
   });
   const silent = await listen(() => undefined);
+  const andon = await listen((req, res) => {
+    const query = new URL(req.url ?? '/', 'http://andon').searchParams;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ asked: Object.fromEntries(query), lines: [{ line: 'press-1', oee: 0.88 }] }));
+  });
   prometheus = await startPrometheus({ exporter: [exporter] });
   influx = await startInflux();
   await influx.query('CREATE DATABASE plant');
@@ -63,6 +68,7 @@ beforeAll(async () => {
     silent: { kind: 'prometheus', address: `http://${silent}`, timeoutMs: 300, attempts: 2 },
     historian: { kind: 'sql', connectionString: reader.toString(), timeoutMs: 2_000, attempts: 2 },
     influx: { kind: 'influxdb', address: influx.url, database: 'plant', timeoutMs: 2_000, attempts: 2 },
+    andon: { kind: 'http', url: `http://${andon}/api/oee`, timeoutMs: 2_000, attempts: 2 },
   };
   h = await startHarness({ providers });
   await eventually(async () => ((await prometheus.query('line_oee')).length > 0 ? true : undefined), 'Prometheus to scrape the exporter');
@@ -220,6 +226,16 @@ describe('InfluxDB 1.x', () => {
     const awaiting = await waitForStage(h, id, 'pilot', 'awaiting-approval');
     expect(awaiting.stages[0].evaluation.criteria[0]).toMatchObject({ verdict: 'pass', value: 0.87, samples: 2 });
     expect(awaiting.stages[0].evaluation.criteria[0].pulled[0].parameters).toMatchObject({ from: expect.any(String), to: expect.any(String) });
+  });
+});
+
+describe('JSON endpoint', () => {
+  it('passes a stage on the value at a JSONPath, the window sent as query parameters', async () => {
+    const id = await startRollout(h, plan('http-pass', 'andon', "$.lines[?(@.line=='press-1')].oee", OEE));
+    const awaiting = await waitForStage(h, id, 'pilot', 'awaiting-approval');
+    const criterion = awaiting.stages[0].evaluation.criteria[0];
+    expect(criterion).toMatchObject({ verdict: 'pass', value: 0.88, samples: 1 });
+    expect(criterion.pulled[0].parameters).toEqual({ from: expect.any(String), to: expect.any(String), window: expect.stringMatching(/^\d+$/) });
   });
 });
 
