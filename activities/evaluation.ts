@@ -5,6 +5,7 @@ import { parseDuration } from '../definitions/duration';
 import type { Criterion, Plan } from '../definitions/schema';
 import { newestPulled, pulledTimes, storePulled, withPulledEvidence } from '../db/pulled-evidence';
 import { newestSample, sampleIntervals, sampleLags } from '../db/samples';
+import { outcomeLabels } from '../db/recommendations';
 import type { QualityObservation } from '../policy/data-quality';
 import type { PulledEvidenceSummary } from '../policy/pulled-evidence';
 import { createPuller, type PulledEvidence, type Puller } from './providers';
@@ -202,6 +203,8 @@ export function createEvaluationActivities(pool: Pool, providers: Providers = {}
       }
       case 'skew':
         return { lags: await sampleLags(pool, input.rolloutId, criterion.metric, from, to, scope) };
+      case 'labelDrift':
+        return { labels: await outcomeLabels(pool, input.rolloutId, from, to, scope, criterion.labelDrift!.trainedOn) };
       default:
         return {};
     }

@@ -1385,6 +1385,7 @@ export interface paths {
                          * @description ISO 8601 date-time with a zone, years 1–9999
                          */
                         issuedAt?: string;
+                        labelVersion?: string;
                     };
                 };
             };
@@ -1454,6 +1455,7 @@ export interface paths {
                          */
                         observedAt: string;
                         detail?: string;
+                        labelVersion?: string;
                     };
                 };
             };
@@ -2959,6 +2961,8 @@ export interface components {
              * @example 2026-05-01T08:00:00.000Z
              */
             recordedAt: string;
+            /** @description the label definition version the recommendation refers to, when given */
+            labelVersion?: string;
         };
         OutcomeStored: {
             rolloutId: string;
@@ -2982,6 +2986,8 @@ export interface components {
              * @example 2026-05-01T08:00:00.000Z
              */
             recordedAt: string;
+            /** @description the label definition version the outcome was labelled under, when given */
+            labelVersion?: string;
         };
         FeedbackStored: {
             rolloutId: string;

@@ -132,6 +132,10 @@ export const Metric = z
       .describe('guardrail: true for a metric that must not get worse while a proxy improves; some stage must watch it. Default false.'),
     description: z.string().optional().describe('description: what the metric measures and where it comes from.'),
     source: MetricSource.optional(),
+    labelSensitive: z
+      .boolean()
+      .optional()
+      .describe('labelSensitive: true when the metric rests on outcome labels whose definition can change; shadow stages should then judge labelDrift (lint untracked-label-version). Default false.'),
     cadence: Duration.optional().describe(
       'cadence: how often a sample is expected (e.g. 1m); a feed with a cadence is watched for freshness (lint unwatched-feed) and judged for completeness against it.',
     ),
@@ -209,6 +213,13 @@ export const ClockSkew = z
   })
   .describe('skew: pushed samples whose clocks disagree with the server fail the criterion.');
 
+export const LabelDrift = z
+  .strictObject({
+    trainedOn: z.string().min(1).max(200).describe('trainedOn: the label definition version the model was trained on.'),
+    maxShare: Percent.describe("maxShare: the largest share of the window's outcomes (of those carrying a labelVersion) labelled under another version, e.g. 5%."),
+  })
+  .describe('labelDrift: outcomes labelled under another label definition than the one the model learnt from.');
+
 export const Criterion = z
   .strictObject({
     metric: z.string().min(1).describe('metric: a metric of the catalog, or a built-in one such as precision or override-rate.'),
@@ -240,6 +251,7 @@ export const Criterion = z
     ),
     completeness: Completeness.optional(),
     skew: ClockSkew.optional(),
+    labelDrift: LabelDrift.optional(),
   })
   .describe('An exit criterion: a measurable condition the stage must meet before it can pass.');
 export type Criterion = z.infer<typeof Criterion>;

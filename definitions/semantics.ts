@@ -6,7 +6,7 @@ import { LINT_RULES, isLintRule } from './lint';
 import type { PlanProblem } from './problem';
 import { earliestStarts } from './schedule';
 import type { Criterion, Plan, Stage } from './schema';
-import { dataQualityChecks, type DataQualityCheck } from './data-quality';
+import { dataQualityChecks, LABELLED_METRICS, type DataQualityCheck } from './data-quality';
 import { checkForEach, checkPerSitePrerequisite, checkSteadyState, checkTimeZones, type SiteRuleContext } from './site-semantics';
 import { baseRole, forEachUnits, siteRole } from './sites';
 import { closestMatch, didYouMean } from './suggest';
@@ -246,6 +246,9 @@ function checkDataQuality(plan: Plan, criterion: Criterion, checks: DataQualityC
   const declared = plan.metrics !== undefined && Object.prototype.hasOwnProperty.call(plan.metrics, criterion.metric) ? plan.metrics[criterion.metric] : undefined;
   if (criterion.completeness !== undefined && criterion.completeness.cadence === undefined && declared?.cadence === undefined) {
     report([...path, 'completeness'], `needs a cadence: give completeness.cadence, or cadence on metric "${criterion.metric}"`);
+  }
+  if (criterion.labelDrift !== undefined && !(declared === undefined ? LABELLED_METRICS.has(criterion.metric) : declared.labelSensitive === true)) {
+    report([...path, 'labelDrift'], `label drift is judged on recommendations' outcomes: name a built-in metric such as precision, or a catalog metric with labelSensitive: true, not "${criterion.metric}"`);
   }
   if (criterion.skew !== undefined && (declared === undefined || declared.source !== undefined)) {
     report([...path, 'skew'], `clock skew is judged on reported samples, and "${criterion.metric}" is ${declared ? 'pulled from a provider' : 'not a reported metric of the catalog'}`);

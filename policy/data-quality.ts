@@ -15,6 +15,8 @@ import type { ComparisonOperator, CriterionResult } from './criteria';
  * - skew: for each reported sample, received (the server's recorded time) minus observedAt. The
  *   largest magnitude must be at most `max`, and the largest minus the smallest at most
  *   `maxSpread`; else fail. No samples: inconclusive.
+ * - labelDrift: of the window's outcomes carrying a labelVersion, the share labelled under another
+ *   version than trainedOn must be at most maxShare, else fail. None carrying one: inconclusive.
  * A pass adds one to the run of passes, a fail resets it, inconclusive leaves it, as for value criteria.
  */
 
@@ -26,6 +28,8 @@ export interface QualityObservation {
   times?: number[];
   /** lags summarise received − observedAt (ms) of the window's reported samples: skew. */
   lags?: { samples: number; maxMs: number; minMs: number };
+  /** labels count the window's outcomes: all, those with a labelVersion, and those whose labelVersion differs from trainedOn: labelDrift. */
+  labels?: { outcomes: number; tracked: number; differing: number };
 }
 
 const seconds = (ms: number): number => Math.round(ms) / 1000;
@@ -89,6 +93,19 @@ export function judgeDataQuality(
     const maxSpread = criterion.skew!.maxSpread === undefined ? undefined : parseDuration(criterion.skew!.maxSpread);
     if (maxSpread !== undefined && spread > maxSpread) return result('fail', `${shown}; the spread is more than ${criterion.skew!.maxSpread}`, seconds(worst), '<=', seconds(max), lags.samples);
     return result('pass', shown, seconds(worst), '<=', seconds(max), lags.samples);
+  }
+
+  if (check === 'labelDrift') {
+    const maxShare = Number(criterion.labelDrift!.maxShare.slice(0, -1)) / 100;
+    const labels = quality.labels ?? { outcomes: 0, tracked: 0, differing: 0 };
+    if (labels.tracked === 0) {
+      return result('inconclusive', `labelDrift: none of the window's ${labels.outcomes} outcomes carries a labelVersion`, null, '<=', maxShare, 0);
+    }
+    const share = Number((labels.differing / labels.tracked).toPrecision(12));
+    const shown = `labelDrift: ${labels.differing} of ${labels.tracked} outcomes are labelled under another version than ${criterion.labelDrift!.trainedOn} (${Math.round(share * 1000) / 10}%)`;
+    return share <= maxShare
+      ? result('pass', `${shown}, at most ${criterion.labelDrift!.maxShare}`, share, '<=', maxShare, labels.tracked)
+      : result('fail', `${shown}, more than ${criterion.labelDrift!.maxShare}`, share, '<=', maxShare, labels.tracked);
   }
 
   return result('inconclusive', 'not a data-quality criterion', null, '<=', null, 0);

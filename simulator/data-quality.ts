@@ -32,6 +32,9 @@ export function qualityObservation(index: SampleIndex, criterion: Criterion, win
       const samples = index.observe(criterion.metric, window).samples;
       return { lags: { samples, maxMs: 0, minMs: 0 } };
     }
+    case 'labelDrift':
+      // A scenario has samples, not outcomes with label versions: the criterion stays inconclusive.
+      return { labels: { outcomes: 0, tracked: 0, differing: 0 } };
     default:
       return {};
   }

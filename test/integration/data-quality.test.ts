@@ -107,6 +107,27 @@ describe('data quality', () => {
     expect(held.evaluation.criteria[0].reason).toMatch(/^skew: received − observedAt of 2 samples of line-rate is at most [\d.]+s in magnitude, spread [\d.]+s; more than 1s$/);
   });
 
+  it('fails labelDrift when too many outcomes are labelled under another definition than the model learnt from', async () => {
+    const id = await startRollout(h, plan('label-drift', '      - { metric: precision, labelDrift: { trainedOn: defects-v2, maxShare: 25% }, window: 1h }', '\n    minDuration: 1s'));
+    await waitForStage(h, id, 'pilot', 'running');
+    const versions = ['defects-v2', 'defects-v3', 'defects-v3', undefined];
+    for (const [i, labelVersion] of versions.entries()) {
+      const issuedAt = new Date(Date.now() - 5).toISOString();
+      const recommendationId = `r${i}`;
+      const posted = await h.http('POST', `/v1/rollouts/${id}/recommendations`, { recommendationId, action: 'Inspect the seam', issuedAt, dueBy: new Date(Date.now() + 3_600_000).toISOString(), labelVersion: 'defects-v2' });
+      expect(posted.status).toBe(201);
+      const outcome = await h.http('POST', `/v1/rollouts/${id}/recommendations/${recommendationId}/outcome`, { occurred: true, observedAt: new Date(Date.now() - 1).toISOString(), ...(labelVersion ? { labelVersion } : {}) });
+      expect(outcome.status).toBe(201);
+      if (labelVersion) expect(outcome.body.outcome.labelVersion).toBe(labelVersion);
+    }
+    const held = await eventually(async () => {
+      const stage = await stageOf(id);
+      return stage.state === 'held' ? stage : undefined;
+    }, 'the stage held');
+    expect(held.evaluation.criteria[0]).toMatchObject({ verdict: 'fail', samples: 3, threshold: 0.25 });
+    expect(held.evaluation.criteria[0].reason).toBe('labelDrift: 2 of 3 outcomes are labelled under another version than defects-v2 (66.7%), more than 25%');
+  });
+
   it('refuses samples from the future beyond the tolerance with 422 naming them, and stores none', async () => {
     const id = await startRollout(h, plan('future', '      - { metric: line-rate, threshold: 50, window: 1h }', '\n    minDuration: 1h'));
     const { status, body } = await report(id, [Date.now() - 1, Date.now() + 10 * 60_000, Date.now() + 5_000]);

@@ -26,6 +26,7 @@ describe('LINT_RULES', () => {
       'production-without-integration-debt-assessment',
       'unwatched-guardrail',
       'webhook-target-refused',
+      'untracked-label-version',
       'unwatched-feed',
     ]);
     expect(Object.values(LINT_RULES).every((description) => description.length > 0 && !description.includes('\n'))).toBe(true);
