@@ -26,6 +26,8 @@ export function sqlClient(settings: z.infer<typeof SqlProvider>): ProviderClient
     connectionTimeoutMillis: settings.timeoutMs,
     options: '-c default_transaction_read_only=on',
     application_name: 'rollgate-provider',
+    // The pool lives as long as the worker's activities; idle connections never keep a stopping worker's process up.
+    allowExitOnIdle: true,
   });
   pool.on('error', () => undefined);
   return {
