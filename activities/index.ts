@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { Providers } from '../config/providers';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
 import { createCancelRequestActivities } from './cancel-request';
@@ -21,11 +22,11 @@ export interface RecordEventInput {
  */
 export function createActivities(
   pool: Pool,
-  options: { webhookSecrets?: Record<string, string>; webhookAllow?: WebhookAllowList; temporal?: Client } = {},
+  options: { webhookSecrets?: Record<string, string>; webhookAllow?: WebhookAllowList; temporal?: Client; providers?: Providers } = {},
 ) {
   return {
     ...createWebhookActivities({ pool, secrets: options.webhookSecrets ?? {}, allow: options.webhookAllow ?? [] }),
-    ...createEvaluationActivities(pool),
+    ...createEvaluationActivities(pool, options.providers ?? {}),
     ...createDecisionActivities(pool),
     ...createCancelRequestActivities(options.temporal),
     /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */

@@ -45,6 +45,8 @@ export interface AppDeps {
   webhookAllow?: WebhookAllowList;
   /** auditFeed is the process's one listener for appended audit events, which wakes event streams (api/event-stream.ts). */
   auditFeed?: AuditFeed;
+  /** providers are the worker's metric providers' names (ROLLGATE_PROVIDERS_FILE), for checking uploads; unset checks none. */
+  providers?: readonly string[];
   /** watch is the process's rollout sweep; /healthz reports the stuck rollouts it found. */
   watch?: RolloutWatch;
   /**
@@ -94,7 +96,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/audit', systemAuditRouter(deps.pool));
   app.use('/v1/inbox', inboxRouter(deps.pool));
   app.use('/v1', decisionsRouter(deps), decisionResolutionRouter(deps), decisionOutcomeRouter(deps), calibrationsRouter(deps), decisionMetricsRouter(deps));
-  app.use('/v1/plans', plansRouter(deps.pool, deps.planLoader ?? new PlanLoader(), deps.webhookAllow ?? []));
+  app.use('/v1/plans', plansRouter(deps.pool, deps.planLoader ?? new PlanLoader(), deps.webhookAllow ?? [], deps.providers));
   app.use('/v1/rollouts', samplesRouter(deps), recommendationsRouter(deps), missedEventsRouter(deps), evaluationsRouter(deps));
   app.use('/v1/rollouts', jsonBody(JSON_BODY_LIMIT), rolloutsRouter(deps));
   app.use(unknownRoute);

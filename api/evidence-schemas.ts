@@ -56,6 +56,8 @@ export const RecommendationBody = z
     scope: EvidenceScope.optional(),
     /** issuedAt is when the model issued it; default when it arrives. */
     issuedAt: Timestamp.optional(),
+    /** labelVersion is the label definition version the recommendation refers to. */
+    labelVersion: Text(200).optional(),
   })
   .refine((body) => body.issuedAt === undefined || Date.parse(body.dueBy) > Date.parse(body.issuedAt), {
     path: ['dueBy'],
@@ -69,6 +71,8 @@ export const OutcomeBody = z.strictObject({
   occurred: z.boolean(),
   observedAt: Timestamp,
   detail: Text(4000).optional(),
+  /** labelVersion is the label definition version the outcome was labelled under, for the labelDrift criterion. */
+  labelVersion: Text(200).optional(),
 });
 export type OutcomeBody = z.infer<typeof OutcomeBody>;
 

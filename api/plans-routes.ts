@@ -22,9 +22,10 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text
 /**
  * plansRouter serves /v1/plans: upload (YAML, checked by loader off the event loop), list, latest
  * and specific versions. webhookAllow is ROLLGATE_WEBHOOK_ALLOW, which the worker reads too: an
- * upload warns of the notification targets the worker will refuse.
+ * upload warns of the notification targets the worker will refuse. providers are the names of the
+ * worker's metric providers: a pulled metric naming another is an error at upload.
  */
-export function plansRouter(pool: Pool, loader: PlanLoader, webhookAllow: WebhookAllowList = []): Router {
+export function plansRouter(pool: Pool, loader: PlanLoader, webhookAllow: WebhookAllowList = [], providers?: readonly string[]): Router {
   const router = guardPathParameters(Router());
   // A refused upload is audited before its body is read, so it names no plan.
   const refusePlanUpload = (req: Request, reason: string) => refuseAndAudit(pool, req, { action: 'plan.upload', reason });
@@ -41,7 +42,7 @@ export function plansRouter(pool: Pool, loader: PlanLoader, webhookAllow: Webhoo
       throw new Problem(415, ProblemType.unsupportedMediaType, 'Unsupported charset', message, [{ path: '(header) Content-Type', message }]);
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = await loader.load(body, { file: 'plan.yaml', webhookAllow });
+    const result = await loader.load(body, { file: 'plan.yaml', webhookAllow, ...(providers ? { providers } : {}) });
     if ('busy' in result) {
       throw new Problem(503, ProblemType.unavailable, 'Busy', 'too many plan uploads are being checked; retry shortly', undefined, undefined, { 'Retry-After': '1' });
     }

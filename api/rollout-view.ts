@@ -67,6 +67,7 @@ export function stageView(stage: StageStatus): StageView {
         baselineWindow: criterion.baselineWindow,
         index: criterion.index,
         consecutivePasses: criterion.consecutivePasses,
+        ...(criterion.pulled ? { pulled: criterion.pulled } : {}),
       })),
     },
     overrideAuthority: stage.overrideAuthority,

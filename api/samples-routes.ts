@@ -23,6 +23,13 @@ import { guardPathParameters } from './url-guards';
  * recommendations (recommendations-routes.ts takes those). Mounted on /v1/rollouts ahead of the
  * rollouts router; requests for other paths fall through.
  */
+/**
+ * FUTURE_SAMPLE_TOLERANCE_MS is how far ahead of the server's clock a sample's observedAt may be:
+ * more is a reporter's clock gone wrong, refused with 422 rather than stored as evidence. Clock
+ * skew within it is for the skew criterion to judge (policy/data-quality.ts).
+ */
+export const FUTURE_SAMPLE_TOLERANCE_MS = 60_000;
+
 export function samplesRouter({ pool }: { pool: Pool }): Router {
   const router = guardPathParameters(Router());
 
@@ -38,12 +45,24 @@ export function samplesRouter({ pool }: { pool: Pool }): Router {
     const batch = parseBody(MetricBatch, req.body);
     const catalog = await catalogOf(pool, row);
     const errors: ProblemDetail[] = [];
+    const latest = Date.now() + FUTURE_SAMPLE_TOLERANCE_MS;
     batch.samples.forEach((sample, i) => {
       const problem = metricProblem(sample.metric, catalog);
       if (problem) errors.push({ path: `samples[${i}].metric`, message: problem });
+      if (Date.parse(sample.observedAt) > latest) {
+        errors.push({
+          path: `samples[${i}].observedAt`,
+          message: `${sample.observedAt} is more than ${FUTURE_SAMPLE_TOLERANCE_MS / 1000}s ahead of the server's clock (${new Date().toISOString()}): the reporter's clock is wrong`,
+        });
+      }
     });
     if (errors.length > 0) {
-      invalidEvidence(`${errors.length} of ${batch.samples.length} samples name metrics this rollout takes no samples of; nothing was stored.`, errors);
+      const count = (field: string) => errors.filter((error) => error.path.endsWith(field)).length;
+      const parts = [
+        ...(count('.metric') > 0 ? [`${count('.metric')} of ${batch.samples.length} samples name metrics this rollout takes no samples of`] : []),
+        ...(count('.observedAt') > 0 ? [`${count('.observedAt')} of ${batch.samples.length} samples are observed in the future`] : []),
+      ];
+      invalidEvidence(`${parts.join('; ')}; nothing was stored.`, errors);
     }
     const counts = await insertSamples(pool, row.rolloutId, batch.samples, reporter(req));
     res.status(counts.accepted > 0 ? 201 : 200).json({ rolloutId: row.rolloutId, received: batch.samples.length, ...counts });

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { DEFAULT_API_HOST, loadEnv } from '../config/env';
+import { loadProviders, providerNames } from '../config/providers';
 import type { RateLimits } from '../config/rate-limits';
 import { temporalConnectionOptions } from '../config/temporal';
 import { listenForAuditEvents } from '../db/audit-feed';
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   connection?: TemporalConnectionSettings;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW, the worker's webhook target policy, for upload warnings. */
   webhookAllow?: WebhookAllowList;
+  /** providers are the worker's metric providers' names (config/providers.ts), for checking uploads; unset checks none. */
+  providers?: readonly string[];
   /** rolloutSweepMs is how often the rollout sweep runs; ROLLOUT_SWEEP_MS unless set. */
   rolloutSweepMs?: number;
   /** principalTtlMs is how long a cached principal is reused without a notification; 10 s unless set. */
@@ -72,6 +75,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     taskQueue: options.taskQueue,
     planLoader,
     webhookAllow: options.webhookAllow ?? [],
+    ...(options.providers ? { providers: options.providers } : {}),
     watch,
     auditFeed,
     telemetry: options.telemetry ?? true,
@@ -153,6 +157,7 @@ if (require.main === module) {
     rateLimits: env.ROLLGATE_RATE_LIMIT,
     connection: temporalConnectionOptions(env),
     webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW,
+    providers: providerNames(loadProviders(env)),
   }).then(
     (api) => {
       log().info({ url: api.url }, `api: listening on ${api.url}`);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { startApiServer } from '../api/server';
 import { pickWebhookSecrets, type Env } from '../config/env';
+import { loadProviders, providerNames } from '../config/providers';
 import { temporalConnectionOptions } from '../config/temporal';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import { ensureDatabase } from '../db/admin';
@@ -73,13 +74,16 @@ export class DevStack {
       connection: temporal.connection,
     };
     this.checkNotStopping();
-    const worker = await startOrExplain(Component.worker, () => startWorker({ ...common, logLevel: env.LOG_LEVEL, metricsAddress: env.ROLLGATE_WORKER_METRICS, webhookSecrets: pickWebhookSecrets(process.env), webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }));
+    const providers = loadProviders(env);
+    const worker = await startOrExplain(Component.worker, () =>
+      startWorker({ ...common, logLevel: env.LOG_LEVEL, metricsAddress: env.ROLLGATE_WORKER_METRICS, webhookSecrets: pickWebhookSecrets(process.env), webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW, providers }),
+    );
     await this.track(Component.worker, () => worker.stop());
     this.ready(Component.worker, `polling task queue ${env.ROLLGATE_TASK_QUEUE} in namespace ${namespace}`);
 
     this.checkNotStopping();
     const api = await startOrExplain(Component.api, () =>
-      startApiServer({ ...common, port: env.PORT, host: env.HOST, rateLimits: env.ROLLGATE_RATE_LIMIT, webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW }),
+      startApiServer({ ...common, port: env.PORT, host: env.HOST, rateLimits: env.ROLLGATE_RATE_LIMIT, webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW, providers: providerNames(providers) }),
     );
     await this.track(Component.api, () => api.stop());
     const adminToken = await ensureLocalAdminToken(postgres.databaseUrl, env.ROLLGATE_DATA_DIR);

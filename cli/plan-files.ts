@@ -11,16 +11,17 @@ export type CheckedFile = { file: string; result: LoadResult } | { file: string;
 /**
  * checkPlanFile reads a plan as bytes, so that the loader catches text that is not UTF-8, and
  * loads it; issues carry `file` as given. Notification targets are judged by the policy of
- * ROLLGATE_WEBHOOK_ALLOW as this process sees it (default none), as a worker with it would.
+ * ROLLGATE_WEBHOOK_ALLOW as this process sees it (default none), as a worker with it would;
+ * with providers, pulled metrics' provider names are checked against them.
  */
-export function checkPlanFile(file: string): CheckedFile {
+export function checkPlanFile(file: string, options: { providers?: readonly string[] } = {}): CheckedFile {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (error) {
     return { file, unreadable: `${file}: cannot read: ${readErrorText(error)}` };
   }
-  return { file, result: loadPlan(bytes, { file, webhookAllow: webhookAllowFromEnv() }) };
+  return { file, result: loadPlan(bytes, { file, webhookAllow: webhookAllowFromEnv(), ...(options.providers ? { providers: options.providers } : {}) }) };
 }
 
 /** issueLines renders a file's errors and warnings as compiler lines, in position order. */

@@ -1393,6 +1393,7 @@ export interface paths {
                          * @description ISO 8601 date-time with a zone, years 1–9999
                          */
                         issuedAt?: string;
+                        labelVersion?: string;
                     };
                 };
             };
@@ -1462,6 +1463,7 @@ export interface paths {
                          */
                         observedAt: string;
                         detail?: string;
+                        labelVersion?: string;
                     };
                 };
             };
@@ -2708,6 +2710,36 @@ export interface components {
             index?: number;
             /** @description the run of passing evaluations of this criterion, this one included; the stage passes once it reaches the criterion's `consecutive` */
             consecutivePasses?: number;
+            /** @description for a metric pulled from a provider: the answers the verdict rested on */
+            pulled?: components["schemas"]["PulledEvidence"][];
+        };
+        PulledEvidence: {
+            /**
+             * @description which of the criterion's windows the query read
+             * @enum {string}
+             */
+            part: "window" | "baseline";
+            /** @description the metric provider queried, by name */
+            provider: string;
+            /** @description the query as sent, after substitution */
+            query: string;
+            /** @description the bound parameters sent with it */
+            parameters: unknown;
+            value: number | null;
+            /** @description the provider's own sample count, where it gives one */
+            samples: number | null;
+            /** @description the time of the newest data behind the value, where the provider gives one */
+            observedAt: string | null;
+            /** @description SHA-256 (hex) of the raw answer */
+            answerSha256: string | null;
+            /** @description why no value came back (error, timeout, 5xx): the criterion was inconclusive */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date and time
+             * @example 2026-05-01T08:00:00.000Z
+             */
+            pulledAt: string;
         };
         SiteView: {
             site: string;
@@ -2939,6 +2971,8 @@ export interface components {
              * @example 2026-05-01T08:00:00.000Z
              */
             recordedAt: string;
+            /** @description the label definition version the recommendation refers to, when given */
+            labelVersion?: string;
         };
         OutcomeStored: {
             rolloutId: string;
@@ -2962,6 +2996,8 @@ export interface components {
              * @example 2026-05-01T08:00:00.000Z
              */
             recordedAt: string;
+            /** @description the label definition version the outcome was labelled under, when given */
+            labelVersion?: string;
         };
         FeedbackStored: {
             rolloutId: string;

@@ -68,6 +68,13 @@ export const Env = z.object({
   /** LOG_LEVEL is one of debug, info, warn, error; default info. It governs every log line, the Temporal SDK's too. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**
+   * ROLLGATE_PROVIDERS_FILE is a YAML or JSON file of the metric providers (config/providers.ts,
+   * docs/providers.md); ROLLGATE_PROVIDERS holds the same document inline. The worker queries
+   * them, the API checks plans' provider names against them. Default none.
+   */
+  ROLLGATE_PROVIDERS_FILE: optionalString,
+  ROLLGATE_PROVIDERS: optionalString,
+  /**
    * ROLLGATE_WEBHOOK_ALLOW lists the webhook hosts and CIDR ranges beyond public addresses that
    * the worker may post to (config/webhook-allow.ts), comma-separated; the API reads it too, to
    * warn about a plan's refused targets at upload. Default none.

@@ -42,12 +42,21 @@ export const Recommendation = z
     issuedAt: Instant,
     reportedBy: z.string(),
     recordedAt: Instant,
+    labelVersion: z.string().optional().meta({ description: 'the label definition version the recommendation refers to, when given' }),
   })
   .meta({ id: 'Recommendation' });
 export const RecommendationStored = z.object({ rolloutId: z.string(), created: z.boolean(), recommendation: Recommendation }).meta({ id: 'RecommendationStored' });
 
 export const RecommendationOutcome = z
-  .object({ recommendationId: z.string(), occurred: z.boolean(), observedAt: Instant, detail: z.string().nullable(), reportedBy: z.string(), recordedAt: Instant })
+  .object({
+    recommendationId: z.string(),
+    occurred: z.boolean(),
+    observedAt: Instant,
+    detail: z.string().nullable(),
+    reportedBy: z.string(),
+    recordedAt: Instant,
+    labelVersion: z.string().optional().meta({ description: 'the label definition version the outcome was labelled under, when given' }),
+  })
   .meta({ id: 'RecommendationOutcome' });
 export const OutcomeStored = z.object({ rolloutId: z.string(), created: z.boolean(), outcome: RecommendationOutcome }).meta({ id: 'OutcomeStored' });
 

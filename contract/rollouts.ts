@@ -15,6 +15,22 @@ export const Verdict = z.enum(['pass', 'fail', 'inconclusive']).meta({ id: 'Verd
 const Window = z.object({ from: z.string(), to: z.string() }).meta({ description: 'the evidence window: from <= t < to' });
 const Observation = z.object({ value: z.number().nullable(), samples: z.number().int() });
 
+/** PulledEvidence is what a pulled metric's verdict rested on: the provider's answer to the query as run. */
+export const PulledEvidence = z
+  .object({
+    part: z.enum(['window', 'baseline']).meta({ description: "which of the criterion's windows the query read" }),
+    provider: z.string().meta({ description: 'the metric provider queried, by name' }),
+    query: z.string().meta({ description: 'the query as sent, after substitution' }),
+    parameters: z.unknown().meta({ description: 'the bound parameters sent with it' }),
+    value: z.number().nullable(),
+    samples: z.number().int().nullable().meta({ description: "the provider's own sample count, where it gives one" }),
+    observedAt: z.string().nullable().meta({ description: 'the time of the newest data behind the value, where the provider gives one' }),
+    answerSha256: z.string().nullable().meta({ description: 'SHA-256 (hex) of the raw answer' }),
+    error: z.string().nullable().meta({ description: 'why no value came back (error, timeout, 5xx): the criterion was inconclusive' }),
+    pulledAt: Instant,
+  })
+  .meta({ id: 'PulledEvidence' });
+
 /** CriterionVerdict is one exit criterion as last evaluated: the value, what it was compared with, over which samples and window. */
 export const CriterionVerdict = z
   .object({
@@ -34,6 +50,7 @@ export const CriterionVerdict = z
       .int()
       .optional()
       .meta({ description: 'the run of passing evaluations of this criterion, this one included; the stage passes once it reaches the criterion\'s `consecutive`' }),
+    pulled: z.array(PulledEvidence).optional().meta({ description: "for a metric pulled from a provider: the answers the verdict rested on" }),
   })
   .meta({ id: 'CriterionVerdict' });
 

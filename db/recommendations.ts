@@ -15,6 +15,8 @@ export interface NewRecommendation {
   confidence?: number;
   scope?: EvidenceScope;
   issuedAt: string;
+  /** labelVersion is the label definition version the model's recommendation refers to. */
+  labelVersion?: string;
 }
 
 export interface StoredRecommendation {
@@ -27,6 +29,7 @@ export interface StoredRecommendation {
   issuedAt: string;
   reportedBy: string;
   recordedAt: string;
+  labelVersion?: string;
 }
 
 /** insertRecommendation stores a recommendation; when its id is taken, answers the stored one with created false. */
@@ -37,8 +40,8 @@ export async function insertRecommendation(
   reporter: Reporter,
 ): Promise<{ created: boolean; recommendation: StoredRecommendation }> {
   const inserted = await pool.query(
-    `INSERT INTO recommendations (rollout_id, recommendation_id, stage_id, action, due_by, confidence, scope, issued_at, reported_by, request_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (rollout_id, recommendation_id) DO NOTHING`,
+    `INSERT INTO recommendations (rollout_id, recommendation_id, stage_id, action, due_by, confidence, scope, issued_at, reported_by, request_id, label_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (rollout_id, recommendation_id) DO NOTHING`,
     [
       rolloutId,
       recommendation.recommendationId,
@@ -50,6 +53,7 @@ export async function insertRecommendation(
       recommendation.issuedAt,
       reporter.reportedBy,
       reporter.requestId ?? null,
+      recommendation.labelVersion ?? null,
     ],
   );
   const stored = await getRecommendation(pool, rolloutId, recommendation.recommendationId);
@@ -58,7 +62,7 @@ export async function insertRecommendation(
 
 export async function getRecommendation(pool: Pool, rolloutId: string, recommendationId: string): Promise<StoredRecommendation | undefined> {
   const result = await pool.query(
-    `SELECT recommendation_id, stage_id, action, due_by, confidence, scope, issued_at, reported_by, recorded_at
+    `SELECT recommendation_id, stage_id, action, due_by, confidence, scope, issued_at, reported_by, recorded_at, label_version
        FROM recommendations WHERE rollout_id = $1 AND recommendation_id = $2`,
     [rolloutId, recommendationId],
   );
@@ -74,6 +78,7 @@ export async function getRecommendation(pool: Pool, rolloutId: string, recommend
     issuedAt: iso(row.issued_at),
     reportedBy: row.reported_by,
     recordedAt: iso(row.recorded_at),
+    ...(row.label_version !== null ? { labelVersion: row.label_version } : {}),
   };
 }
 
@@ -82,6 +87,8 @@ export interface NewOutcome {
   occurred: boolean;
   observedAt: string;
   detail?: string;
+  /** labelVersion is the label definition version the outcome was labelled under. */
+  labelVersion?: string;
 }
 
 export interface StoredOutcome {
@@ -91,6 +98,7 @@ export interface StoredOutcome {
   detail: string | null;
   reportedBy: string;
   recordedAt: string;
+  labelVersion?: string;
 }
 
 /** insertOutcome stores a recommendation's one outcome; when it has one already, answers that with created false. */
@@ -102,12 +110,12 @@ export async function insertOutcome(
   reporter: Reporter,
 ): Promise<{ created: boolean; outcome: StoredOutcome }> {
   const inserted = await pool.query(
-    `INSERT INTO recommendation_outcomes (rollout_id, recommendation_id, occurred, observed_at, detail, reported_by, request_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (rollout_id, recommendation_id) DO NOTHING`,
-    [rolloutId, recommendationId, outcome.occurred, outcome.observedAt, outcome.detail ?? null, reporter.reportedBy, reporter.requestId ?? null],
+    `INSERT INTO recommendation_outcomes (rollout_id, recommendation_id, occurred, observed_at, detail, reported_by, request_id, label_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (rollout_id, recommendation_id) DO NOTHING`,
+    [rolloutId, recommendationId, outcome.occurred, outcome.observedAt, outcome.detail ?? null, reporter.reportedBy, reporter.requestId ?? null, outcome.labelVersion ?? null],
   );
   const result = await pool.query(
-    `SELECT occurred, observed_at, detail, reported_by, recorded_at FROM recommendation_outcomes WHERE rollout_id = $1 AND recommendation_id = $2`,
+    `SELECT occurred, observed_at, detail, reported_by, recorded_at, label_version FROM recommendation_outcomes WHERE rollout_id = $1 AND recommendation_id = $2`,
     [rolloutId, recommendationId],
   );
   const row = result.rows[0];
@@ -120,8 +128,31 @@ export async function insertOutcome(
       detail: row.detail,
       reportedBy: row.reported_by,
       recordedAt: iso(row.recorded_at),
+      ...(row.label_version !== null ? { labelVersion: row.label_version } : {}),
     },
   };
+}
+
+/**
+ * outcomeLabels counts the outcomes observed in [from, to) of recommendations within scope: all
+ * of them, those carrying a labelVersion, and those whose labelVersion differs from trainedOn.
+ */
+export async function outcomeLabels(
+  pool: Pool,
+  rolloutId: string,
+  from: Date,
+  to: Date,
+  scope: EvidenceScope,
+  trainedOn: string,
+): Promise<{ outcomes: number; tracked: number; differing: number }> {
+  const { rows } = await pool.query<{ outcomes: number; tracked: number; differing: number }>(
+    `SELECT count(*)::int AS outcomes, count(o.label_version)::int AS tracked,
+            count(*) FILTER (WHERE o.label_version IS NOT NULL AND o.label_version <> $5)::int AS differing
+       FROM recommendation_outcomes o JOIN recommendations r USING (rollout_id, recommendation_id)
+      WHERE o.rollout_id = $1 AND o.observed_at >= $2 AND o.observed_at < $3 AND r.scope @> $4::jsonb`,
+    [rolloutId, from, to, JSON.stringify(scope), trainedOn],
+  );
+  return rows[0] ?? { outcomes: 0, tracked: 0, differing: 0 };
 }
 
 export const FeedbackResponse = { acted: 'acted', deferred: 'deferred', dismissed: 'dismissed', override: 'override' } as const;

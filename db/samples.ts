@@ -98,3 +98,38 @@ export async function sampleMean(
   );
   return { value: rows[0]?.value ?? null, samples: rows[0]?.samples ?? 0 };
 }
+
+/** newestSample is the observedAt of metric's newest sample in [from, to) within scope, or null. */
+export async function newestSample(db: Pool, rolloutId: string, metric: string, from: Date, to: Date, scope: EvidenceScope): Promise<string | null> {
+  const { rows } = await db.query<{ newest: Date | null }>(
+    `SELECT max(observed_at) AS newest FROM metric_samples
+      WHERE rollout_id = $1 AND metric = $2 AND observed_at >= $3 AND observed_at < $4 AND scope @> $5::jsonb`,
+    [rolloutId, metric, from, to, JSON.stringify(scope)],
+  );
+  return rows[0]?.newest ? iso(rows[0].newest) : null;
+}
+
+/** sampleIntervals gives one sample time (epoch ms) per cadence interval of [from, to), counted back from to, that holds any. */
+export async function sampleIntervals(db: Pool, rolloutId: string, metric: string, from: Date, to: Date, scope: EvidenceScope, cadenceMs: number): Promise<number[]> {
+  const { rows } = await db.query<{ at: Date }>(
+    `SELECT min(observed_at) AS at FROM metric_samples
+      WHERE rollout_id = $1 AND metric = $2 AND observed_at >= $3 AND observed_at < $4 AND scope @> $5::jsonb
+      GROUP BY floor((extract(epoch FROM $4::timestamptz) * 1000 - 1 - extract(epoch FROM observed_at) * 1000) / $6)`,
+    [rolloutId, metric, from, to, JSON.stringify(scope), cadenceMs],
+  );
+  return rows.map((row) => row.at.getTime());
+}
+
+/** sampleLags summarises recorded_at − observed_at (ms) of metric's samples in [from, to) within scope: how far the reporters' clocks and delivery lag behind the server's. */
+export async function sampleLags(db: Pool, rolloutId: string, metric: string, from: Date, to: Date, scope: EvidenceScope): Promise<{ samples: number; maxMs: number; minMs: number }> {
+  const { rows } = await db.query<{ samples: number; max_ms: number | null; min_ms: number | null }>(
+    `SELECT count(*)::int AS samples,
+            max(extract(epoch FROM recorded_at - observed_at) * 1000)::float8 AS max_ms,
+            min(extract(epoch FROM recorded_at - observed_at) * 1000)::float8 AS min_ms
+       FROM metric_samples
+      WHERE rollout_id = $1 AND metric = $2 AND observed_at >= $3 AND observed_at < $4 AND scope @> $5::jsonb`,
+    [rolloutId, metric, from, to, JSON.stringify(scope)],
+  );
+  const row = rows[0];
+  return { samples: row?.samples ?? 0, maxMs: row?.max_ms ?? 0, minMs: row?.min_ms ?? 0 };
+}

@@ -32,6 +32,10 @@ export const LINT_RULES = {
   'unwatched-guardrail': "A guardrail metric of the catalog is not referenced by any stage's criteria.",
   'webhook-target-refused':
     'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; a worker with the same setting will not post there.',
+  'untracked-label-version':
+    'The plan declares a label-sensitive metric, but a shadow stage has no labelDrift criterion, so outcomes labelled under a changed definition go unnoticed.',
+  'unwatched-feed':
+    'A stage judges a feed (a metric pulled from a provider, or one with a cadence) without a freshness criterion on it, so a feed that went quiet could still pass on old data.',
 } as const;
 
 /** LintOptions: what the rules need to know besides the plan. */
@@ -108,6 +112,29 @@ export function lintPlan(plan: Plan, options: LintOptions = {}): LintWarning[] {
         );
       }
     });
+
+    const fresh = new Set(stage.criteria.filter((criterion) => criterion.freshness !== undefined).map((criterion) => criterion.metric));
+    const feeds = new Set<string>();
+    stage.criteria.forEach((criterion, j) => {
+      const metric = Object.prototype.hasOwnProperty.call(plan.metrics ?? {}, criterion.metric) ? plan.metrics![criterion.metric] : undefined;
+      if (!metric || (metric.source === undefined && metric.cadence === undefined) || fresh.has(criterion.metric) || feeds.has(criterion.metric)) return;
+      feeds.add(criterion.metric);
+      const what = metric.source ? `pulled from provider "${metric.source.provider}"` : `expected every ${metric.cadence}`;
+      add(
+        'unwatched-feed',
+        [...at, 'criteria', j],
+        `"${criterion.metric}" is a feed (${what}) and stage "${stage.id}" has no freshness criterion on it; add { metric: ${criterion.metric}, freshness: <max age>, window: <window> } so that a quiet feed cannot pass`,
+      );
+    });
+
+    const labelSensitive = Object.entries(plan.metrics ?? {}).find(([, metric]) => metric.labelSensitive === true)?.[0];
+    if (stage.mode === 'shadow' && labelSensitive !== undefined && !stage.criteria.some((criterion) => criterion.labelDrift !== undefined)) {
+      add(
+        'untracked-label-version',
+        at,
+        `metric "${labelSensitive}" is label-sensitive and shadow stage "${stage.id}" does not track label versions; add a criterion with labelDrift: { trainedOn: <version>, maxShare: <share> } and send labelVersion with outcomes`,
+      );
+    }
 
     const lagging = stage.criteria.find((criterion) => plan.metrics?.[criterion.metric]?.kind === 'lagging');
     if (stage.steadyState !== undefined && lagging !== undefined && (parseDuration(stage.steadyState.horizon) ?? 0) < MIN_LAGGING_HORIZON_MS) {

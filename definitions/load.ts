@@ -53,6 +53,11 @@ export type LoadOptions = {
    * passes the one it reads, the same variable the worker reads; default none.
    */
   webhookAllow?: WebhookAllowList;
+  /**
+   * providers are the metric providers' names (ROLLGATE_PROVIDERS_FILE): a pulled metric naming
+   * another is an error. Unset: provider names are not checked (`rollgate validate` without --providers).
+   */
+  providers?: readonly string[];
 };
 
 /**
@@ -218,7 +223,7 @@ function validate(data: unknown, locator: Locator, issues: PlanIssue[], options:
   const nul = unstorable?.path;
   if (unstorable) issues.push(issueAt(locator.offsetOf(unstorable.path), unstorable.path, `${formatPath(unstorable.path)}: ${unstorable.problem}`, 'error'));
   if (!parsed.success || nul) return { issues };
-  for (const problem of checkSemantics(parsed.data)) issues.push(problemIssue(problem, 'error'));
+  for (const problem of checkSemantics(parsed.data, { providers: options.providers })) issues.push(problemIssue(problem, 'error'));
   for (const warning of lintPlan(parsed.data, { webhookAllow: options.webhookAllow })) issues.push({ ...problemIssue(warning, 'warning'), rule: warning.rule });
   return { plan: parsed.data, issues };
 }

@@ -99,6 +99,28 @@ export const MetricKind = z
   .enum(['leading', 'lagging'])
   .describe('kind: leading (moves within weeks) or lagging (needs 12–18 months, e.g. warranty claims).');
 
+/** ProviderName: a metric provider the operator configured for the worker (docs/providers.md). */
+export const ProviderName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a provider name: lower-case letters, digits and dashes, starting with a letter or digit');
+
+/** MAX_QUERY_LENGTH bounds a pulled metric's query text. */
+export const MAX_QUERY_LENGTH = 10_000;
+
+export const MetricSource = z
+  .strictObject({
+    provider: ProviderName.describe("provider: the worker's metric provider to query, by name; its address and credentials are the worker's, never the plan's."),
+    query: z
+      .string()
+      .min(1)
+      .max(MAX_QUERY_LENGTH)
+      .describe(
+        'query: what to ask the provider for one number. PromQL with $window (the window as a range such as 3600s) and $site, $line, $shift, $lane, $carrier (label values, escaped); SQL with bind parameters only: $1 window start, $2 window end, $3 the scope as JSON, answering one row with value (and optionally samples, observed_at); InfluxQL with $from and $to (bound time range) and the scope words as quoted strings; for http, a JSONPath to the value in the answer.',
+      ),
+  })
+  .describe('source: pull the metric from a provider on each evaluation instead of waiting for reported samples.');
+export type MetricSource = z.infer<typeof MetricSource>;
+
 export const Metric = z
   .strictObject({
     unit: z.string().min(1).describe('unit: what the values are measured in, e.g. %, ppm, min, EUR/load.'),
@@ -109,6 +131,14 @@ export const Metric = z
       .default(false)
       .describe('guardrail: true for a metric that must not get worse while a proxy improves; some stage must watch it. Default false.'),
     description: z.string().optional().describe('description: what the metric measures and where it comes from.'),
+    source: MetricSource.optional(),
+    labelSensitive: z
+      .boolean()
+      .optional()
+      .describe('labelSensitive: true when the metric rests on outcome labels whose definition can change; shadow stages should then judge labelDrift (lint untracked-label-version). Default false.'),
+    cadence: Duration.optional().describe(
+      'cadence: how often a sample is expected (e.g. 1m); a feed with a cadence is watched for freshness (lint unwatched-feed) and judged for completeness against it.',
+    ),
   })
   .describe('A metric of the catalog; criteria refer to it by name.');
 export type Metric = z.infer<typeof Metric>;
@@ -167,6 +197,29 @@ export const Baseline = z
   })
   .describe('baseline: judge the metric against its own value before the stage, not a fixed number.');
 
+// Data-quality checks: a criterion with one of these judges the evidence itself, not its value.
+
+export const Completeness = z
+  .strictObject({
+    cadence: Duration.optional().describe("cadence: the expected time between samples. Default the metric's cadence."),
+    min: Percent.describe('min: the least share of cadence intervals of the window that hold a sample, e.g. 95%.'),
+  })
+  .describe('completeness: the share of expected intervals over the window that have data.');
+
+export const ClockSkew = z
+  .strictObject({
+    max: Duration.describe('max: the largest allowed difference between when the server received a pushed sample and its observedAt.'),
+    maxSpread: Duration.optional().describe('maxSpread: the largest allowed difference between the biggest and smallest of those differences.'),
+  })
+  .describe('skew: pushed samples whose clocks disagree with the server fail the criterion.');
+
+export const LabelDrift = z
+  .strictObject({
+    trainedOn: z.string().min(1).max(200).describe('trainedOn: the label definition version the model was trained on.'),
+    maxShare: Percent.describe("maxShare: the largest share of the window's outcomes (of those carrying a labelVersion) labelled under another version, e.g. 5%."),
+  })
+  .describe('labelDrift: outcomes labelled under another label definition than the one the model learnt from.');
+
 export const Criterion = z
   .strictObject({
     metric: z.string().min(1).describe('metric: a metric of the catalog, or a built-in one such as precision or override-rate.'),
@@ -193,6 +246,12 @@ export const Criterion = z
       .max(MAX_CONSECUTIVE)
       .default(1)
       .describe(`consecutive: how many evaluations in a row must pass; 1 to ${MAX_CONSECUTIVE}. Default 1.`),
+    freshness: Duration.optional().describe(
+      'freshness: the oldest the newest sample of the metric (in the scope) may be, e.g. 15m; older, or none in the window, is inconclusive. Instead of threshold or baseline.',
+    ),
+    completeness: Completeness.optional(),
+    skew: ClockSkew.optional(),
+    labelDrift: LabelDrift.optional(),
   })
   .describe('An exit criterion: a measurable condition the stage must meet before it can pass.');
 export type Criterion = z.infer<typeof Criterion>;

@@ -5,7 +5,8 @@ import { checkGraph, stageReach, type StageReach } from './graph';
 import { LINT_RULES, isLintRule } from './lint';
 import type { PlanProblem } from './problem';
 import { earliestStarts } from './schedule';
-import type { Plan, Stage } from './schema';
+import type { Criterion, Plan, Stage } from './schema';
+import { dataQualityChecks, LABELLED_METRICS, type DataQualityCheck } from './data-quality';
 import { checkForEach, checkPerSitePrerequisite, checkSteadyState, checkTimeZones, type SiteRuleContext } from './site-semantics';
 import { baseRole, forEachUnits, siteRole } from './sites';
 import { closestMatch, didYouMean } from './suggest';
@@ -18,7 +19,13 @@ import { closestMatch, didYouMean } from './suggest';
  * checkSemantics takes a plan that passed the schema and returns every problem at once, in
  * plan order. Pure: no I/O.
  */
-export function checkSemantics(plan: Plan): PlanProblem[] {
+/** SemanticsOptions: what the cross-field rules need to know besides the plan. */
+export type SemanticsOptions = {
+  /** providers are the metric providers' names the worker has; unset skips the check of metrics' source.provider. */
+  providers?: readonly string[];
+};
+
+export function checkSemantics(plan: Plan, options: SemanticsOptions = {}): PlanProblem[] {
   const problems: PlanProblem[] = [];
   const report = (path: Path, text: string, at?: Path): void => {
     problems.push(at === undefined ? { path, message: `${prefix(path)}${text}` } : { path, at, message: `${prefix(at)}${text}` });
@@ -45,6 +52,7 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
     else checkRole([...at, 'signedBy'], prerequisite.signedBy);
   });
 
+  checkMetricSources(plan, options.providers, report, hint);
   const metricNames = [...Object.keys(plan.metrics ?? {}), ...Object.keys(BUILT_IN_METRICS)];
   const knownMetrics = new Set(metricNames);
   plan.stages.forEach((stage, i) => {
@@ -67,8 +75,13 @@ export function checkSemantics(plan: Plan): PlanProblem[] {
         const suggestion = hint(criterion.metric, metricNames);
         report([...path, 'metric'], `unknown metric "${criterion.metric}"${suggestion || ': declare it under metrics, or use a built-in metric such as precision'}`);
       }
-      if (criterion.threshold !== undefined && criterion.baseline !== undefined) report(path, 'give a threshold or a baseline, not both');
-      if (criterion.threshold === undefined && criterion.baseline === undefined) report(path, 'needs a threshold or a baseline to compare the metric with');
+      const checks = dataQualityChecks(criterion);
+      if (checks.length > 0) {
+        checkDataQuality(plan, criterion, checks, path, report);
+      } else {
+        if (criterion.threshold !== undefined && criterion.baseline !== undefined) report(path, 'give a threshold or a baseline, not both');
+        if (criterion.threshold === undefined && criterion.baseline === undefined) report(path, 'needs a threshold or a baseline to compare the metric with');
+      }
       const builtIn = Object.prototype.hasOwnProperty.call(BUILT_IN_METRICS, criterion.metric)
         ? BUILT_IN_METRICS[criterion.metric as keyof typeof BUILT_IN_METRICS]
         : undefined;
@@ -210,4 +223,34 @@ function checkRollback(stage: Stage, at: Path, { stageIds, knownStages, reach, h
   const shown = upstream.length > MAX_LISTED ? [...upstream.slice(0, MAX_LISTED), `and ${upstream.length - MAX_LISTED} more`] : upstream;
   const known = upstream.length === 0 ? `stage "${stage.id}" has no upstream stages` : `its upstream stages are ${shown.join(', ')}`;
   report(path, `stage "${stage.id}" can only roll back to a stage upstream of it, and "${target}" is not; ${known}`);
+}
+
+/** A pulled metric names a provider the worker has (when the list is known). */
+function checkMetricSources(plan: Plan, providers: readonly string[] | undefined, report: Report, hint: Hint): void {
+  if (providers === undefined) return;
+  const known = new Set(providers);
+  for (const [name, metric] of Object.entries(plan.metrics ?? {})) {
+    const provider = metric.source?.provider;
+    if (provider === undefined || known.has(provider)) continue;
+    const listed = providers.length === 0 ? 'the worker has no metric providers configured' : `the worker's providers are ${providers.join(', ')}`;
+    report(['metrics', name, 'source', 'provider'], `unknown metric provider "${provider}"${hint(provider, providers) || `: ${listed}`}`);
+  }
+}
+
+/** A data-quality criterion has one check, and no threshold or baseline; each check reads the evidence it needs. */
+function checkDataQuality(plan: Plan, criterion: Criterion, checks: DataQualityCheck[], path: Path, report: Report): void {
+  if (checks.length > 1) report(path, `give one data-quality check per criterion, not ${checks.join(' and ')}`);
+  if (criterion.threshold !== undefined || criterion.baseline !== undefined) {
+    report(path, `a ${checks[0]} criterion judges the evidence itself: leave out threshold and baseline`);
+  }
+  const declared = plan.metrics !== undefined && Object.prototype.hasOwnProperty.call(plan.metrics, criterion.metric) ? plan.metrics[criterion.metric] : undefined;
+  if (criterion.completeness !== undefined && criterion.completeness.cadence === undefined && declared?.cadence === undefined) {
+    report([...path, 'completeness'], `needs a cadence: give completeness.cadence, or cadence on metric "${criterion.metric}"`);
+  }
+  if (criterion.labelDrift !== undefined && !(declared === undefined ? LABELLED_METRICS.has(criterion.metric) : declared.labelSensitive === true)) {
+    report([...path, 'labelDrift'], `label drift is judged on recommendations' outcomes: name a built-in metric such as precision, or a catalog metric with labelSensitive: true, not "${criterion.metric}"`);
+  }
+  if (criterion.skew !== undefined && (declared === undefined || declared.source !== undefined)) {
+    report([...path, 'skew'], `clock skew is judged on reported samples, and "${criterion.metric}" is ${declared ? 'pulled from a provider' : 'not a reported metric of the catalog'}`);
+  }
 }

@@ -2,6 +2,9 @@ import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metri
 import { parseDuration } from '../definitions/duration';
 import type { Criterion, Plan } from '../definitions/schema';
 import { iso } from './clock';
+import { dataQualityCheck } from '../definitions/data-quality';
+import { judgeDataQuality, type QualityObservation } from './data-quality';
+import type { PulledEvidenceSummary } from './pulled-evidence';
 
 /**
  * The exit-criterion evaluator. Pure and deterministic: the rollout workflow and
@@ -33,6 +36,8 @@ export type ComparisonOperator = '<' | '<=' | '>' | '>=';
 export interface Observation {
   value: number | null;
   samples: number;
+  /** unavailable says why there is no value (a provider's error or timeout): the criterion is inconclusive with it as the reason. */
+  unavailable?: string;
 }
 
 export interface CriterionResult {
@@ -171,6 +176,7 @@ export function criterionWindows(criterion: Criterion, stageStartedAt: number, n
 
 function sampleCheck(observation: Observation, minSamples: number, where: string): { value: number; problem?: undefined } | { problem: string } {
   const samples = count(observation.samples);
+  if (observation.unavailable !== undefined) return { problem: `${where}: ${observation.unavailable}` };
   if (observation.value === null || samples === 0) return { problem: `no data in ${where}` };
   if (samples < minSamples) return { problem: `${samples} samples in ${where}, fewer than minSamples ${minSamples}` };
   if (!Number.isFinite(observation.value)) return { problem: `the value in ${where} is ${observation.value}, not a finite number` };
@@ -217,6 +223,10 @@ export interface CriterionObservation {
   /** baselineWindow and baseline are present for baseline criteria. */
   baselineWindow?: EvidenceWindow;
   baseline?: Observation;
+  /** quality is what a data-quality criterion reads instead of the observation. */
+  quality?: QualityObservation;
+  /** pulled is the provider evidence behind a pulled metric's observations. */
+  pulled?: PulledEvidenceSummary[];
 }
 
 export interface CriterionEvaluation extends CriterionResult {
@@ -224,6 +234,8 @@ export interface CriterionEvaluation extends CriterionResult {
   metric: string;
   window: EvidenceWindow;
   baselineWindow?: EvidenceWindow;
+  /** pulled is the provider evidence the verdict rested on, for a pulled metric. */
+  pulled?: PulledEvidenceSummary[];
 }
 
 /** StageEvaluation is one evaluation of a stage's criteria, as stored and as the workflow receives it. */
@@ -274,8 +286,13 @@ export function judgeStage(
         consecutivePasses: count(previous),
       };
     }
+    const pulled = seen.pulled ? { pulled: seen.pulled } : {};
+    if (dataQualityCheck(criterion) !== undefined) {
+      const window = { from: Date.parse(seen.window.from), to: Date.parse(seen.window.to) };
+      return { index, metric: criterion.metric, ...where, ...judgeDataQuality(criterion, seen.quality ?? {}, window, count(previous), catalog), ...pulled };
+    }
     const result = evaluateCriterion(criterion, seen.observation, seen.baseline, direction, previous);
-    return { index, metric: criterion.metric, ...where, ...result };
+    return { index, metric: criterion.metric, ...where, ...result, ...pulled };
   });
   return { verdict: stageVerdict(results), criteria: results };
 }

@@ -83,3 +83,9 @@ export function rollbackScope(stages: ReadonlyArray<GraphStage>, target: string,
 export function failingReason(criteria: readonly CriterionEvaluation[]): string {
   return criteria.filter((c) => c.verdict === 'fail').map((c) => `${c.metric}: ${c.reason}`).join('; ') || 'criteria failed';
 }
+
+/** inconclusiveReason says why a stage is held at maxDuration, naming each criterion still inconclusive and why (e.g. its freshness). */
+export function inconclusiveReason(maxDuration: string | undefined, criteria: readonly CriterionEvaluation[]): string {
+  const open = criteria.filter((c) => c.verdict === 'inconclusive').map((c) => `${c.metric}: ${c.reason}`);
+  return `criteria are still inconclusive after maxDuration ${maxDuration}${open.length > 0 ? ` (${open.join('; ')})` : ''}`;
+}

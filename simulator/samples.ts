@@ -25,7 +25,10 @@ export interface Scenario {
  * many samples come before it, and the mean is rounded to 12 significant digits, as PostgreSQL's
  * exact numeric mean of decimal values comes out, so that 0.95 averages to 0.95.
  */
-export type SampleIndex = EvidenceReader<Observation>;
+export type SampleIndex = EvidenceReader<Observation> & {
+  /** newest is the time of metric's newest sample in [from, to), or null. */
+  newest(metric: string, window: TimeWindow): number | null;
+};
 
 interface MetricSeries {
   times: number[];
@@ -71,6 +74,13 @@ export function indexSamples(samples: readonly ScenarioSample[]): SampleIndex {
       if (count <= 0) return { value: null, samples: 0 };
       const sum = found.sums[to]! - found.sums[from]! + (found.errors[to]! - found.errors[from]!);
       return { value: Number((sum / count).toPrecision(12)), samples: count };
+    },
+    newest(metric: string, window: TimeWindow): number | null {
+      const found = series.get(metric);
+      if (found === undefined) return null;
+      const to = lowerBound(found.times, window.to);
+      const at = found.times[to - 1];
+      return at !== undefined && at >= window.from ? at : null;
     },
   };
 }

@@ -6,6 +6,8 @@ import { criterionReadings, observeCriteria } from '../policy/evidence-reader';
 import { advance, type FailureAction, type StageEvent } from '../policy/stage-machine';
 import { failingReason, rollbackScope } from '../policy/stage-policy';
 import { indexSamples, type SampleIndex, type Scenario } from './samples';
+import { qualityObservation } from './data-quality';
+import { dataQualityCheck } from '../definitions/data-quality';
 import {
   approvalsText,
   attemptOf,
@@ -233,7 +235,12 @@ class Simulation {
   /** evaluate judges the stage's criteria on the scenario's evidence at this moment. */
   private evaluate(run: StageRun): { at: number; verdict: Verdict } {
     const { readings } = criterionReadings(run.def.criteria, run.windowStart, this.now);
-    const observations = observeCriteria(readings, this.evidence);
+    const observations = observeCriteria(readings, this.evidence).map((observed) => {
+      const criterion = run.def.criteria[observed.index]!;
+      if (dataQualityCheck(criterion) === undefined) return observed;
+      const window = { from: Date.parse(observed.window.from), to: Date.parse(observed.window.to) };
+      return { ...observed, quality: qualityObservation(this.evidence, criterion, window, this.plan.metrics) };
+    });
     const previous = run.evaluation?.criteria.map((c) => c.consecutivePasses) ?? [];
     const judged = judgeStage(run.def.criteria, observations, this.plan.metrics, previous);
     run.evaluation = { at: this.now, verdict: judged.verdict, criteria: judged.criteria };

@@ -2,6 +2,7 @@ import '../telemetry/tracing-register';
 import { makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { TemporalConnectionSettings } from '../config/temporal';
 import { loadEnv, pickWebhookSecrets, type Env } from '../config/env';
+import { loadProviders, type Providers } from '../config/providers';
 import { temporalConnectionOptions } from '../config/temporal';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { createPool } from '../db/pool';
@@ -21,6 +22,8 @@ export interface WorkerOptions {
   webhookSecrets?: Record<string, string>;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW: webhook targets beyond public addresses. Default none. */
   webhookAllow?: WebhookAllowList;
+  /** providers are the metric providers pulled metrics are queried from (ROLLGATE_PROVIDERS_FILE). Default none. */
+  providers?: Providers;
   /** logLevel is rollgate's LOG_LEVEL; the SDK's own info lines (bundling, state changes) show at debug only. */
   logLevel?: Env['LOG_LEVEL'];
   /** metricsAddress is ROLLGATE_WORKER_METRICS: host:port to serve GET /metrics on; unset serves none. */
@@ -51,6 +54,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       pool,
       webhookSecrets: options.webhookSecrets ?? {},
       webhookAllow: options.webhookAllow ?? [],
+      providers: options.providers ?? {},
     });
   } catch (error) {
     await Promise.allSettled([connection.close(), pool.end(), metrics?.stop()]);
@@ -113,6 +117,7 @@ if (require.main === module) {
     ...(env.ROLLGATE_WORKER_METRICS ? { metricsAddress: env.ROLLGATE_WORKER_METRICS } : {}),
     webhookSecrets: pickWebhookSecrets(process.env),
     webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW,
+    providers: loadProviders(env),
   }).then(
     (worker) => {
       log().info({ taskQueue: env.ROLLGATE_TASK_QUEUE, metrics: worker.metricsUrl }, `worker: polling task queue ${env.ROLLGATE_TASK_QUEUE}`);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import type { Providers } from '../config/providers';
 import type { WebhookAllowList } from '../config/webhook-allow';
 import { createActivities } from '../activities';
 import { tracingPlugins } from '../telemetry/tracing';
@@ -19,6 +20,8 @@ export interface CreateWorkerOptions {
   webhookSecrets?: Record<string, string>;
   /** webhookAllow is ROLLGATE_WEBHOOK_ALLOW: webhook targets beyond public addresses. Default none. */
   webhookAllow?: WebhookAllowList;
+  /** providers are the metric providers pulled metrics are queried from. Default none. */
+  providers?: Providers;
   /** workflowBundle, when given, is used instead of bundling workflows/ again (tests bundle once). */
   workflowBundle?: WorkflowBundle;
 }
@@ -32,6 +35,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities(options.pool, {
       webhookSecrets: options.webhookSecrets ?? {},
       webhookAllow: options.webhookAllow ?? [],
+      providers: options.providers ?? {},
       // The worker's own connection serves the activities' reads from Temporal too.
       temporal: new Client({ connection: options.connection, namespace: options.namespace }),
     }),

@@ -112,7 +112,7 @@ describe('stages advance only on measured results', () => {
     approvals: [{ role: line-supervisor }]${DEFECTS}
 `));
     const held = await waitForHold(id, 'pilot', 'inconclusive');
-    expect(held.stages[0].hold.reason).toBe('criteria are still inconclusive after maxDuration 3s');
+    expect(held.stages[0].hold.reason).toBe('criteria are still inconclusive after maxDuration 3s (weld-defect-rate: no data in the window)');
     const denied = await h.http('POST', `/v1/rollouts/${id}/stages/pilot/resolution`, { choice: 'abort', reason: 'no data' }, await h.as('ann', []));
     expect(denied.status).toBe(403);
     expect((await resolve(id, 'pilot', { choice: 'abort', reason: 'the historian export never arrived' })).status).toBe(200);

@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle 
 import type { Pool } from 'pg';
 import { startApiServer, type ApiServerOptions, type RunningApi } from '../../api/server';
 import { webhookAllowFromEnv } from '../../config/env';
+import type { Providers } from '../../config/providers';
 import { createPool } from '../../db/pool';
 import { createToken, type PrincipalKind } from '../../db/tokens';
 import { installRuntimeLogger } from '../../workers/main';
@@ -48,12 +49,14 @@ let contract: ContractCheck | undefined;
  * startHarness starts the stack; webhookSecrets are the worker's ROLLGATE_WEBHOOK_SECRET_* variables,
  * webhookAllow is ROLLGATE_WEBHOOK_ALLOW for the worker and the API (default none: a test posting
  * to a receiver on 127.0.0.1 must allow it), temporalAddress another dev server than the shared one,
- * api the API's request budgets, plan load budget and principal cache TTL.
+ * api the API's request budgets, plan load budget and principal cache TTL, providers the metric providers.
  */
 export async function startHarness(
   options: {
     webhookSecrets?: Record<string, string>;
     webhookAllow?: string;
+    /** providers are the worker's metric providers; the API checks plans against their names. Default none, and names unchecked. */
+    providers?: Providers;
     temporalAddress?: string;
     rolloutSweepMs?: number;
     api?: Pick<ApiServerOptions, 'rateLimits' | 'planLoadBudgetMs' | 'principalTtlMs'>;
@@ -77,6 +80,7 @@ export async function startHarness(
     databaseUrl: database.url,
     port: 0,
     webhookAllow,
+    ...(options.providers ? { providers: Object.keys(options.providers) } : {}),
     ...(options.rolloutSweepMs ? { rolloutSweepMs: options.rolloutSweepMs } : {}),
     ...options.api,
   });
@@ -92,6 +96,7 @@ export async function startHarness(
       workflowBundle: await bundle!,
       webhookSecrets: options.webhookSecrets ?? {},
       webhookAllow,
+      providers: options.providers ?? {},
     });
     running = worker.run();
   };

@@ -26,6 +26,8 @@ describe('LINT_RULES', () => {
       'production-without-integration-debt-assessment',
       'unwatched-guardrail',
       'webhook-target-refused',
+      'untracked-label-version',
+      'unwatched-feed',
     ]);
     expect(Object.values(LINT_RULES).every((description) => description.length > 0 && !description.includes('\n'))).toBe(true);
     expect(isLintRule('no-exit-criterion')).toBe(true);

@@ -33,11 +33,16 @@ describe('the plan JSON Schema', () => {
       if (node.pattern === DURATION_PATTERN) found.push(path);
     });
     expect(found).toEqual([
+      'metrics.cadence',
       'stages.minDuration',
       'stages.maxDuration',
       'stages.evaluationInterval',
       'stages.criteria.baseline.window',
       'stages.criteria.window',
+      'stages.criteria.freshness',
+      'stages.criteria.completeness.cadence',
+      'stages.criteria.skew.max',
+      'stages.criteria.skew.maxSpread',
       'stages.escalation.after',
       'stages.escalation.after',
       'stages.forEach.feedbackCycle',

@@ -7,7 +7,7 @@ import { iso, now } from '../../policy/clock';
 import { escalationAction, signOffAction } from '../interventions';
 import type { StageStatus } from '../../policy/rollout-types';
 import { advance, stageRules, type StageAttempt, type StageEvent, type StageRules } from '../../policy/stage-machine';
-import { failingReason } from '../../policy/stage-policy';
+import { failingReason, inconclusiveReason } from '../../policy/stage-policy';
 import type { RolloutRun } from './run';
 
 /**
@@ -23,6 +23,9 @@ const { evaluateStage } = proxyActivities<RolloutActivities>(EVALUATION);
  * before it go on without, so their histories replay.
  */
 const WAIT_AFTER_EVALUATION_PATCH = 'stage-wait-reserved-after-evaluation';
+
+/** HOLD_NAMES_INCONCLUSIVE_PATCH marks runs whose hold at maxDuration names the criteria still inconclusive and why. */
+const HOLD_NAMES_INCONCLUSIVE_PATCH = 'hold-names-inconclusive-criteria';
 
 /**
  * reserveWait takes the next timer and gives it up within the same activation: the SDK then
@@ -159,9 +162,11 @@ async function runAttempt(run: RolloutRun, id: string, attempt: number, rules: S
       case 'fail':
         await run.failStage(id, failingReason(run.stage(id).evaluation?.criteria ?? []), effect.action);
         continue;
-      case 'hold-inconclusive':
-        await run.holdStage(id, 'inconclusive', `criteria are still inconclusive after maxDuration ${def.maxDuration}`);
+      case 'hold-inconclusive': {
+        const named = patched(HOLD_NAMES_INCONCLUSIVE_PATCH) ? (run.stage(id).evaluation?.criteria ?? []) : [];
+        await run.holdStage(id, 'inconclusive', inconclusiveReason(def.maxDuration, named));
         continue;
+      }
       case 'await-approval': {
         run.setStage({ ...run.stage(id), state: next.phase, awaitingSince: now() });
         const awaiting = attemptOf(run.stage(id));

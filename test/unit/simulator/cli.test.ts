@@ -179,6 +179,7 @@ describe('metric warnings', () => {
     ]);
     expect(metricWarnings(plan, 's.yaml', metrics)).toEqual([
       's.yaml: warning: no samples of "line-throughput", which full-shift-single-line, site-by-site-deployment, steady-state-governance judge on: those criteria stay inconclusive',
+      's.yaml: warning: no samples of "oee", which full-shift-single-line judges on: those criteria stay inconclusive',
       's.yaml: warning: no samples of "warranty-claims", which steady-state-governance judges on: those criteria stay inconclusive',
       's.yaml:7:15: warning: no criterion of the plan judges "line-througput" (did you mean "line-throughput"?)',
     ]);

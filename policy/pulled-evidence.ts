@@ -1,0 +1,17 @@
+/**
+ * PulledEvidenceSummary is what a criterion's verdict rested on when its metric was pulled from
+ * a provider: the query as run, its bound parameters, the answer (value, sample count, the
+ * provider's time) and the SHA-256 of the raw answer, or the error that made it inconclusive.
+ */
+export interface PulledEvidenceSummary {
+  part: 'window' | 'baseline';
+  provider: string;
+  query: string;
+  parameters: unknown;
+  value: number | null;
+  samples: number | null;
+  observedAt: string | null;
+  answerSha256: string | null;
+  error: string | null;
+  pulledAt: string;
+}
