@@ -3,11 +3,13 @@ import type { Pool } from 'pg';
 import { InboxQuery, type InboxItem, type INBOX_KINDS } from '../contract/inbox';
 import { decisionPath } from '../db/decisions';
 import { callerKeys, INBOX_OPEN_STATES } from '../db/inbox-candidates';
+import { readOpenReviewTasks } from '../db/review-tasks';
 import type { Principal } from '../db/tokens';
 import type { RolloutStatus } from '../policy/rollout-types';
 import { holdsRole } from '../policy/sign-off';
 import { actorOf, principalOf } from './auth';
 import { rolloutInboxItems } from './inbox-items';
+import { reviewInboxItem } from './inbox-reviews';
 import { planDefinition } from './plan-cache';
 import { parseQuery } from './problem';
 
@@ -48,8 +50,8 @@ export async function openRolloutItems(pool: Pool, principal: Principal, query: 
 /**
  * inboxRouter serves GET /v1/inbox: what the caller may act on now, oldest wait first. It reads
  * PostgreSQL only: the open rollouts the inbox index selects for the caller, with their status
- * as the workflow last recorded it with an event (the registry row), pending deferred decisions
- * and proposed calibrations. No workflow is queried, so an item leaves the inbox with the event
+ * as the workflow last recorded it with an event (the registry row), the steady-state reviews the
+ * trail shows open (db/review-tasks.ts), pending deferred decisions and proposed calibrations. No workflow is queried, so an item leaves the inbox with the event
  * that settles it.
  */
 export function inboxRouter(pool: Pool): Router {
@@ -61,6 +63,14 @@ export function inboxRouter(pool: Pool): Router {
     const items: InboxItem[] = [];
 
     items.push(...(await openRolloutItems(pool, principal, query)));
+
+    if (!query.kind || query.kind === 'steady-state-review') {
+      for (const task of await readOpenReviewTasks(pool, INBOX_OPEN_STATES, query.rolloutId)) {
+        const plan = await planDefinition(pool, task.planName, task.planVersion);
+        const item = plan && reviewInboxItem(task, plan, actor);
+        if (item) items.push(item);
+      }
+    }
 
     const decisions = await pool.query<{
       decisionId: string; rolloutId: string; stageId: string; planName: string; planVersion: number; deferTo: string;

@@ -2351,7 +2351,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        InboxKind: "stage-sign-off" | "site-sign-off" | "wave-sign-off" | "prerequisite" | "deferred-decision" | "calibration" | "held-stage";
+        InboxKind: "stage-sign-off" | "site-sign-off" | "wave-sign-off" | "prerequisite" | "deferred-decision" | "calibration" | "held-stage" | "steady-state-review";
         ProblemError: {
             /** @description where: a field path such as samples[3].value, or "(body)" */
             path: string;
@@ -3199,6 +3199,8 @@ export interface components {
             prerequisiteId?: string;
             decisionId?: string;
             proposalId?: string;
+            /** @description a steady-state review's number */
+            review?: number;
             /** @description what it is, in words */
             title: string;
             /** @description why it waits for the caller */
@@ -3211,7 +3213,7 @@ export interface components {
             since: string;
             /**
              * Format: date-time
-             * @description the decision's deadline, when one runs
+             * @description the decision's deadline, or when a review is due to be signed, when one runs
              * @example 2026-05-01T08:00:00.000Z
              */
             deadline?: string;

@@ -3,7 +3,7 @@ import { Instant } from './common';
 import { CriterionVerdict } from './rollouts';
 
 /** InboxKind is what an inbox item asks of the caller. */
-export const INBOX_KINDS = ['stage-sign-off', 'site-sign-off', 'wave-sign-off', 'prerequisite', 'deferred-decision', 'calibration', 'held-stage'] as const;
+export const INBOX_KINDS = ['stage-sign-off', 'site-sign-off', 'wave-sign-off', 'prerequisite', 'deferred-decision', 'calibration', 'held-stage', 'steady-state-review'] as const;
 export const InboxKind = z.enum(INBOX_KINDS).meta({ id: 'InboxKind' });
 
 export const InboxQuery = z.strictObject({
@@ -28,10 +28,11 @@ export const InboxItem = z
     prerequisiteId: z.string().optional(),
     decisionId: z.string().optional(),
     proposalId: z.string().optional(),
+    review: z.number().int().optional().meta({ description: "a steady-state review's number" }),
     title: z.string().meta({ description: 'what it is, in words' }),
     why: z.string().meta({ description: 'why it waits for the caller' }),
     since: Instant.meta({ description: 'since when it waits' }),
-    deadline: Instant.optional().meta({ description: "the decision's deadline, when one runs" }),
+    deadline: Instant.optional().meta({ description: "the decision's deadline, or when a review is due to be signed, when one runs" }),
     roles: z.array(z.string()).meta({ description: 'the roles the action accepts that the caller holds' }),
     evidence: z
       .object({

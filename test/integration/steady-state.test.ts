@@ -172,3 +172,25 @@ it('settles failed with the failing criterion when a lagging KPI fails at the ho
   expect(settled.reason).toBe('warranty-claims: not 80 <= 50 over 1 samples');
   expect((await statusOf(id)).settled).toMatchObject({ outcome: 'failed', reason: 'warranty-claims: not 80 <= 50 over 1 samples' });
 });
+
+it("offers an open review in the reviewer's inbox until it is signed, and none once the stage settles", async () => {
+  const { rolloutId: id, child } = await begin('steady-inbox', '1h', 80);
+  const reviewsIn = async (who: string) => {
+    const answer = await h.http('GET', `/v1/inbox?kind=steady-state-review&rolloutId=${id}`, undefined, await h.as(who, []));
+    expect(answer.status).toBe(200);
+    return answer.body.items as Array<{ kind: string; review: number; stageId: string; roles: string[]; deadline?: string; action: { path: string } }>;
+  };
+
+  const offered = await eventually(async () => (await reviewsIn('pia')).find((item) => item.review === 1), "review 1 in pia's inbox");
+  expect(offered).toMatchObject({ kind: 'steady-state-review', stageId: 'steady', roles: ['plant-manager'], action: { path: `/v1/rollouts/${id}/stages/steady/reviews/1/sign` } });
+  expect(offered.deadline).toBeDefined();
+  // dana leads deployments but the reviews are the plant manager's: nothing offered that would answer 403.
+  expect(await reviewsIn('dana')).toEqual([]);
+
+  expect((await h.http('POST', offered.action.path, { comment: 'scrap stable' }, await h.as('pia', []))).status).toBe(200);
+  await eventually(async () => ((await reviewsIn('pia')).some((item) => item.review === 1) ? undefined : true), 'review 1 gone from the inbox once signed');
+
+  await child.signal(abortSignal, { by: 'maria', reason: 'line decommissioned' });
+  await child.result();
+  await eventually(async () => ((await reviewsIn('pia')).length === 0 ? true : undefined), 'no review offered once the stage settled');
+});
