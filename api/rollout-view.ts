@@ -67,6 +67,8 @@ export function stageView(stage: StageStatus): StageView {
         baselineWindow: criterion.baselineWindow,
         index: criterion.index,
         consecutivePasses: criterion.consecutivePasses,
+        ...(criterion.comparison ? { comparison: criterion.comparison } : {}),
+        ...(criterion.referenceWindow ? { referenceWindow: criterion.referenceWindow } : {}),
       })),
     },
     overrideAuthority: stage.overrideAuthority,

@@ -2698,6 +2698,43 @@ export interface components {
             index?: number;
             /** @description the run of passing evaluations of this criterion, this one included; the stage passes once it reaches the criterion's `consecutive` */
             consecutivePasses?: number;
+            /** @description a comparison criterion's test statistics */
+            comparison?: components["schemas"]["ComparisonStatistics"];
+            /** @description the window a comparison criterion's reference group was read over */
+            referenceWindow?: {
+                from: string;
+                to: string;
+            };
+        };
+        ComparisonStatistics: {
+            /** @enum {string} */
+            test: "sequential" | "mann-whitney";
+            /** @enum {string} */
+            against: "baseline" | "control";
+            /** @enum {string} */
+            direction: "must-not-degrade" | "must-improve";
+            alpha: number;
+            /** @description treatment − reference: the difference of means, or the Hodges–Lehmann shift for mann-whitney */
+            estimate: number | null;
+            /** @description the interval for the difference at 1 − alpha; always valid for sequential */
+            lower: number | null;
+            upper: number | null;
+            /** @description minEffect in the metric's unit */
+            margin: number | null;
+            /** @description the p-value for no difference; always valid for sequential */
+            pValue: number | null;
+            /** @description the Holm–Bonferroni adjusted p-value over the stage's comparison criteria */
+            adjustedPValue: number | null;
+            /** @description the mixture likelihood ratio of a sequential test against a control */
+            eValue?: number;
+            /** @description how many comparison criteria of the stage the Holm correction spans */
+            family: number;
+            samples: {
+                treatment: number;
+                reference: number;
+            };
+            /** @description this criterion's evaluation in the stage attempt, from 1 */
+            look: number;
         };
         SiteView: {
             site: string;
