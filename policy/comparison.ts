@@ -15,7 +15,7 @@ import type { SampleSummary } from './statistics/summary';
  * With [lo, hi] the test's interval for the difference on the better side (d for
  * higher-is-better, −d for lower-is-better) and p its p-value for "no difference":
  *
- * - must-not-degrade: pass when lo > −margin (any degradation is smaller than minEffect: no
+ * - must-not-degrade: pass when lo ≥ −margin (any degradation is at most minEffect: no
  *   material change); otherwise fail when the change is significantly for the worse (p, Holm
  *   adjusted, below alpha, with the estimate on the worse side); otherwise inconclusive.
  * - must-improve: pass when the change is significantly for the better and the estimate is at
@@ -177,7 +177,7 @@ export function judgeComparisons(prepared: readonly PreparedComparison[]): Compa
     const shown = `difference ${round(result.estimate)} in [${round(result.lower)}, ${round(result.upper)}], p ${round(result.pValue)}${family > 1 ? ` (Holm ${round(p)} over ${family})` : ''}, ${statistics.samples.treatment} vs ${statistics.samples.reference} samples, look ${look}`;
     const against = compare.against === 'baseline' ? 'the baseline' : 'the control';
     if (compare.direction === 'must-not-degrade') {
-      if (betterLower > -margin) return { verdict: 'pass', reason: `no material change against ${against} (margin ${round(margin)}): ${shown}`, statistics };
+      if (betterLower >= -margin) return { verdict: 'pass', reason: `no material change against ${against} (margin ${round(margin)}): ${shown}`, statistics };
       if (significant && betterEstimate < 0) return { verdict: 'fail', reason: `significantly worse than ${against}: ${shown}`, statistics };
       return { verdict: 'inconclusive', reason: `not yet distinguishable from ${against} within the margin ${round(margin)}: ${shown}`, statistics };
     }

@@ -99,7 +99,7 @@ export function sequentialDifference(x: SampleSummary, y: SampleSummary, alpha: 
     return { estimate, lower: estimate - radius, upper: estimate + radius, pValue: Math.min(1, 1 / eValue), eValue };
   }
   const tau2 = ratio * (x.variance / size) || Number.MIN_VALUE;
-  const radiusAt = (level: number) => mixtureRadius(vx, tau2, level / 2) + normalQuantile(1 - level / 4) * Math.sqrt(vy);
+  const radiusAt = (level: number) => mixtureRadius(vx, tau2, level / 2) - normalQuantile(level / 4) * Math.sqrt(vy);
   const radius = radiusAt(alpha);
   return { estimate, lower: estimate - radius, upper: estimate + radius, pValue: leastExcludingLevel(Math.abs(estimate), radiusAt) };
 }
