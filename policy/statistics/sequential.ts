@@ -36,7 +36,7 @@ export interface SequentialResult {
   upper: number;
   /** pValue is always valid: the least alpha at which the interval leaves out 0. */
   pValue: number;
-  /** eValue is the mixture likelihood ratio Λ of `control` designs (1/pValue, at most 1 in p). */
+  /** eValue is the mixture likelihood ratio Λ of `control` designs (pValue = min(1, 1/Λ)), at most Number.MAX_VALUE. */
   eValue?: number;
 }
 
@@ -95,7 +95,8 @@ export function sequentialDifference(x: SampleSummary, y: SampleSummary, alpha: 
     const v = vx + vy;
     const tau2 = ratio * ((x.variance + y.variance) / size) || Number.MIN_VALUE;
     const radius = mixtureRadius(v, tau2, alpha);
-    const eValue = mixtureEValue(estimate, v, tau2);
+    // Finite, so that it survives JSON: a likelihood ratio past the largest double says no more.
+    const eValue = Math.min(Number.MAX_VALUE, mixtureEValue(estimate, v, tau2));
     return { estimate, lower: estimate - radius, upper: estimate + radius, pValue: Math.min(1, 1 / eValue), eValue };
   }
   const tau2 = ratio * (x.variance / size) || Number.MIN_VALUE;
