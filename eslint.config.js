@@ -66,8 +66,8 @@ module.exports = tseslint.config(
           paths: sandboxPaths,
           patterns: [
             definitionsIndex,
-            { regex: '^(?!\\.|zod$)', message: 'policy/ imports only definitions/ and zod.' },
-            { regex: '^\\.\\./(?!definitions/)', message: 'policy/ imports only definitions/ and zod.' },
+            { regex: '^(?!\\.|zod$|@stdlib/stats-base-dists-normal-(cdf|quantile)$)', message: 'policy/ imports only definitions/, zod and the normal distribution of @stdlib.' },
+            { regex: '^\\.\\./(?!definitions/)', message: 'policy/ imports only definitions/, zod and the normal distribution of @stdlib.' },
           ],
         },
       ],

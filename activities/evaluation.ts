@@ -17,6 +17,7 @@ import { Failure } from '../policy/failures';
 import { judgeStage, metricDirection, type CriterionObservation, type Observation, type StageEvaluation } from '../policy/criteria';
 import { criterionReadings, observeCriteriaAsync, type EvidenceReader } from '../policy/evidence-reader';
 import { isoWindow } from '../policy/criteria';
+import { sampleGroup } from '../db/sample-groups';
 import { failure } from './failure';
 
 export { latestEvaluations } from '../db/evaluations';
@@ -40,6 +41,8 @@ function storedEvidence(pool: Pool, input: ObserveStageInput, pulls: PullLog): E
         : isDecisionMetric(metric, input.catalog)
         ? decisionMetrics(pool, input.rolloutId, input.stageId, new Date(window.from), new Date(window.to)).then((m) => m[metric])
         : windowObservations(pool, input.rolloutId, metric, new Date(window.from), new Date(window.to), input.catalog, input.scope),
+    group: (metric, window, selection, keepValues) =>
+      sampleGroup(pool, input.rolloutId, metric, new Date(window.from), new Date(window.to), input.scope ?? {}, selection, keepValues),
   };
 }
 
@@ -96,6 +99,8 @@ export interface ObserveStageInput {
   now: string;
   /** scope, when given, keeps only evidence observed there (e.g. one site of a forEach stage). */
   scope?: EvidenceScope;
+  /** previousWave lists the sites of the wave before this site's, for comparisons with `control: { wave: previous }`. */
+  previousWave?: string[];
 }
 
 export interface EvaluateStageInput extends ObserveStageInput {
@@ -104,6 +109,8 @@ export interface EvaluateStageInput extends ObserveStageInput {
   planVersion: number;
   /** previousConsecutive[i] is criterion i's consecutivePasses from the stage's previous evaluation; default 0. */
   previousConsecutive?: number[];
+  /** previousLooks[i] is criterion i's look number in the stage's previous evaluation (comparison criteria); default 0. */
+  previousLooks?: number[];
 }
 
 /**
@@ -123,7 +130,7 @@ export function createEvaluationActivities(pool: Pool, providers: Providers = {}
     const stageStartedAt = instant(input.stageStartedAt, 'stageStartedAt');
     const now = instant(input.now, 'now');
     if (now < stageStartedAt) invalid(`now (${input.now}) is before stageStartedAt (${input.stageStartedAt})`);
-    const { readings, unreadable } = criterionReadings(input.criteria, stageStartedAt, now);
+    const { readings, unreadable } = criterionReadings(input.criteria, stageStartedAt, now, input.previousWave ?? []);
     input.criteria.forEach((criterion, index) => {
       if (metricDirection(criterion.metric, input.catalog) === undefined) invalid(`criteria[${index}].metric: unknown metric ${criterion.metric}`);
       if (unreadable.includes(index)) invalid(`criteria[${index}]: a window does not parse as a duration`);
@@ -228,7 +235,7 @@ export function createEvaluationActivities(pool: Pool, providers: Providers = {}
     const stored = await getEvaluation(pool, input.rolloutId, input.evaluationId);
     if (stored) return withPulled(stored);
     const observations = await observeStage({ ...input, evaluationId: input.evaluationId });
-    const judged = judgeStage(input.criteria, observations, input.catalog, input.previousConsecutive ?? []);
+    const judged = judgeStage(input.criteria, observations, input.catalog, input.previousConsecutive ?? [], input.previousLooks ?? []);
     return withPulled(
       await recordEvaluation({
         evaluationId: input.evaluationId,

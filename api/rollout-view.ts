@@ -68,6 +68,8 @@ export function stageView(stage: StageStatus): StageView {
         index: criterion.index,
         consecutivePasses: criterion.consecutivePasses,
         ...(criterion.pulled ? { pulled: criterion.pulled } : {}),
+        ...(criterion.comparison ? { comparison: criterion.comparison } : {}),
+        ...(criterion.referenceWindow ? { referenceWindow: criterion.referenceWindow } : {}),
       })),
     },
     overrideAuthority: stage.overrideAuthority,

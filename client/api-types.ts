@@ -2712,6 +2712,13 @@ export interface components {
             consecutivePasses?: number;
             /** @description for a metric pulled from a provider: the answers the verdict rested on */
             pulled?: components["schemas"]["PulledEvidence"][];
+            /** @description a comparison criterion's test statistics */
+            comparison?: components["schemas"]["ComparisonStatistics"];
+            /** @description the window a comparison criterion's reference group was read over */
+            referenceWindow?: {
+                from: string;
+                to: string;
+            };
         };
         PulledEvidence: {
             /**
@@ -2740,6 +2747,36 @@ export interface components {
              * @example 2026-05-01T08:00:00.000Z
              */
             pulledAt: string;
+        };
+        ComparisonStatistics: {
+            /** @enum {string} */
+            test: "sequential" | "mann-whitney";
+            /** @enum {string} */
+            against: "baseline" | "control";
+            /** @enum {string} */
+            direction: "must-not-degrade" | "must-improve";
+            alpha: number;
+            /** @description treatment − reference: the difference of means, or the Hodges–Lehmann shift for mann-whitney */
+            estimate: number | null;
+            /** @description the interval for the difference at 1 − alpha; always valid for sequential */
+            lower: number | null;
+            upper: number | null;
+            /** @description minEffect in the metric's unit */
+            margin: number | null;
+            /** @description the p-value for no difference; always valid for sequential */
+            pValue: number | null;
+            /** @description the Holm–Bonferroni adjusted p-value over the stage's comparison criteria */
+            adjustedPValue: number | null;
+            /** @description the mixture likelihood ratio of a sequential test against a control */
+            eValue?: number;
+            /** @description how many comparison criteria of the stage the Holm correction spans */
+            family: number;
+            samples: {
+                treatment: number;
+                reference: number;
+            };
+            /** @description this criterion's evaluation in the stage attempt, from 1 */
+            look: number;
         };
         SiteView: {
             site: string;

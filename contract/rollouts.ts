@@ -31,6 +31,26 @@ export const PulledEvidence = z
   })
   .meta({ id: 'PulledEvidence' });
 
+/** ComparisonStatistics is a comparison criterion's test, as policy/comparison.ts reports it. */
+export const ComparisonStatistics = z
+  .object({
+    test: z.enum(['sequential', 'mann-whitney']),
+    against: z.enum(['baseline', 'control']),
+    direction: z.enum(['must-not-degrade', 'must-improve']),
+    alpha: z.number(),
+    estimate: z.number().nullable().meta({ description: 'treatment − reference: the difference of means, or the Hodges–Lehmann shift for mann-whitney' }),
+    lower: z.number().nullable().meta({ description: 'the interval for the difference at 1 − alpha; always valid for sequential' }),
+    upper: z.number().nullable(),
+    margin: z.number().nullable().meta({ description: "minEffect in the metric's unit" }),
+    pValue: z.number().nullable().meta({ description: 'the p-value for no difference; always valid for sequential' }),
+    adjustedPValue: z.number().nullable().meta({ description: "the Holm–Bonferroni adjusted p-value over the stage's comparison criteria" }),
+    eValue: z.number().optional().meta({ description: 'the mixture likelihood ratio of a sequential test against a control' }),
+    family: z.number().int().meta({ description: 'how many comparison criteria of the stage the Holm correction spans' }),
+    samples: z.object({ treatment: z.number().int(), reference: z.number().int() }),
+    look: z.number().int().meta({ description: "this criterion's evaluation in the stage attempt, from 1" }),
+  })
+  .meta({ id: 'ComparisonStatistics' });
+
 /** CriterionVerdict is one exit criterion as last evaluated: the value, what it was compared with, over which samples and window. */
 export const CriterionVerdict = z
   .object({
@@ -51,6 +71,9 @@ export const CriterionVerdict = z
       .optional()
       .meta({ description: 'the run of passing evaluations of this criterion, this one included; the stage passes once it reaches the criterion\'s `consecutive`' }),
     pulled: z.array(PulledEvidence).optional().meta({ description: "for a metric pulled from a provider: the answers the verdict rested on" }),
+
+    comparison: ComparisonStatistics.optional().meta({ description: "a comparison criterion's test statistics" }),
+    referenceWindow: Window.optional().meta({ description: "the window a comparison criterion's reference group was read over" }),
   })
   .meta({ id: 'CriterionVerdict' });
 

@@ -27,15 +27,20 @@ export async function storeEvaluation(pool: Pool, evaluation: StageEvaluation): 
     baseline_to: criterion.baselineWindow?.to ?? null,
     baseline_value: criterion.baseline?.value ?? null,
     baseline_samples: criterion.baseline?.samples ?? null,
+    comparison: criterion.comparison ?? null,
+    reference_from: criterion.referenceWindow?.from ?? null,
+    reference_to: criterion.referenceWindow?.to ?? null,
   }));
   await pool.query(
     `INSERT INTO evaluations (rollout_id, evaluation_id, stage_id, plan_version, stage_verdict, evaluated_at,
                               criterion_index, metric, verdict, reason, value, op, threshold, samples, consecutive_passes,
-                              window_from, window_to, baseline_from, baseline_to, baseline_value, baseline_samples)
+                              window_from, window_to, baseline_from, baseline_to, baseline_value, baseline_samples,
+                              comparison, reference_from, reference_to)
      SELECT $1, $2, $3, $4, $5, $6, e.*
        FROM jsonb_to_recordset($7::jsonb) AS e(criterion_index int, metric text, verdict text, reason text, value float8, op text,
             threshold float8, samples int, consecutive_passes int, window_from timestamptz, window_to timestamptz,
-            baseline_from timestamptz, baseline_to timestamptz, baseline_value float8, baseline_samples int)
+            baseline_from timestamptz, baseline_to timestamptz, baseline_value float8, baseline_samples int,
+            comparison jsonb, reference_from timestamptz, reference_to timestamptz)
      ON CONFLICT (rollout_id, evaluation_id, criterion_index) DO NOTHING`,
     [
       evaluation.rolloutId,
@@ -51,7 +56,8 @@ export async function storeEvaluation(pool: Pool, evaluation: StageEvaluation): 
 }
 
 const EVALUATION_COLUMNS = `evaluation_id, stage_id, plan_version, stage_verdict, evaluated_at, criterion_index, metric, verdict, reason,
-  value, op, threshold, samples, consecutive_passes, window_from, window_to, baseline_from, baseline_to, baseline_value, baseline_samples`;
+  value, op, threshold, samples, consecutive_passes, window_from, window_to, baseline_from, baseline_to, baseline_value, baseline_samples,
+  comparison, reference_from, reference_to`;
 
 /** getEvaluation returns a stored stage evaluation, or undefined when none has that id. */
 export async function getEvaluation(pool: Pool, rolloutId: string, evaluationId: string): Promise<StageEvaluation | undefined> {
@@ -109,6 +115,8 @@ function groupEvaluations(rolloutId: string, rows: any[]): StageEvaluation[] {
             baseline: { value: row.baseline_value, samples: row.baseline_samples },
           }
         : {}),
+      ...(row.comparison ? { comparison: row.comparison } : {}),
+      ...(row.reference_from ? { referenceWindow: { from: iso(row.reference_from), to: iso(row.reference_to) } } : {}),
     };
     evaluation.criteria.push(criterion);
   }

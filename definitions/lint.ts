@@ -1,3 +1,4 @@
+import { dataQualityCheck } from './data-quality';
 import { urlRefusal, type WebhookAllowList } from '../config/webhook-allow';
 import { parseDuration } from './duration';
 import { prefix } from './format-path';
@@ -30,6 +31,10 @@ export const LINT_RULES = {
     'Irreversible decisions without a confidence threshold, or a supervised or autonomous logistics stage without a deferral policy.',
   'production-without-integration-debt-assessment': 'A supervised or autonomous stage is not preceded by an integration-debt-assessment prerequisite.',
   'unwatched-guardrail': "A guardrail metric of the catalog is not referenced by any stage's criteria.",
+  'repeated-threshold-looks':
+    'A threshold or baseline criterion on a guardrail metric is evaluated 100 times or more over the stage: each look is a fresh chance for noise to fail it; a sequential compare criterion stays valid however often it looks. Pulled metrics are left out: compare reads reported samples.',
+  'min-samples-too-small':
+    'A criterion on a guardrail metric whose window spans 24 evaluations or more has no minSamples, or fewer than 10, so a handful of readings can decide it (a compare criterion needs 10 to estimate a variance at all). Data-quality criteria are left out.',
   'webhook-target-refused':
     'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; a worker with the same setting will not post there.',
   'untracked-label-version':
@@ -55,6 +60,13 @@ const MIN_SHADOW_MS = 28 * 86_400_000;
 const MIN_LAGGING_WINDOW_MS = 365 * 86_400_000;
 /** A steady-state horizon judges lagging metrics; it needs at least twelve months too, counted in weeks. */
 const MIN_LAGGING_HORIZON_MS = 52 * 7 * 86_400_000;
+
+/** REPEATED_LOOKS is how many evaluations of a fixed-sample criterion over a stage's minDuration make false alarms likely. */
+const REPEATED_LOOKS = 100;
+/** WIDE_WINDOW_LOOKS: a window this many evaluation intervals long should never be decided by a handful of readings. */
+const WIDE_WINDOW_LOOKS = 24;
+/** MIN_SAMPLES_FLOOR is the least minSamples the rule accepts for such a window (and for any compare criterion). */
+const MIN_SAMPLES_FLOOR = 10;
 
 /** isLintRule tells whether `id` names a lint rule. */
 export function isLintRule(id: string): id is LintRuleId {
@@ -101,9 +113,32 @@ export function lintPlan(plan: Plan, options: LintOptions = {}): LintWarning[] {
       add('no-exit-criterion', at, `stage "${stage.id}" has no exit criteria, so only its duration and the sign-off decide when it passes`);
     }
 
+    const interval = parseDuration(stage.evaluationInterval) ?? 0;
     stage.criteria.forEach((criterion, j) => {
       const metric = plan.metrics?.[criterion.metric];
       const window = parseDuration(criterion.window) ?? 0;
+      const looks = interval > 0 ? Math.floor(minDuration / interval) : 0;
+      // A data-quality criterion judges the feed, not the metric's value: neither rule below applies.
+      if (dataQualityCheck(criterion) !== undefined) return;
+      // Guardrails only: a false alarm there rolls the stage back. Steady-state stages judge at
+      // their horizon. A pulled metric is left out: compare reads reported samples, so the advice
+      // could not be followed.
+      if (criterion.compare === undefined && metric?.guardrail === true && metric.source === undefined && stage.steadyState === undefined && looks >= REPEATED_LOOKS) {
+        add(
+          'repeated-threshold-looks',
+          [...at, 'criteria', j],
+          `"${criterion.metric}" is judged against a fixed limit every ${stage.evaluationInterval}, ${looks} times over the stage's ${stage.minDuration}; noise alone will fail such a check sooner or later, so judge it with compare (test: sequential), which stays valid however often it looks`,
+        );
+      }
+      const minSamples = criterion.minSamples ?? 1;
+      const wide = interval > 0 && window >= WIDE_WINDOW_LOOKS * interval && metric?.guardrail === true;
+      if ((wide || criterion.compare !== undefined) && minSamples < MIN_SAMPLES_FLOOR) {
+        add(
+          'min-samples-too-small',
+          [...at, 'criteria', j, ...(minSamples === 1 ? [] : ['minSamples'])],
+          `${minSamples === 1 ? 'no minSamples' : `minSamples ${minSamples}`} for "${criterion.metric}" over a ${criterion.window} window${wide ? ` evaluated every ${stage.evaluationInterval}` : ''}: ${minSamples === 1 ? 'one reading' : 'a handful of readings'} can decide it; ask for at least ${MIN_SAMPLES_FLOOR}, e.g. as many as the window holds in a normal week`,
+        );
+      }
       if (metric?.kind === 'lagging' && window < MIN_LAGGING_WINDOW_MS) {
         add(
           'lagging-window-too-short',

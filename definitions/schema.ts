@@ -220,6 +220,59 @@ export const LabelDrift = z
   })
   .describe('labelDrift: outcomes labelled under another label definition than the one the model learnt from.');
 
+/** The tests a comparison criterion can use; see policy/comparison.ts. */
+export const ComparisonTest = z
+  .enum(['sequential', 'mann-whitney'])
+  .describe(
+    'test: sequential (an always-valid confidence sequence for the difference of means, valid at every look; the default) or mann-whitney (a rank test at a fixed look, once the window is full).',
+  );
+
+export const ComparisonControl = z
+  .union([
+    z
+      .strictObject({
+        scope: z
+          .strictObject({
+            site: Identifier.optional().describe('site: a site that does not run the model.'),
+            line: Identifier.optional().describe('line: a line that does not run the model.'),
+            shift: Identifier.optional().describe('shift: a shift that does not run the model.'),
+            lane: Identifier.optional().describe('lane: a lane that does not run the model.'),
+            carrier: Identifier.optional().describe('carrier: a carrier that does not run the model.'),
+          })
+          .refine((scope) => Object.keys(scope).length > 0, { message: 'name at least one of site, line, shift, lane or carrier' })
+          .describe("scope: the evidence scope of the control group, e.g. { line: line-2 }; the stage's own evidence leaves it out."),
+      })
+      .describe('A control scope over the same window.'),
+    z
+      .strictObject({ wave: z.literal('previous').describe("wave: previous judges a per-site stage's wave against the sites of the wave before it.") })
+      .describe("The previous wave's sites over the same window."),
+  ])
+  .describe('control: the group that does not run the model, for `against: control`: a scope, or the previous wave of a per-site stage.');
+
+export const Compare = z
+  .strictObject({
+    against: z
+      .enum(['baseline', 'control'])
+      .describe("against: baseline (the stage's own scope over the window just before the stage started) or control (another group over the same window)."),
+    control: ComparisonControl.optional(),
+    test: ComparisonTest.default('sequential'),
+    alpha: z
+      .number()
+      .gt(0)
+      .max(0.5)
+      .default(0.05)
+      .describe('alpha: the false-alarm rate the test allows over the whole stage, however often it looks; above 0, at most 0.5. Default 0.05.'),
+    minEffect: Percent.default('0%').describe(
+      'minEffect: the smallest change that matters, relative to the reference mean (median for mann-whitney); a smaller one passes as no material change. Default 0%.',
+    ),
+    direction: z
+      .enum(['must-not-degrade', 'must-improve'])
+      .default('must-not-degrade')
+      .describe('direction: must-not-degrade (a guardrail: fail on a significant change for the worse) or must-improve. Default must-not-degrade.'),
+  })
+  .describe('compare: judge the metric statistically against a baseline or a control group, rather than against a fixed number.');
+export type Compare = z.infer<typeof Compare>;
+
 export const Criterion = z
   .strictObject({
     metric: z.string().min(1).describe('metric: a metric of the catalog, or a built-in one such as precision or override-rate.'),
@@ -229,8 +282,9 @@ export const Criterion = z
       .min(-MAX_THRESHOLD)
       .max(MAX_THRESHOLD)
       .optional()
-      .describe(`threshold: the value to compare with, at most ${MAX_THRESHOLD} in magnitude. Give threshold or baseline, not both.`),
+      .describe(`threshold: the value to compare with, at most ${MAX_THRESHOLD} in magnitude. Give one of threshold, baseline or compare.`),
     baseline: Baseline.optional(),
+    compare: Compare.optional(),
     window: Duration.describe('window: how far back the evaluation looks, e.g. 14d.'),
     minSamples: z
       .number()

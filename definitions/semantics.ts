@@ -80,7 +80,8 @@ export function checkSemantics(plan: Plan, options: SemanticsOptions = {}): Plan
         checkDataQuality(plan, criterion, checks, path, report);
       } else {
         if (criterion.threshold !== undefined && criterion.baseline !== undefined) report(path, 'give a threshold or a baseline, not both');
-        if (criterion.threshold === undefined && criterion.baseline === undefined) report(path, 'needs a threshold or a baseline to compare the metric with');
+        if (criterion.compare !== undefined) checkCompare(plan, stage, criterion, path, report);
+        else if (criterion.threshold === undefined && criterion.baseline === undefined) report(path, 'needs a threshold or a baseline to compare the metric with');
       }
       const builtIn = Object.prototype.hasOwnProperty.call(BUILT_IN_METRICS, criterion.metric)
         ? BUILT_IN_METRICS[criterion.metric as keyof typeof BUILT_IN_METRICS]
@@ -252,5 +253,26 @@ function checkDataQuality(plan: Plan, criterion: Criterion, checks: DataQualityC
   }
   if (criterion.skew !== undefined && (declared === undefined || declared.source !== undefined)) {
     report([...path, 'skew'], `clock skew is judged on reported samples, and "${criterion.metric}" is ${declared ? 'pulled from a provider' : 'not a reported metric of the catalog'}`);
+  }
+}
+
+/**
+ * checkCompare: a comparison criterion stands alone (no threshold, baseline or op), reads the
+ * samples of a catalog metric, names a control exactly when it compares against one, and
+ * compares with the previous wave only in a per-site stage.
+ */
+function checkCompare(plan: Plan, stage: Stage, criterion: Stage['criteria'][number], path: Path, report: (path: Path, text: string, at?: Path) => void): void {
+  const compare = criterion.compare!;
+  const at: Path = [...path, 'compare'];
+  if (criterion.threshold !== undefined || criterion.baseline !== undefined) report(path, 'give compare alone: a comparison criterion has no threshold or baseline');
+  if (criterion.op !== undefined) report([...path, 'op'], 'op has no meaning in a comparison criterion: direction says which change counts');
+  const declared = plan.metrics !== undefined && Object.prototype.hasOwnProperty.call(plan.metrics, criterion.metric);
+  if (!declared && Object.prototype.hasOwnProperty.call(BUILT_IN_METRICS, criterion.metric)) {
+    report([...path, 'metric'], `compare reads the samples of a metric, and the built-in "${criterion.metric}" is derived rather than sampled: declare a metric under metrics`);
+  }
+  if (compare.against === 'control' && compare.control === undefined) report(at, 'against: control needs control: a scope, e.g. { scope: { line: line-2 } }, or { wave: previous }');
+  if (compare.against === 'baseline' && compare.control !== undefined) report([...at, 'control'], 'control is for against: control; a baseline is the stage\'s own scope before it started');
+  if (compare.control !== undefined && 'wave' in compare.control && stage.forEach === undefined) {
+    report([...at, 'control', 'wave'], 'wave: previous needs a per-site stage (forEach) whose earlier wave is the control');
   }
 }

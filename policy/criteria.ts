@@ -5,6 +5,7 @@ import { iso } from './clock';
 import { dataQualityCheck } from '../definitions/data-quality';
 import { judgeDataQuality, type QualityObservation } from './data-quality';
 import type { PulledEvidenceSummary } from './pulled-evidence';
+import { judgeComparisons, type ComparisonGroups, type ComparisonStatistics, type PreparedComparison } from './comparison';
 
 /**
  * The exit-criterion evaluator. Pure and deterministic: the rollout workflow and
@@ -54,6 +55,8 @@ export interface CriterionResult {
   baseline?: Observation;
   /** consecutivePasses is the run of passing evaluations including this one; pass it back in next time. */
   consecutivePasses: number;
+  /** comparison is the test's statistics, for comparison criteria (policy/comparison.ts). */
+  comparison?: ComparisonStatistics;
 }
 
 /** defaultOperator is the comparison a criterion without `op` uses. */
@@ -227,6 +230,8 @@ export interface CriterionObservation {
   quality?: QualityObservation;
   /** pulled is the provider evidence behind a pulled metric's observations. */
   pulled?: PulledEvidenceSummary[];
+  /** comparison is what a comparison criterion's two groups held. */
+  comparison?: ComparisonGroups & { referenceWindow: EvidenceWindow; windowFull: boolean };
 }
 
 export interface CriterionEvaluation extends CriterionResult {
@@ -236,6 +241,8 @@ export interface CriterionEvaluation extends CriterionResult {
   baselineWindow?: EvidenceWindow;
   /** pulled is the provider evidence the verdict rested on, for a pulled metric. */
   pulled?: PulledEvidenceSummary[];
+  /** referenceWindow is the window a comparison criterion's reference group was read over. */
+  referenceWindow?: EvidenceWindow;
 }
 
 /** StageEvaluation is one evaluation of a stage's criteria, as stored and as the workflow receives it. */
@@ -263,8 +270,12 @@ export function judgeStage(
   observations: readonly CriterionObservation[],
   catalog: Plan['metrics'],
   previousConsecutive: readonly number[] = [],
+  previousLooks: readonly number[] = [],
 ): { verdict: Verdict; criteria: CriterionEvaluation[] } {
+  const compared = judgeStageComparisons(criteria, observations, catalog, previousConsecutive, previousLooks);
   const results = criteria.map((criterion, index): CriterionEvaluation => {
+    const comparison = compared.get(index);
+    if (comparison !== undefined) return comparison;
     const seen = observations.find((entry) => entry.index === index);
     const previous = previousConsecutive[index] ?? 0;
     const where = seen
@@ -295,4 +306,58 @@ export function judgeStage(
     return { index, metric: criterion.metric, ...where, ...result, ...pulled };
   });
   return { verdict: stageVerdict(results), criteria: results };
+}
+
+/**
+ * judgeStageComparisons judges a stage's comparison criteria as one Holm family (see
+ * policy/comparison.ts), by criterion index. A comparison's look is its previous look plus one
+ * (previousLooks[i], from the stage's previous evaluation; missing: 0). `consecutive` applies
+ * as for thresholds. A metric of unknown direction is left to judgeStage's own answer.
+ */
+function judgeStageComparisons(
+  criteria: readonly Criterion[],
+  observations: readonly CriterionObservation[],
+  catalog: Plan['metrics'],
+  previousConsecutive: readonly number[],
+  previousLooks: readonly number[],
+): Map<number, CriterionEvaluation> {
+  const prepared: Array<PreparedComparison & { index: number; seen: CriterionObservation }> = [];
+  criteria.forEach((criterion, index) => {
+    const seen = observations.find((entry) => entry.index === index);
+    const direction = metricDirection(criterion.metric, catalog);
+    if (criterion.compare === undefined || seen === undefined || direction === undefined) return;
+    prepared.push({
+      index,
+      seen,
+      criterion: criterion as Criterion & { compare: NonNullable<Criterion['compare']> },
+      groups: seen.comparison,
+      direction,
+      look: count(previousLooks[index] ?? 0) + 1,
+      windowFull: seen.comparison?.windowFull ?? false,
+    });
+  });
+  const judged = judgeComparisons(prepared);
+  const results = new Map<number, CriterionEvaluation>();
+  prepared.forEach((entry, i) => {
+    const { verdict, reason, statistics } = judged[i]!;
+    const previous = count(previousConsecutive[entry.index] ?? 0);
+    const needed = entry.criterion.consecutive ?? 1;
+    const run = verdict === Verdict.pass ? previous + 1 : verdict === Verdict.fail ? 0 : previous;
+    const final: Verdict = verdict === Verdict.pass && run < needed ? Verdict.inconclusive : verdict;
+    results.set(entry.index, {
+      index: entry.index,
+      metric: entry.criterion.metric,
+      window: entry.seen.window,
+      ...(entry.seen.comparison ? { referenceWindow: entry.seen.comparison.referenceWindow } : {}),
+      verdict: final,
+      reason: final !== verdict ? `${reason}; ${run} of ${needed} consecutive passing evaluations` : reason,
+      value: statistics.estimate,
+      op: defaultOperator(entry.direction),
+      threshold: null,
+      samples: statistics.samples.treatment,
+      consecutivePasses: run,
+      comparison: statistics,
+    });
+  });
+  return results;
 }

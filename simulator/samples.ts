@@ -1,5 +1,6 @@
 import type { Observation, TimeWindow } from '../policy/criteria';
-import type { EvidenceReader } from '../policy/evidence-reader';
+import type { EvidenceReader, GroupScope, GroupSelection } from '../policy/evidence-reader';
+import { summarize, type SampleSummary } from '../policy/statistics/summary';
 
 /**
  * The simulator's evidence: a scenario's samples in memory, read through the same EvidenceReader
@@ -11,6 +12,8 @@ export interface ScenarioSample {
   value: number;
   /** at is when the sample was observed, epoch milliseconds. */
   at: number;
+  /** scope says where it was observed, e.g. { line: 'line-2' }; a comparison's control reads it. */
+  scope?: GroupScope;
 }
 
 /** Scenario is the evidence a simulation reads: metric samples, sorted by time (samples of one metric out of order are sorted). */
@@ -28,6 +31,7 @@ export interface Scenario {
 export type SampleIndex = EvidenceReader<Observation> & {
   /** newest is the time of metric's newest sample in [from, to), or null. */
   newest(metric: string, window: TimeWindow): number | null;
+  group(metric: string, window: TimeWindow, selection: GroupSelection, keepValues: boolean): SampleSummary;
 };
 
 interface MetricSeries {
@@ -82,7 +86,25 @@ export function indexSamples(samples: readonly ScenarioSample[]): SampleIndex {
       const at = found.times[to - 1];
       return at !== undefined && at >= window.from ? at : null;
     },
+    /** group is db/sample-groups.ts sampleGroup in memory: the samples of [from, to) the selection keeps. */
+    group(metric: string, window: TimeWindow, selection: GroupSelection, keepValues: boolean): SampleSummary {
+      const list = byMetric.get(metric) ?? [];
+      const found = series.get(metric);
+      const from = found ? lowerBound(found.times, window.from) : 0;
+      const to = found ? lowerBound(found.times, window.to) : 0;
+      const inScope = (sample: ScenarioSample, scopes: readonly GroupScope[]) => scopes.some((scope) => within(sample.scope ?? {}, scope));
+      const kept = list
+        .slice(from, to)
+        .filter((sample) => (selection.kind === 'stage' ? !inScope(sample, selection.exclude) : inScope(sample, selection.anyOf)))
+        .map((sample) => sample.value);
+      return summarize(kept, keepValues);
+    },
   };
+}
+
+/** within tells whether a sample's scope has every entry of scope. */
+function within(sampleScope: GroupScope, scope: GroupScope): boolean {
+  return Object.entries(scope).every(([key, value]) => sampleScope[key as keyof GroupScope] === value);
 }
 
 function isSorted(list: readonly ScenarioSample[]): boolean {

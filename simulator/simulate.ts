@@ -242,7 +242,8 @@ class Simulation {
       return { ...observed, quality: qualityObservation(this.evidence, criterion, window, this.plan.metrics) };
     });
     const previous = run.evaluation?.criteria.map((c) => c.consecutivePasses) ?? [];
-    const judged = judgeStage(run.def.criteria, observations, this.plan.metrics, previous);
+    const looks = run.evaluation?.criteria.map((c) => c.comparison?.look ?? 0) ?? [];
+    const judged = judgeStage(run.def.criteria, observations, this.plan.metrics, previous, looks);
     run.evaluation = { at: this.now, verdict: judged.verdict, criteria: judged.criteria };
     run.evaluations += 1;
     this.evaluations += 1;

@@ -25,6 +25,8 @@ describe('LINT_RULES', () => {
       'irreversible-without-threshold',
       'production-without-integration-debt-assessment',
       'unwatched-guardrail',
+      'repeated-threshold-looks',
+      'min-samples-too-small',
       'webhook-target-refused',
       'untracked-label-version',
       'unwatched-feed',

@@ -32,6 +32,13 @@ const HOLD_NAMES_INCONCLUSIVE_PATCH = 'hold-names-inconclusive-criteria';
  * sends neither its start nor its cancellation, but the sequence number is used, as it is in a
  * run that started the timer before a message cancelled it in the same workflow task.
  */
+/**
+ * COMPARISON_LOOKS_PATCH marks runs that hand each evaluation the look numbers of the last one,
+ * so a comparison criterion counts its looks across continue-as-new (the stage, with its last
+ * evaluation, is carried over). Runs recorded before it evaluate as they did.
+ */
+const COMPARISON_LOOKS_PATCH = 'comparison-criteria-looks';
+
 const reserveWait = (): Promise<boolean> => condition(() => true, 1);
 
 /**
@@ -56,6 +63,9 @@ async function evaluate(run: RolloutRun, id: string): Promise<StageEvent> {
       stageStartedAt: before.windowStartedAt!,
       now: now(),
       previousConsecutive: before.evaluation?.criteria.map((criterion) => criterion.consecutivePasses) ?? [],
+      ...(def.criteria.some((criterion) => criterion.compare !== undefined) && patched(COMPARISON_LOOKS_PATCH)
+        ? { previousLooks: before.evaluation?.criteria.map((criterion) => criterion.comparison?.look ?? 0) ?? [] }
+        : {}),
       ...(scope ? { scope } : {}),
     });
     if (run.stage(id).attempt !== before.attempt) return { type: 'evaluated' };
