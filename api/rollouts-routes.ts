@@ -10,7 +10,7 @@ import { ADMIN_TOKEN_ROLE } from '../policy/sign-off';
 import { principalOf } from './auth';
 import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody, parseQuery } from './problem';
-import { ListQuery, PageQuery, StartRolloutRequest } from './request-schemas';
+import { ListQuery, PageQuery, StartRolloutRequest, StatusQuery } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
 import { rolloutView } from './rollout-view';
 import { adoptWorkflow, reconcileRollout, withinTimeout, type WorkflowFindings } from './rollout-reconcile';
@@ -77,6 +77,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
   });
 
   router.get('/:id', async (req, res) => {
+    const { consistency } = parseQuery(StatusQuery, req.query);
     const deps = { pool, temporal, taskQueue };
     // A workflow whose start got through without its row is registered on first read.
     if (!(await getRollout(pool, req.params.id))) {
@@ -88,7 +89,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
       (): WorkflowFindings => ({ row: registered }),
     );
     const row = findings.row;
-    const [{ status, source }, deliveries] = await Promise.all([currentStatus(temporal, row), listDeliveries(pool, row.rolloutId)]);
+    const [{ status, source, asOf }, deliveries] = await Promise.all([currentStatus(temporal, row, consistency), listDeliveries(pool, row.rolloutId)]);
     // A receiver's reply may tell what an internal system holds: only admins see it.
     const isAdmin = principalOf(req).roles.includes(ADMIN_TOKEN_ROLE);
     const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered').map((delivery) => (isAdmin ? delivery : withoutExcerpt(delivery)));
@@ -100,6 +101,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue }: RolloutsDeps): Rou
         ...(findings.stuck ? { stuck: findings.stuck } : {}),
         workflowId: row.workflowId,
         source,
+        ...(asOf !== undefined ? { asOf } : {}),
         notifications: { delivered: deliveries.length - undelivered.length, undelivered },
       }),
     );
