@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Providers } from '../config/providers';
 import type { WebhookAllowList } from '../config/webhook-allow';
-import { recordAuditEvent, type AuditEvent, type RolloutProgress } from '../db/audit';
+import { recordAuditEvent, recordAuditEvents, type AuditEvent, type RolloutProgress } from '../db/audit';
 import { createCancelRequestActivities } from './cancel-request';
 import { createDecisionActivities } from './decisions';
 import { createEvaluationActivities } from './evaluation';
@@ -11,6 +11,13 @@ import { createWebhookActivities } from './webhooks';
 export interface RecordEventInput {
   event: AuditEvent;
   /** progress, when given, updates the rollout registry (state, active stages, status snapshot). */
+  progress?: RolloutProgress;
+}
+
+/** RecordEventsInput is one transition of a rollout: its events, in order, and the registry snapshot after them. */
+export interface RecordEventsInput {
+  events: AuditEvent[];
+  /** progress, when given, updates the rollout registry once, after the events. */
   progress?: RolloutProgress;
 }
 
@@ -32,6 +39,10 @@ export function createActivities(
     /** recordEvent appends to the audit trail; idempotent on event.eventId, so retries are safe. */
     async recordEvent(input: RecordEventInput): Promise<void> {
       await recordAuditEvent(pool, input.event, input.progress);
+    },
+    /** recordEvents appends a transition's events and updates the registry in one transaction; idempotent like recordEvent. */
+    async recordEvents(input: RecordEventsInput): Promise<void> {
+      await recordAuditEvents(pool, input.events, input.progress);
     },
   };
 }

@@ -51,6 +51,7 @@ import {
   OperatorActionRequest,
   OverrideBody,
   PageQuery,
+  StatusQuery,
   PrerequisiteSignOffBody,
   ResolutionBody,
   StageDecisionRequest,
@@ -148,7 +149,10 @@ const paths: ZodOpenApiPathsObject = {
     get: op(['rollouts'], 'List rollouts, newest first', { requestParams: { query: ListQuery }, responses: { '200': json(RolloutList, 'the rollouts') } }),
   },
   '/v1/rollouts/{id}': {
-    get: op(['rollouts'], 'A rollout: its state, prerequisites and stages', { requestParams: { path: RolloutPath }, responses: { '200': json(RolloutView, 'the rollout') } }),
+    get: op(['rollouts'], 'A rollout: its state, prerequisites and stages', {
+      requestParams: { path: RolloutPath, query: StatusQuery },
+      responses: { '200': json(RolloutView, 'the rollout') },
+    }),
   },
   '/v1/rollouts/{id}/events': {
     get: op(['rollouts'], "A rollout's audit trail, in order; as server-sent events with Accept: text/event-stream", {

@@ -113,6 +113,20 @@ export const ListQuery = z.strictObject({
   state: z.enum(ROLLOUT_STATES).optional().meta({ description: 'only rollouts in this state' }),
 });
 
+/**
+ * StatusQuery is the query of GET /v1/rollouts/:id: `live` (the default) asks the workflow,
+ * falling back to the registry's snapshot when it does not answer in time; `snapshot` answers
+ * from the snapshot alone, as of its `asOf`, without asking Temporal. The snapshot is written
+ * with the trail's events, so what changes without an event (a site run's progress, an
+ * evaluation whose verdict stayed) reaches it only with the next event.
+ */
+export const StatusQuery = z.strictObject({
+  consistency: z
+    .enum(['live', 'snapshot'])
+    .default('live')
+    .meta({ description: 'live: ask the workflow (the snapshot when it does not answer in 3 s); snapshot: the status as of the last stored event (asOf), without asking the workflow' }),
+});
+
 const versionMessage = (input: unknown) =>
   `must be a version number, a positive integer such as 1; ${input === undefined ? 'it is missing' : `got ${JSON.stringify(input)}`}`;
 

@@ -25,12 +25,22 @@ export async function requireRollout(pool: Pool, req: Request<{ id: string }>): 
   return row;
 }
 
-/** currentStatus asks the workflow for its live status, else answers from the last stored snapshot. */
-export async function currentStatus(temporal: Client, row: RolloutRow): Promise<{ status: RolloutStatus; source: 'live' | 'snapshot' }> {
-  const live = await temporal.connection
-    .withAbortSignal(AbortSignal.timeout(STATUS_QUERY_TIMEOUT_MS), () => temporal.workflow.getHandle(row.workflowId).query(statusQuery))
-    .catch(() => undefined);
-  if (live) return { status: live, source: 'live' };
+/**
+ * currentStatus answers a rollout's status: by default (`snapshot`) the registry's snapshot, as
+ * of its last stored event, without asking Temporal; `live` asks the workflow and falls back to
+ * the snapshot when it does not answer in time.
+ */
+export async function currentStatus(
+  temporal: Client,
+  row: RolloutRow,
+  consistency: 'snapshot' | 'live' = 'live',
+): Promise<{ status: RolloutStatus; source: 'live' | 'snapshot'; asOf?: number }> {
+  if (consistency === 'live') {
+    const live = await temporal.connection
+      .withAbortSignal(AbortSignal.timeout(STATUS_QUERY_TIMEOUT_MS), () => temporal.workflow.getHandle(row.workflowId).query(statusQuery))
+      .catch(() => undefined);
+    if (live) return { status: live, source: 'live' };
+  }
   const stored = (row.status as RolloutStatus | null) ?? {
     rolloutId: row.rolloutId,
     plan: row.plan,
@@ -41,7 +51,7 @@ export async function currentStatus(temporal: Client, row: RolloutRow): Promise<
     prerequisites: [],
     stages: [],
   };
-  return { status: stored, source: 'snapshot' };
+  return { status: stored, source: 'snapshot', ...(row.statusSeq !== null ? { asOf: row.statusSeq } : {}) };
 }
 
 /** rethrowAsProblem maps Temporal client errors to HTTP problems for one rollout. */

@@ -8,7 +8,7 @@ import type { PrerequisiteStatus, RolloutStatus, StageStatus } from '../policy/r
  * for itself (counters, idempotency keys) stays out of the API until it is named here.
  */
 
-type Extras = Pick<RolloutView, 'workflowId' | 'source' | 'notifications'> & Partial<Pick<RolloutView, 'state' | 'terminated' | 'stuck'>>;
+type Extras = Pick<RolloutView, 'workflowId' | 'source' | 'notifications'> & Partial<Pick<RolloutView, 'state' | 'terminated' | 'stuck' | 'asOf'>>;
 
 /** rolloutView is GET /v1/rollouts/:id: the status, with what the registry and Temporal add (extras win). */
 export function rolloutView(status: RolloutStatus, extras: Extras): RolloutView {
@@ -20,6 +20,7 @@ export function rolloutView(status: RolloutStatus, extras: Extras): RolloutView 
     digest: status.digest,
     state: extras.state ?? status.state,
     source: extras.source,
+    asOf: extras.asOf,
     startedBy: status.startedBy,
     startedAt: status.startedAt,
     endedAt: status.endedAt,

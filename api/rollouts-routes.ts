@@ -12,7 +12,7 @@ import { principalOf } from './auth';
 import { streamAuditEvents, streamStart, wantsEventStream } from './event-stream';
 import { refuseIfNoLongerValid } from './plan-cache';
 import { conflict, notFound, parseBody, parseQuery } from './problem';
-import { decodeRolloutCursor, encodeRolloutCursor, ListQuery, PageQuery, StartRolloutRequest } from './request-schemas';
+import { decodeRolloutCursor, encodeRolloutCursor, ListQuery, PageQuery, StartRolloutRequest, StatusQuery } from './request-schemas';
 import { rolloutActionsRouter } from './rollout-actions';
 import { rolloutView } from './rollout-view';
 import { adoptWorkflow, reconcileRollout, withinTimeout, type WorkflowFindings } from './rollout-reconcile';
@@ -84,6 +84,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue, auditFeed }: Rollout
   });
 
   router.get('/:id', async (req, res) => {
+    const { consistency } = parseQuery(StatusQuery, req.query);
     const deps = { pool, temporal, taskQueue };
     // A workflow whose start got through without its row is registered on first read.
     if (!(await getRollout(pool, req.params.id))) {
@@ -95,7 +96,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue, auditFeed }: Rollout
       (): WorkflowFindings => ({ row: registered }),
     );
     const row = findings.row;
-    const [{ status, source }, deliveries] = await Promise.all([currentStatus(temporal, row), listDeliveries(pool, row.rolloutId)]);
+    const [{ status, source, asOf }, deliveries] = await Promise.all([currentStatus(temporal, row, consistency), listDeliveries(pool, row.rolloutId)]);
     // A receiver's reply may tell what an internal system holds: only admins see it.
     const isAdmin = principalOf(req).roles.includes(ADMIN_TOKEN_ROLE);
     const undelivered = deliveries.filter((delivery) => delivery.state !== 'delivered').map((delivery) => (isAdmin ? delivery : withoutExcerpt(delivery)));
@@ -107,6 +108,7 @@ export function rolloutsRouter({ pool, temporal, taskQueue, auditFeed }: Rollout
         ...(findings.stuck ? { stuck: findings.stuck } : {}),
         workflowId: row.workflowId,
         source,
+        ...(asOf !== undefined ? { asOf } : {}),
         notifications: { delivered: deliveries.length - undelivered.length, undelivered },
       }),
     );

@@ -507,7 +507,10 @@ export interface paths {
         /** A rollout: its state, prerequisites and stages */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description live: ask the workflow (the snapshot when it does not answer in 3 s); snapshot: the status as of the last stored event (asOf), without asking the workflow */
+                    consistency?: "live" | "snapshot";
+                };
                 header?: never;
                 path: {
                     /** @description the rollout id */
@@ -2492,6 +2495,8 @@ export interface components {
              * @enum {string}
              */
             source: "live" | "snapshot";
+            /** @description a snapshot's freshness: the trail sequence (an event's seq) of the last event it follows; absent on a live answer and on snapshots written before it was kept */
+            asOf?: number;
             startedBy?: string;
             /**
              * Format: date-time

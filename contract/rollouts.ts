@@ -176,6 +176,11 @@ export const RolloutView = z
     digest: z.string(),
     state: RolloutState,
     source: z.enum(['live', 'snapshot']).meta({ description: 'live: the workflow answered; snapshot: its last recorded status' }),
+    asOf: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: "a snapshot's freshness: the trail sequence (an event's seq) of the last event it follows; absent on a live answer and on snapshots written before it was kept" }),
     startedBy: z.string().optional(),
     startedAt: Instant,
     endedAt: Instant.optional(),

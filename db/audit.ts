@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { replaceInboxCandidates } from './inbox-candidates';
 import { withTransaction } from './pool';
 
@@ -36,37 +36,60 @@ const INSERT_AUDIT_EVENT = `
                             role, reason, request_id)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_id) DO NOTHING`;
 
+const eventParams = (event: AuditEvent) => [
+  event.eventId,
+  event.rolloutId,
+  event.planName,
+  event.planVersion,
+  event.stageId ?? null,
+  event.type,
+  event.actor ?? null,
+  JSON.stringify(event.detail ?? {}),
+  event.occurredAt,
+  event.role ?? null,
+  event.reason ?? null,
+  event.requestId ?? null,
+];
+
+/**
+ * writeRolloutSnapshot is the one place the rollout registry's snapshot is written: state,
+ * active stages, status, and `status_seq`, the trail sequence of the last of the events it
+ * follows (the read model's freshness, `asOf`).
+ */
+async function writeRolloutSnapshot(client: PoolClient, rolloutId: string, progress: RolloutProgress, eventIds: string[]): Promise<void> {
+  await client.query(
+    `UPDATE rollouts SET state = $2, active_stages = $3, status = $4, updated_at = now(),
+            status_seq = COALESCE((SELECT max(seq) FROM audit_events WHERE event_id = ANY($5::text[])), status_seq)
+      WHERE rollout_id = $1`,
+    [rolloutId, progress.state, progress.activeStages, JSON.stringify(progress.status), eventIds],
+  );
+  await replaceInboxCandidates(client, rolloutId, progress.status);
+}
+
 /**
  * recordAuditEvent appends event and, when progress is given, updates the rollout's registry
  * row in the same transaction. Idempotent on eventId.
  */
 export async function recordAuditEvent(pool: Pool, event: AuditEvent, progress?: RolloutProgress): Promise<void> {
-  const params = [
-    event.eventId,
-    event.rolloutId,
-    event.planName,
-    event.planVersion,
-    event.stageId ?? null,
-    event.type,
-    event.actor ?? null,
-    JSON.stringify(event.detail ?? {}),
-    event.occurredAt,
-    event.role ?? null,
-    event.reason ?? null,
-    event.requestId ?? null,
-  ];
   // One statement commits on its own: no transaction, and no connection held across round trips.
   if (!progress) {
-    await pool.query(INSERT_AUDIT_EVENT, params);
+    await pool.query(INSERT_AUDIT_EVENT, eventParams(event));
     return;
   }
+  await recordAuditEvents(pool, [event], progress);
+}
+
+/**
+ * recordAuditEvents appends a transition's events in order and, when progress is given,
+ * updates the registry row of their rollout once, all in one transaction. Idempotent on
+ * eventId: a retry stores nothing twice and writes the same snapshot again.
+ */
+export async function recordAuditEvents(pool: Pool, events: readonly AuditEvent[], progress?: RolloutProgress): Promise<void> {
+  const first = events[0];
+  if (!first) return;
   await withTransaction(pool, async (client) => {
-    await client.query(INSERT_AUDIT_EVENT, params);
-    await client.query(
-      `UPDATE rollouts SET state = $2, active_stages = $3, status = $4, updated_at = now() WHERE rollout_id = $1`,
-      [event.rolloutId, progress.state, progress.activeStages, JSON.stringify(progress.status)],
-    );
-    await replaceInboxCandidates(client, event.rolloutId, progress.status);
+    for (const event of events) await client.query(INSERT_AUDIT_EVENT, eventParams(event));
+    if (progress) await writeRolloutSnapshot(client, first.rolloutId, progress, events.map((event) => event.eventId));
   });
 }
 

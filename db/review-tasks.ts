@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 
 /**
- * Open steady-state reviews, read from the audit trail (db/migrations/018_review_events_index.sql).
+ * Open steady-state reviews, read from the audit trail (db/migrations/019_review_events_index.sql).
  * A steady-state child writes `review.opened`, `review.signed` (with `complete` once the review
  * has its quorum) and `steady-state.settled`; the parent writes `steady-state.started` when it
  * enters the stage (again), which starts a new child whose reviews are numbered from 1.

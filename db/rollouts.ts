@@ -9,13 +9,15 @@ export interface RolloutRow {
   activeStages: string[];
   startedBy: string | null;
   status: unknown;
+  /** statusSeq is the trail sequence of the last event the status snapshot follows (null before it was kept). */
+  statusSeq: number | null;
   createdAt: string;
   updatedAt: string;
 }
 
 const ROLLOUT_COLUMNS = `rollout_id AS "rolloutId", workflow_id AS "workflowId", plan_name AS plan, plan_version AS version,
   state, active_stages AS "activeStages", started_by AS "startedBy", status,
-  to_json(created_at) #>> '{}' AS "createdAt", to_json(updated_at) #>> '{}' AS "updatedAt"`;
+  status_seq::float8 AS "statusSeq", to_json(created_at) #>> '{}' AS "createdAt", to_json(updated_at) #>> '{}' AS "updatedAt"`;
 
 export interface NewRollout {
   rolloutId: string;
@@ -128,7 +130,7 @@ export interface RolloutListFilter {
 }
 
 /** listRollouts returns rollouts, newest first (then by id), after the cursor when given. */
-export async function listRollouts(pool: Pool, filter: RolloutListFilter): Promise<Omit<RolloutRow, 'status'>[]> {
+export async function listRollouts(pool: Pool, filter: RolloutListFilter): Promise<Omit<RolloutRow, 'status' | 'statusSeq'>[]> {
   const result = await pool.query<RolloutRow>(
     `SELECT ${ROLLOUT_COLUMNS} FROM rollouts
       WHERE ($1::text IS NULL OR plan_name = $1) AND ($2::text IS NULL OR state = $2)
@@ -136,5 +138,5 @@ export async function listRollouts(pool: Pool, filter: RolloutListFilter): Promi
       ORDER BY created_at DESC, rollout_id LIMIT $3`,
     [filter.plan ?? null, filter.state ?? null, filter.limit, filter.after?.createdAt ?? null, filter.after?.rolloutId ?? ''],
   );
-  return result.rows.map(({ status: _status, ...row }) => row);
+  return result.rows.map(({ status: _status, statusSeq: _statusSeq, ...row }) => row);
 }

@@ -76,7 +76,8 @@ const ROLLOUT_WORKFLOW_PREFIX = 'rollout-';
 export function logContext(workflowId: string | undefined, input: unknown): LogContext {
   const record = (value: unknown) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
   const arg = record(input);
-  const event = record(arg.event);
+  // A transition's write (recordEvents) names the rollout and stage of its first event.
+  const event = record(arg.event ?? (Array.isArray(arg.events) ? arg.events[0] : undefined));
   const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
   const rolloutId = text(arg.rolloutId) ?? text(event.rolloutId) ?? (workflowId?.startsWith(ROLLOUT_WORKFLOW_PREFIX) ? workflowId.slice(ROLLOUT_WORKFLOW_PREFIX.length) : undefined);
   const stageId = text(arg.stageId) ?? text(event.stageId);

@@ -1,5 +1,5 @@
 import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
-import type { RecordEventInput, RolloutActivities } from '../activities';
+import type { RecordEventInput, RecordEventsInput, RolloutActivities } from '../activities';
 import type { WebhookDeliveryResult, WebhookEvent, WebhookTarget } from '../activities/webhooks';
 import type { NotificationEvent, NotificationTarget } from '../definitions/schema';
 import { AUDIT_WRITE, WEBHOOK_DELIVERY } from './activity-options';
@@ -10,7 +10,7 @@ import { now } from '../policy/clock';
  * children write and send, numbered so that ids stay unique across continue-as-new.
  */
 
-const { recordEvent } = proxyActivities<RolloutActivities>(AUDIT_WRITE);
+const { recordEvent, recordEvents } = proxyActivities<RolloutActivities>(AUDIT_WRITE);
 const { deliverWebhook } = proxyActivities<RolloutActivities>(WEBHOOK_DELIVERY);
 
 /** The patch under which an audit write is shielded from a cancellation requested through Temporal. */
@@ -35,22 +35,38 @@ export interface TrailOptions {
   seq?: number;
   /** beforeRecord runs synchronously as each event is recorded, before the event is numbered. */
   beforeRecord?: () => void;
-  /** progress, when given, is written with every event: the rollout registry's snapshot. */
+  /** progress, when given, is written with every event (lean: with the last transition queued): the rollout registry's snapshot. */
   progress?: () => NonNullable<RecordEventInput['progress']>;
+  /**
+   * lean (the caller decides it under the patch `audit-trail-transitions`) makes the trail write
+   * one recordEvents call per transition, in order, without holding the recording caller: see
+   * createTrail.
+   */
+  lean?: boolean;
 }
 
 /**
  * createTrail writes a workflow's audit events one after another, so the trail's order (and
  * the registry's snapshot) follows the workflow's own order even when stages run in parallel.
- * record returns the write chain up to its event; `recording` is the whole chain so far.
+ *
+ * Classic (runs without the lean patch): one recordEvent per event; record returns the write
+ * chain up to its event, and callers await it. Lean: the events of one transition (those
+ * recorded inside `transition(fn)`, or a single record outside one) go in one recordEvents
+ * call, with one registry snapshot, captured as the transition closes; transitions are written
+ * in order, one call each, and only the last one queued carries its snapshot. record returns at
+ * once: the caller goes on while the write follows, and waits for `recording` (every event so
+ * far written) only where the order meets an effect outside the trail: before the workflow
+ * completes, continues as new, or sends compensation requests. One call per transition, never
+ * merging transitions that queue up, keeps the number of activities a run schedules
+ * independent of how its workflow tasks were split into activations, so replay matches.
+ * `recording` is the whole chain so far.
  */
 export function createTrail(options: TrailOptions) {
   let seq = options.seq ?? 0;
   let recording: Promise<void> = Promise.resolve();
-  const record = (type: string, fields: EventFields = {}): Promise<void> => {
-    options.beforeRecord?.();
+  const numbered = (type: string, fields: EventFields) => {
     seq += 1;
-    const event = {
+    return {
       eventId: `${options.idPrefix}:${seq}`,
       ...options.base,
       type,
@@ -58,6 +74,10 @@ export function createTrail(options: TrailOptions) {
       ...fields,
       actor: fields.actor ?? 'rollgate',
     };
+  };
+  const classic = (type: string, fields: EventFields = {}): Promise<void> => {
+    options.beforeRecord?.();
+    const event = numbered(type, fields);
     const input: RecordEventInput = options.progress ? { event, progress: options.progress() } : { event };
     // An event is written even where Temporal's cancellation reached: a handler that records
     // after a cancellation requested through Temporal runs in the cancelled root scope, whose
@@ -70,10 +90,64 @@ export function createTrail(options: TrailOptions) {
     recording = recording.then(write);
     return recording;
   };
+
+  const queued: RecordEventsInput[] = [];
+  let writing = false;
+  /** written is the number of the last event stored, on a lean trail. */
+  let written = seq;
+  let open: RecordEventsInput['events'] | undefined;
+  /** drain writes the queued transitions in order; the snapshot goes with the last one queued. */
+  const drain = async (): Promise<void> => {
+    writing = true;
+    try {
+      for (let next = queued.shift(); next; next = queued.shift()) {
+        const input: RecordEventsInput = queued.length > 0 ? { events: next.events } : next;
+        await CancellationScope.nonCancellable(() => recordEvents(input));
+        written += next.events.length;
+      }
+    } finally {
+      writing = false;
+    }
+  };
+  const close = (events: RecordEventsInput['events']): void => {
+    if (events.length === 0) return;
+    options.beforeRecord?.();
+    queued.push(options.progress ? { events, progress: options.progress() } : { events });
+    if (writing) return;
+    recording = drain();
+    // A write that fails (it retries without limit, so only a broken activity would) fails
+    // whoever waits for `recording`; nobody else holds it.
+    recording.catch(() => undefined);
+  };
+  const lean = (type: string, fields: EventFields = {}): Promise<void> => {
+    const event = numbered(type, fields);
+    if (open) open.push(event);
+    else close([event]);
+    return Promise.resolve();
+  };
+  /** transition runs fn, and writes every event it records (synchronously) in one call. */
+  const transition = <T>(fn: () => T): T => {
+    if (!options.lean || open) return fn();
+    open = [];
+    try {
+      return fn();
+    } finally {
+      const events = open;
+      open = undefined;
+      close(events);
+    }
+  };
   return {
-    record,
+    record: options.lean ? lean : classic,
+    transition,
+    /** lean: record does not wait for the write (see createTrail). */
+    lean: options.lean === true,
     get seq(): number {
       return seq;
+    },
+    /** written is the number of the last event stored: on a classic trail every caller waited for its write, so seq. */
+    get written(): number {
+      return options.lean ? written : seq;
     },
     get recording(): Promise<void> {
       return recording;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { submitDecision, waitForActiveStages } from '../support/decisions';
-import { planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { planYaml, startRollout, trailWritten, waitForRollout, waitForStage } from '../support/rollouts';
 import { rollgateAs, rollgateWith } from '../support/rollgate-cli';
 
 /** plans show|versions|diff, resolve and decisions list|show|resolve, through the binary, against the real stack. */
@@ -104,6 +104,7 @@ stages:
     const resolved = await as(lead, 'resolve', id, 'pilot', '--action', 'retry-window', '--reason', 'the historian export is back', '--output', 'json');
     expect(resolved).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(resolved.stdout)).toMatchObject({ rolloutId: id, stage: { id: 'pilot', attempt: 2 } });
+    await trailWritten(h, id);
     const trail = await h.http('GET', `/v1/rollouts/${id}/events`);
     expect(trail.body.events).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'stage.resolved', stageId: 'pilot', actor: 'lena' })]));
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { submitDecision, waitForDecision } from '../support/decisions';
 import { startHarness, type Harness } from '../support/harness';
-import { eventTypes, startRollout, waitForStage } from '../support/rollouts';
+import { eventTypes, startRollout, trailWritten, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 let tms: Record<string, string>;
@@ -54,6 +54,8 @@ it('runs the example logistics plan with live decisions, human resolutions, a sa
   const id = await startRollout(h, exampleSupervisedStage(), 'carrier-selection-live');
   expect((await h.http('POST', `/v1/rollouts/${id}/prerequisites/shipment-data-contract/sign-offs`, {}, await h.as('p.silva', []))).status).toBe(200);
   await waitForStage(h, id, 'supervised-ftl', 'running');
+  // Decisions go to the stages the registry holds under way, written with the trail that follows the workflow.
+  await trailWritten(h, id);
 
   // Live decisions: automatic from the plan's 0.8 on, deferred to the transport team leads below it.
   const answers = new Map<string, { disposition: string; threshold: number }>();

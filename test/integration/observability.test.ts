@@ -113,7 +113,7 @@ it('reports a rollout through a deferral, a failed webhook and a sign-off, in me
   await seen('rollgate_rollouts{plan="observed-line",state="completed"}', 1);
   await seen('rollgate_approvals_waiting{plan="observed-line"} or vector(0)', 0);
   await seen('sum(rollgate_http_request_duration_seconds_count{route="/v1/rollouts/:id/stages/:stageId/approvals",status_class="2xx"})', 1);
-  expect((await prometheus.query('rollgate_activity_duration_seconds_count{activity="recordEvent",outcome="completed"} > 0')).length).toBe(1);
+  expect((await prometheus.query('rollgate_activity_duration_seconds_count{activity="recordEvents",outcome="completed"} > 0')).length).toBe(1);
   // The Temporal SDK's own series come through the worker's address.
   expect((await prometheus.query('temporal_worker_task_slots_available{job="worker"}')).length).toBeGreaterThan(0);
   await seen('rollgate_rollouts_stuck{plan="observed-line"}', 0);
@@ -131,7 +131,7 @@ it('reports a rollout through a deferral, a failed webhook and a sign-off, in me
   expect(request).toMatchObject({ level: 'info', principal: 'lena', rolloutId: id, stageId: 'supervised', res: { status: 200 }, req: { method: 'POST', path: `/v1/rollouts/${id}/stages/supervised/approvals` } });
   expect(request?.requestId).toBe(approved.headers.get('x-request-id'));
   expect(typeof request?.durationMs).toBe('number');
-  const activity = entries.find((entry) => entry.activityType === 'recordEvent' && entry.stageId === 'supervised');
+  const activity = entries.find((entry) => entry.activityType === 'recordEvents' && entry.stageId === 'supervised');
   expect(activity).toMatchObject({ workflowId: `rollout-${id}`, rolloutId: id, stageId: 'supervised' });
   expect(typeof activity?.workflowRunId).toBe('string');
   expect(activity?.taskToken).toBe(REDACTED);

@@ -133,7 +133,9 @@ function sameTaskSignOff(events: HistoryEvent[], evaluationScheduledId: number):
   const taskEvents: number[] = [EventType.workflowTaskScheduled, EventType.workflowTaskStarted, EventType.workflowTaskTimedOut, EventType.workflowTaskFailed];
   while (events[i] && taskEvents.includes(typeOf(events[i]!))) i += 1;
   if (typeOf(events[i]!) !== EventType.workflowTaskCompleted) return undefined;
-  const accepted = events.slice(i + 1, i + 3).filter((e) => typeOf(e) === EventType.updateAccepted);
+  // The task's commands follow its completion, the Updates' acceptances among them.
+  const next = events.findIndex((e, at) => at > i && typeOf(e) === EventType.workflowTaskScheduled);
+  const accepted = events.slice(i + 1, next < 0 ? undefined : next).filter((e) => typeOf(e) === EventType.updateAccepted);
   return accepted.length === 2 ? Number(events[i]!.eventId) : undefined;
 }
 

@@ -90,6 +90,25 @@ describe('human control of a rollout', () => {
     expect(events[events.length - 1]).toMatchObject({ type: 'rollout.aborted', actor: 'lee', reason: 'data contract broken' });
   });
 
+  it('answers the approval from the update, and the snapshot as of the last event once the trail is written', async () => {
+    const id = await startRollout(h, twoStages);
+    await waitForStage(h, id, 'pilot', 'awaiting-approval');
+    const approved = await approve(h, id, 'pilot', 'sam');
+    expect(approved.body.stage.state).toBe('passed');
+    await waitForStage(h, id, 'shadow', 'awaiting-approval');
+    const events = await auditTrail(h, id);
+    const snapshot = await h.http('GET', `/v1/rollouts/${id}?consistency=snapshot`);
+    expect(snapshot.status).toBe(200);
+    expect(snapshot.body).toMatchObject({ source: 'snapshot', asOf: events.at(-1)!.seq, stages: [{ id: 'pilot', state: 'passed' }, { id: 'shadow', state: 'awaiting-approval' }] });
+    expect(events.filter((e: { type: string }) => ['stage.approved', 'stage.passed'].includes(e.type)).map((e: { type: string }) => e.type)).toEqual(['stage.approved', 'stage.passed']);
+    const live = await h.http('GET', `/v1/rollouts/${id}?consistency=live`);
+    expect(live.body.source).toBe('live');
+    expect(live.body.asOf).toBeUndefined();
+    const bogus = await h.http('GET', `/v1/rollouts/${id}?consistency=eventual`);
+    expect(bogus.status).toBe(422);
+    await h.http('POST', `/v1/rollouts/${id}/abort`, { reason: 'test over' }, await h.as('dana'));
+  });
+
   it('refuses a body holding U+0000 with 422 and its path, and records nothing', async () => {
     const id = await startRollout(h, twoStages);
     await waitForStage(h, id, 'pilot', 'awaiting-approval');

@@ -1,6 +1,6 @@
 import { RolloutPlanKey, RolloutStageKey, RolloutStateKey } from '../../workflows/search-attributes';
 import { startHarness, type Harness } from '../support/harness';
-import { approve, planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { approve, planYaml, startRollout, trailWritten, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -39,6 +39,7 @@ describe('a diamond-shaped plan run through the REST API only', () => {
     expect(status.stages.every((s: { state: string }) => s.state === 'passed')).toBe(true);
     expect((await handle.describe()).typedSearchAttributes.get(RolloutStateKey)).toBe('completed');
 
+    await trailWritten(h, rolloutId);
     const { body } = await h.http('GET', `/v1/rollouts/${rolloutId}/events?limit=500`);
     const trail = body.events.map((e: { type: string; stageId?: string }) => (e.stageId ? `${e.type}:${e.stageId}` : e.type));
     expect(trail[0]).toBe('rollout.started');

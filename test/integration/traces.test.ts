@@ -100,10 +100,10 @@ it('traces a sign-off from the HTTP request through the Update and the workflow 
     const inTrace = spans.filter((span) => span.traceId === update.traceId);
     last = inTrace.map((span) => span.name);
     const root = inTrace.find((span) => !span.parentSpanId);
-    const complete = root?.name === 'POST' && last.includes('HandleUpdate:approveStage') && last.includes('RunActivity:recordEvent') && last.some((name) => name.startsWith('pg.query'));
+    const complete = root?.name === 'POST' && last.includes('HandleUpdate:approveStage') && last.includes('RunActivity:recordEvents') && last.some((name) => name.startsWith('pg.query'));
     return complete ? last : undefined;
   }, 'one trace from the sign-off request to PostgreSQL', 30_000).catch((error: Error) => {
     throw new Error(`${error.message}; the Update's trace has ${last.join(', ') || 'no spans'}; all: ${[...new Set(spans.map((span) => span.name))].join(', ')}`);
   });
-  expect(trace).toEqual(expect.arrayContaining(['POST', 'StartWorkflowUpdate:approveStage', 'HandleUpdate:approveStage', 'RunActivity:recordEvent']));
+  expect(trace).toEqual(expect.arrayContaining(['POST', 'StartWorkflowUpdate:approveStage', 'HandleUpdate:approveStage', 'RunActivity:recordEvents']));
 }, 150_000);

@@ -1,3 +1,5 @@
+import { workflowIdFor } from '../../api/rollout-start';
+import { trailQuery } from '../../workflows/rollout/messages';
 import { eventually, type Harness, type HttpResult } from './harness';
 
 /** prerequisitePlanYaml is a one-stage plan whose pilot waits for a data contract signed by a deployment lead. */
@@ -117,6 +119,7 @@ export interface TrailEvent {
 
 /** auditTrail fetches a rollout's whole audit trail in order, following the pages of GET /v1/rollouts/:id/events. */
 export async function auditTrail(h: Harness, rolloutId: string): Promise<TrailEvent[]> {
+  await trailWritten(h, rolloutId);
   const events: TrailEvent[] = [];
   for (let after = 0; ; ) {
     const page = await h.http('GET', `/v1/rollouts/${rolloutId}/events?limit=500&after=${after}`);
@@ -125,6 +128,19 @@ export async function auditTrail(h: Harness, rolloutId: string): Promise<TrailEv
     if (page.body.next === null || page.body.next === undefined) return events;
     after = page.body.next as number;
   }
+}
+
+/**
+ * trailWritten waits until the rollout's workflow has stored every audit event it recorded: the
+ * trail follows the workflow's answers (docs/operations.md). A rollout without a workflow has nothing to wait for.
+ */
+export async function trailWritten(h: Harness, rolloutId: string): Promise<void> {
+  const handle = h.temporal.workflow.getHandle(workflowIdFor(rolloutId));
+  await eventually(async () => {
+    const trail = await handle.query(trailQuery).catch(() => undefined);
+    if (trail && trail.written < trail.recorded) throw new Error(`${trail.written} of ${trail.recorded} events written`);
+    return true;
+  }, `the trail of ${rolloutId}`);
 }
 
 /** eventTypes lists the types of a rollout's audit events in order. */

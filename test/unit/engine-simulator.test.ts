@@ -5,7 +5,7 @@ import { criterionReadings, observeCriteria } from '../../policy/evidence-reader
 import type { RolloutStatus } from '../../policy/rollout-types';
 import { indexSamples, simulate, type ScenarioSample, type SimulationResult } from '../../simulator/simulate';
 import type { EvaluateStageInput } from '../../activities/evaluation';
-import type { RecordEventInput } from '../../activities';
+import type { RecordEventInput, RecordEventsInput } from '../../activities';
 import { runtime } from '../support/virtual-workflow';
 import { rolloutWorkflow } from '../../workflows/rollout/workflow';
 
@@ -130,12 +130,14 @@ async function runEngine(p: Plan, samples: ScenarioSample[]): Promise<{ timeline
   const reader = indexSamples(samples);
   const timelines: Timelines = {};
   let abortedAt: number | undefined;
+  const recordEvent = ({ event }: RecordEventInput) => {
+    if (event.type === 'rollout.aborted') abortedAt = runtime.now;
+    if (event.stageId === undefined || !COMPARED.has(event.type)) return;
+    (timelines[event.stageId] ??= []).push(line(runtime.now, event.type, event.type === 'stage.evaluated' ? String(event.detail?.verdict) : undefined));
+  };
   runtime.reset(START, {
-    recordEvent: ({ event }: RecordEventInput) => {
-      if (event.type === 'rollout.aborted') abortedAt = runtime.now;
-      if (event.stageId === undefined || !COMPARED.has(event.type)) return;
-      (timelines[event.stageId] ??= []).push(line(runtime.now, event.type, event.type === 'stage.evaluated' ? String(event.detail?.verdict) : undefined));
-    },
+    recordEvent,
+    recordEvents: ({ events }: RecordEventsInput) => events.forEach((event) => recordEvent({ event })),
     evaluateStage: (input: EvaluateStageInput): StageEvaluation => {
       const { readings } = criterionReadings(input.criteria, Date.parse(input.stageStartedAt), Date.parse(input.now));
       const judged = judgeStage(input.criteria, observeCriteria(readings, reader), input.catalog, input.previousConsecutive ?? []);

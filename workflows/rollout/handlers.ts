@@ -33,6 +33,15 @@ export const validateDecision = (run: RolloutRun, decision: StageDecision): void
   refuse(checkDecision(run.signOffContext(), run.maybeStage(decision.stageId), decision));
 
 export async function approveStage(run: RolloutRun, decision: StageDecision): Promise<StageStatus> {
+  // On a lean trail the sign-off's events (and what it passes) are one write, and the update
+  // answers as soon as the stage has changed, the write following in order.
+  const recorded = run.transition(() => decide(run, decision));
+  if (!run.trail.lean) await Promise.all(recorded);
+  return run.stage(decision.stageId);
+}
+
+/** decide applies a sign-off to the stage and records it; it answers the writes a classic trail waits for. */
+function decide(run: RolloutRun, decision: StageDecision): Promise<void>[] {
   const at = now();
   const { stage: signed, signOff, complete } = signDecision(run.signOffContext(), run.stage(decision.stageId), decision, at);
   const id = signed.id;
@@ -58,8 +67,7 @@ export async function approveStage(run: RolloutRun, decision: StageDecision): Pr
   if (decision.decision === 'reject' && onReject === 'abort') {
     run.abort({ by: decision.actor.name, reason: `stage ${id} was rejected: ${decision.comment ?? ''}`, ...(decision.requestId ? { requestId: decision.requestId } : {}) });
   }
-  await Promise.all(recorded);
-  return run.stage(decision.stageId);
+  return recorded;
 }
 
 export const validateOverride = (run: RolloutRun, request: OverrideRequest): void =>

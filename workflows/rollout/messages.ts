@@ -75,6 +75,12 @@ export const pauseSignal = defineSignal<[OperatorAction]>('pause');
 export const resumeSignal = defineSignal<[OperatorAction]>('resume');
 export const abortSignal = defineSignal<[OperatorAction]>('abort');
 
+/**
+ * trailQuery tells how far the rollout's audit trail is written: `recorded` events numbered so
+ * far, `written` of them stored (the trail writes after the workflow has moved on).
+ */
+export const trailQuery = defineQuery<{ recorded: number; written: number }>('trail');
+
 /** statusQuery returns the rollout's live status. */
 export const statusQuery = defineQuery<RolloutStatus>('status');
 

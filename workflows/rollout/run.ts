@@ -1,4 +1,4 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RecordEventInput } from '../../activities';
 import { parseDuration } from '../../definitions/duration';
 import { topologicalOrder } from '../../definitions/graph';
@@ -17,6 +17,12 @@ import { rollbackScope } from '../../policy/stage-policy';
 import { failureAction, type FailureAction } from '../../policy/stage-machine';
 import { createSteadyStateRunner } from './steady-state';
 import { createNotifier, createTrail, type EventFields, type NotificationFields } from '../trail';
+
+/**
+ * The patch under which the trail is lean (workflows/trail.ts): one write per transition, with
+ * one snapshot, that nobody waits for but the workflow's end, continue-as-new and compensation.
+ */
+export const LEAN_TRAIL_PATCH = 'audit-trail-transitions';
 
 /** The reason an abort carries when it came as a cancellation requested through Temporal. */
 export const CANCELLED_THROUGH_TEMPORAL = 'cancellation requested through Temporal';
@@ -70,6 +76,7 @@ export class RolloutRun {
       seq: input.carried?.eventSeq ?? 0,
       beforeRecord: () => this.beforeRecord(),
       ...(progress ? { progress } : {}),
+      lean: patched(LEAN_TRAIL_PATCH),
     });
     // Notifications go to every target that wants the event. A failing receiver is retried and
     // recorded by the activity, and shows in the rollout's status, but never blocks a state
@@ -175,9 +182,23 @@ export class RolloutRun {
     return {};
   }
 
-  /** record writes an audit event to the rollout's trail. */
+  /**
+   * record writes an audit event to the rollout's trail. On a lean trail it returns at once and
+   * the write follows in order; await `recorded()` where an effect outside the trail must come
+   * after it.
+   */
   record(type: string, fields: EventFields = {}): Promise<void> {
     return this.trail.record(type, fields);
+  }
+
+  /** transition records every event fn records in one write (on a lean trail). */
+  transition<T>(fn: () => T): T {
+    return this.trail.transition(fn);
+  }
+
+  /** recorded waits until every event recorded so far is written: on a classic trail, the callers' own awaits already did. */
+  recorded(): Promise<void> {
+    return this.trail.lean ? this.trail.recording : Promise.resolve();
   }
 
   notify(type: NotificationEvent, fields: NotificationFields = {}): void {
@@ -295,6 +316,8 @@ export class RolloutRun {
   /** compensate asks every notification target to undo each stage, in reverse order, and waits for the answers. */
   async compensate(ids: readonly string[]): Promise<void> {
     const order = topologicalOrder(this.plan.stages).filter((id) => ids.includes(id)).reverse();
+    // Receivers are asked to undo only what the trail already says (the abort or rollback before it).
+    if (this.trail.lean) await this.recorded();
     for (const id of order) {
       const sent = this.notifier.send('stage.compensate', { stageId: id, action: compensationAction(this.definition(id).title, this.scopeOf(id)) });
       const results = await Promise.allSettled(sent);

@@ -22,6 +22,8 @@ export type SiteRunInput = RolloutInput & { site: SiteRun };
 export class SiteRolloutRun extends RolloutRun {
   /** reported is the last stage state, window and hold told to the parent. */
   private reported = '';
+  /** reporting is the last report sent, on a lean trail: reports go one after another (see reportToParent). */
+  private reporting: Promise<void> = Promise.resolve();
 
   constructor(input: SiteRunInput) {
     super(input);
@@ -108,17 +110,23 @@ export class SiteRolloutRun extends RolloutRun {
     if (settled === undefined && current === this.reported) return Promise.resolve();
     this.reported = current;
     const detail = { ...(notBefore ? { notBefore } : {}), ...(heldReason ? { heldReason } : {}) };
-    return getExternalWorkflowHandle(site.parentWorkflowId)
-      .signal(childProgressSignal, {
-        stageId: site.stageId,
-        site: site.site,
-        workflowId: workflowInfo().workflowId,
-        state,
-        at: now(),
-        ...(settled ? { settled } : {}),
-        ...(reason ? { reason } : {}),
-        ...(Object.keys(detail).length > 0 ? { detail } : {}),
-      })
-      .catch(() => undefined); // a parent that already ended has nothing left to learn
+    const progress = {
+      stageId: site.stageId,
+      site: site.site,
+      workflowId: workflowInfo().workflowId,
+      state,
+      at: now(),
+      ...(settled ? { settled } : {}),
+      ...(reason ? { reason } : {}),
+      ...(Object.keys(detail).length > 0 ? { detail } : {}),
+    };
+    // A parent that already ended has nothing left to learn.
+    const send = () => getExternalWorkflowHandle(site.parentWorkflowId).signal(childProgressSignal, progress).catch(() => undefined);
+    if (!this.trail.lean) return send();
+    // Signals sent in one workflow task may reach the parent in any order, and a lean trail lets
+    // several reports go in one task (the run no longer waits for each event's write): the
+    // next report waits for the last one to be delivered, so the parent keeps the latest.
+    this.reporting = this.reporting.then(send);
+    return this.reporting;
   }
 }

@@ -16,6 +16,7 @@ import {
   resumeUpdate,
   signPrerequisiteUpdate,
   statusQuery,
+  trailQuery,
 } from './messages';
 import { UNDER_WAY_STATES, type RolloutStatus } from '../../policy/rollout-types';
 import type { RolloutInput } from '../rollout-types';
@@ -67,6 +68,7 @@ export function siteRunWorkflow(input: SiteRunInput): Promise<RolloutStatus> {
 function wireHandlers(run: RolloutRun): void {
   setHandler(childProgressSignal, (progress) => (progress.site === undefined ? run.steadyStates.onProgress(progress) : run.sites.onProgress(progress)));
   setHandler(statusQuery, () => run.status);
+  setHandler(trailQuery, () => ({ recorded: run.trail.seq, written: run.trail.written }));
   setHandler(approveStageUpdate, (decision) => handlers.approveStage(run, decision), { validator: (decision) => handlers.validateDecision(run, decision) });
   setHandler(recordOverrideUpdate, (request) => handlers.recordOverride(run, request), { validator: (request) => handlers.validateOverride(run, request) });
   setHandler(signPrerequisiteUpdate, (request) => handlers.signPrerequisite(run, request), { validator: (request) => handlers.validatePrerequisite(run, request) });
@@ -149,6 +151,8 @@ async function finish(run: RolloutRun): Promise<RolloutStatus> {
     await run.record('rollout.completed');
   }
   await condition(allHandlersFinished);
+  // The run ends only once its trail is written: every answered action is in it.
+  if (run.trail.lean) await run.recorded();
   await run.notifier.settled();
   await run.reportEnd(run.isAborted() ? (run.abortedByParent ? 'aborted' : 'failed') : 'passed', run.abortedBy?.reason);
   // The request is honoured: Temporal shows the run cancelled, the trail and registry say aborted and by whom.
