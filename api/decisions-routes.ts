@@ -8,6 +8,7 @@ import { principalOf } from './auth';
 import { ContextCache, decidingStage, deferralTarget, safeDefaultFor } from './decision-context';
 import { canonicalJson, DecisionListQuery, DecisionRequest, decisionDigest } from './decision-schemas';
 import { startDecisionTimer, startMissingTimers } from './decision-timers';
+import { registryCaughtUp } from './registry-catch-up';
 import { answerBody, decisionView } from './decision-views';
 import { jsonBody } from './json-body';
 import { decisionsSubmitted } from './metrics';
@@ -101,6 +102,8 @@ export function decisionsRouter(deps: DecisionsDeps): Router {
       const stage = decidingStage(context, body.stageId);
       if (stage instanceof Problem) {
         if (!fresh) continue;
+        // A stage that has just started may not be in the registry yet: read it again once its trail is stored.
+        if (stage.status === 409 && attempt < MAX_SUBMIT_ATTEMPTS && (await registryCaughtUp(temporal, rolloutId))) continue;
         return refuse(stage);
       }
       const deadline = stage.deferral?.decisionDeadline;

@@ -1,3 +1,4 @@
+import { context as traceContext, type Context as TraceContext } from '@opentelemetry/api';
 import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
 import type { RecordEventInput, RecordEventsInput, RolloutActivities } from '../activities';
 import type { WebhookDeliveryResult, WebhookEvent, WebhookTarget } from '../activities/webhooks';
@@ -91,7 +92,12 @@ export function createTrail(options: TrailOptions) {
     return recording;
   };
 
-  const queued: RecordEventsInput[] = [];
+  /**
+   * A queued transition keeps the trace context it was recorded in (e.g. the sign-off Update's),
+   * so that its write is traced there even when an earlier caller's drain schedules it. Setting
+   * the context schedules no command: with tracing off it is a plain call.
+   */
+  const queued: Array<{ input: RecordEventsInput; trace: TraceContext }> = [];
   let writing = false;
   /** written is the number of the last event stored, on a lean trail. */
   let written = seq;
@@ -101,9 +107,9 @@ export function createTrail(options: TrailOptions) {
     writing = true;
     try {
       for (let next = queued.shift(); next; next = queued.shift()) {
-        const input: RecordEventsInput = queued.length > 0 ? { events: next.events } : next;
-        await CancellationScope.nonCancellable(() => recordEvents(input));
-        written += next.events.length;
+        const input: RecordEventsInput = queued.length > 0 ? { events: next.input.events } : next.input;
+        await traceContext.with(next.trace, () => CancellationScope.nonCancellable(() => recordEvents(input)));
+        written += next.input.events.length;
       }
     } finally {
       writing = false;
@@ -112,7 +118,7 @@ export function createTrail(options: TrailOptions) {
   const close = (events: RecordEventsInput['events']): void => {
     if (events.length === 0) return;
     options.beforeRecord?.();
-    queued.push(options.progress ? { events, progress: options.progress() } : { events });
+    queued.push({ input: options.progress ? { events, progress: options.progress() } : { events }, trace: traceContext.active() });
     if (writing) return;
     recording = drain();
     // A write that fails (it retries without limit, so only a broken activity would) fails

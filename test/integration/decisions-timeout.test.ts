@@ -100,7 +100,10 @@ it('starts a lost timer again when the decision is read', async () => {
   await sleepUntil(decideBy);
   const settled = await waitForDecision(h, 'orphan', 'timed-out');
   expect(settled.timeout.action).toBe('execute');
-  const rerun = await h.temporal.workflow.getHandle(`decision-${id}-orphan`).describe();
+  // The new run stores the timeout, then completes: wait for its result rather than its state at one instant.
+  const rerunHandle = h.temporal.workflow.getHandle(`decision-${id}-orphan`);
+  expect(await rerunHandle.result()).toMatchObject({ state: 'timed-out' });
+  const rerun = await rerunHandle.describe();
   expect(rerun.runId).not.toBe(lostRun);
   expect(rerun.status.name).toBe('COMPLETED');
 });

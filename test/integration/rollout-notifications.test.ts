@@ -1,4 +1,4 @@
-import { submitDecision } from '../support/decisions';
+import { submitDecision, waitForActiveStages } from '../support/decisions';
 import { startHarness, type Harness } from '../support/harness';
 import { approve, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -132,6 +132,8 @@ stages:
 `;
   const id = await startRollout(h, yaml, 'notified-2');
   await waitForStage(h, id, 'supervised', 'running');
+  // Decisions are routed by the registry, which follows the workflow's trail.
+  await waitForActiveStages(h, id, ['supervised']);
   const decideBy = new Date(Date.now() + 3_600_000).toISOString();
   const deferred = await submitDecision(h, id, 'load-4711', { confidence: 0.55, irreversible: true, decideBy });
   expect(deferred.body.disposition).toBe('deferred');

@@ -71,7 +71,7 @@ export async function startHarness(
   const taskQueue = `rollgate-test-${randomUUID()}`;
   const pool = createPool(database.url);
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 30_000 });
   const temporal = new Client({ connection });
   const api: RunningApi = await startApiServer({
     temporalAddress,
