@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { closestMatch } from '../definitions/suggest';
 import { getRecommendation, insertFeedback, insertOutcome, insertRecommendation } from '../db/recommendations';
@@ -8,6 +9,7 @@ import { EvidenceId, FeedbackBody, OutcomeBody, RecommendationBody } from './evi
 import { EVIDENCE_BODY_LIMIT, invalidEvidence, planOf, reporter, sameInstant, sameScope } from './evidence-reports';
 import { jsonBody } from './json-body';
 import { conflict, notFound, parseBody } from './problem';
+import { tellEvidenceArrived } from './evidence-signal';
 import { requireRollout } from './rollout-lookup';
 import { guardPathParameters } from './url-guards';
 
@@ -20,8 +22,9 @@ import { guardPathParameters } from './url-guards';
  *   POST /v1/rollouts/:id/recommendations/:recId/feedback     an operator's verdict on it
  *
  * Each is stored once by its id: the same report again is answered 200, a different one 409.
+ * A new one is signalled to the rollout (evidence-signal.ts), so its running stages are evaluated soon.
  */
-export function recommendationsRouter({ pool }: { pool: Pool }): Router {
+export function recommendationsRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {
   const router = guardPathParameters(Router());
   const json = jsonBody(EVIDENCE_BODY_LIMIT);
 
@@ -50,6 +53,7 @@ export function recommendationsRouter({ pool }: { pool: Pool }): Router {
         (body.issuedAt === undefined || sameInstant(recommendation.issuedAt, body.issuedAt));
       if (!same) throw conflict(`recommendation ${body.recommendationId} already exists with different content`, { recommendation });
     }
+    if (created) tellEvidenceArrived(temporal, row);
     res.status(created ? 201 : 200).json({ rolloutId: row.rolloutId, created, recommendation });
   });
 
@@ -61,6 +65,7 @@ export function recommendationsRouter({ pool }: { pool: Pool }): Router {
     if (!created && !(outcome.occurred === body.occurred && sameInstant(outcome.observedAt, body.observedAt) && outcome.detail === (body.detail ?? null))) {
       throw conflict(`recommendation ${recommendationId} already has a different outcome`, { outcome });
     }
+    if (created) tellEvidenceArrived(temporal, row);
     res.status(created ? 201 : 200).json({ rolloutId: row.rolloutId, created, outcome });
   });
 
@@ -70,6 +75,7 @@ export function recommendationsRouter({ pool }: { pool: Pool }): Router {
     const body = parseBody(FeedbackBody, req.body);
     const feedback = { ...body, by: body.by ?? principalOf(req).name, at: body.at ?? new Date().toISOString() };
     const result = await insertFeedback(pool, row.rolloutId, recommendationId, feedback, reporter(req));
+    if (result.created) tellEvidenceArrived(temporal, row);
     res.status(result.created ? 201 : 200).json({ rolloutId: row.rolloutId, ...result });
   });
 

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { BUILT_IN_METRICS, isBuiltInMetric } from '../definitions/built-in-metrics';
 import type { Plan } from '../definitions/schema';
@@ -6,6 +7,7 @@ import { closestMatch } from '../definitions/suggest';
 import { isDerivedMetric, windowObservations } from '../db/derived-metrics';
 import { insertSamples, listSamples } from '../db/samples';
 import { EvidenceQuery, MetricBatch, SAMPLE_BATCH_LIMIT, WindowQuery } from './evidence-schemas';
+import { tellEvidenceArrived } from './evidence-signal';
 import { catalogOf, EVIDENCE_BODY_LIMIT, invalidEvidence, reporter } from './evidence-reports';
 import { jsonBody } from './json-body';
 import { invalidQueryField, notFound, parseBody, parseQuery, Problem, ProblemType, type ProblemDetail } from './problem';
@@ -21,7 +23,8 @@ import { guardPathParameters } from './url-guards';
  *
  * A sample must name a metric of the plan's catalog or a built-in one, and not one derived from
  * recommendations (recommendations-routes.ts takes those). Mounted on /v1/rollouts ahead of the
- * rollouts router; requests for other paths fall through.
+ * rollouts router; requests for other paths fall through. Stored samples are signalled to the
+ * rollout (evidence-signal.ts), so that its running stages are evaluated soon.
  */
 /**
  * FUTURE_SAMPLE_TOLERANCE_MS is how far ahead of the server's clock a sample's observedAt may be:
@@ -30,7 +33,7 @@ import { guardPathParameters } from './url-guards';
  */
 export const FUTURE_SAMPLE_TOLERANCE_MS = 60_000;
 
-export function samplesRouter({ pool }: { pool: Pool }): Router {
+export function samplesRouter({ pool, temporal }: { pool: Pool; temporal: Client }): Router {
   const router = guardPathParameters(Router());
 
   router.post('/:id/metrics', jsonBody(EVIDENCE_BODY_LIMIT), async (req, res) => {
@@ -65,6 +68,7 @@ export function samplesRouter({ pool }: { pool: Pool }): Router {
       invalidEvidence(`${parts.join('; ')}; nothing was stored.`, errors);
     }
     const counts = await insertSamples(pool, row.rolloutId, batch.samples, reporter(req));
+    if (counts.accepted > 0) tellEvidenceArrived(temporal, row);
     res.status(counts.accepted > 0 ? 201 : 200).json({ rolloutId: row.rolloutId, received: batch.samples.length, ...counts });
   });
 

@@ -9,6 +9,7 @@ import { migrateDatabase } from '../db/migrate';
 import { redactUrl } from '../db/pool';
 import { ensureLocalAdminToken } from './admin-token';
 import { startWorker } from '../workers/main';
+import { workerSizing } from '../config/worker-sizing';
 import { Component, ComponentError, errorText } from './component-error';
 import { choosePostgres } from './postgres-server';
 import { resolveTemporalCli } from './temporal-cli';
@@ -76,7 +77,7 @@ export class DevStack {
     this.checkNotStopping();
     const providers = loadProviders(env);
     const worker = await startOrExplain(Component.worker, () =>
-      startWorker({ ...common, logLevel: env.LOG_LEVEL, metricsAddress: env.ROLLGATE_WORKER_METRICS, webhookSecrets: pickWebhookSecrets(process.env), webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW, providers }),
+      startWorker({ ...common, logLevel: env.LOG_LEVEL, metricsAddress: env.ROLLGATE_WORKER_METRICS, webhookSecrets: pickWebhookSecrets(process.env), webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW, providers, sizing: workerSizing(env) }),
     );
     await this.track(Component.worker, () => worker.stop());
     this.ready(Component.worker, `polling task queue ${env.ROLLGATE_TASK_QUEUE} in namespace ${namespace}`);

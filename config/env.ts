@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WorkerSizingEnv } from './worker-sizing';
 import { parseAllowList, type WebhookAllowList } from './webhook-allow';
 import { RateLimitsSetting } from './rate-limits';
 
@@ -67,6 +68,8 @@ export const Env = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   /** LOG_LEVEL is one of debug, info, warn, error; default info. It governs every log line, the Temporal SDK's too. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** ROLLGATE_WORKER_MAX_CACHED_WORKFLOWS and the rest size the worker (config/worker-sizing.ts). */
+  ...WorkerSizingEnv.shape,
   /**
    * ROLLGATE_PROVIDERS_FILE is a YAML or JSON file of the metric providers (config/providers.ts,
    * docs/providers.md); ROLLGATE_PROVIDERS holds the same document inline. The worker queries

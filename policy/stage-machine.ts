@@ -69,7 +69,22 @@ export type StageEvent =
    * evaluated: the evaluation an `evaluate` effect asked for. Without `evaluation` it could not
    * be done: it counts as inconclusive and is not stored, so the attempt keeps its last one.
    */
-  | { type: 'evaluated'; evaluation?: { at: number; verdict: Verdict } };
+  | { type: 'evaluated'; evaluation?: { at: number; verdict: Verdict } }
+  /**
+   * evidence: new evidence for the stage arrived. The stage is evaluated soon rather than at its
+   * next interval: at once when its last evaluation is at least evidenceDebounceMs old, else when
+   * it will be (a wait the driver does not cut short for more evidence, so arrivals coalesce).
+   */
+  | { type: 'evidence' };
+
+/**
+ * EVIDENCE_DEBOUNCE_MS is the shortest time between two evaluations of a stage that fresh
+ * evidence asks for; a stage whose evaluationInterval is shorter uses its interval.
+ */
+export const EVIDENCE_DEBOUNCE_MS = 5_000;
+
+/** evidenceDebounceMs is the least time between evaluations that fresh evidence brings about for a stage. */
+export const evidenceDebounceMs = (rules: StageRules): number => Math.min(EVIDENCE_DEBOUNCE_MS, rules.intervalMs);
 
 /** FailureAction is the stage's onFailure, applied to failing criteria. */
 export type FailureAction = { type: 'abort' } | { type: 'rollback'; to: string } | { type: 'hold' };
@@ -96,12 +111,25 @@ export interface Advance {
 
 /** advance moves an attempt on by one event at `now`; see the module comment. */
 export function advance(rules: StageRules, stage: StageAttempt, event: StageEvent, now: number): Advance {
+  if (event.type === 'evidence') return onEvidence(rules, stage, now);
   if (event.type === 'wake') {
     if (rules.hasCriteria && evaluationDue(stage.evaluation?.at, rules.intervalMs, now)) return { next: stage, effect: { type: 'evaluate' } };
     return decide(rules, stage, rules.hasCriteria ? stage.evaluation!.verdict : 'pass', now);
   }
   const next = event.evaluation ? { ...stage, evaluation: event.evaluation } : stage;
   return decide(rules, next, event.evaluation?.verdict ?? 'inconclusive', now);
+}
+
+/**
+ * onEvidence answers fresh evidence: evaluate when the last evaluation is old enough, else what a
+ * wake answers, with its wait ending no later than when the evaluation may run.
+ */
+function onEvidence(rules: StageRules, stage: StageAttempt, now: number): Advance {
+  const woken = advance(rules, stage, { type: 'wake' }, now);
+  if (!rules.hasCriteria || woken.effect.type !== 'wait') return woken;
+  const evaluableAt = stage.evaluation === undefined ? now : stage.evaluation.at + evidenceDebounceMs(rules);
+  if (evaluableAt <= now) return { next: stage, effect: { type: 'evaluate' } };
+  return { next: stage, effect: { type: 'wait', until: Math.min(woken.effect.until, evaluableAt) } };
 }
 
 /** decide applies stageStep to the verdict at hand (the latest evaluation's, or a failed evaluation's inconclusive). */

@@ -10,6 +10,7 @@ import { configureLogging, errorFields, log, SDK_LEVEL_FOR, sdkLogger } from '..
 import { stopTracing } from '../telemetry/tracing';
 import { freeLocalAddress, serveWorkerMetrics, type MetricsServer } from './metrics';
 import { createWorker } from './worker';
+import { workerSizing, type WorkerSizing } from '../config/worker-sizing';
 
 export interface WorkerOptions {
   temporalAddress: string;
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   providers?: Providers;
   /** logLevel is rollgate's LOG_LEVEL; the SDK's own info lines (bundling, state changes) show at debug only. */
   logLevel?: Env['LOG_LEVEL'];
+  /** sizing is the worker's cache and concurrency (ROLLGATE_WORKER_*, config/worker-sizing.ts); default DEFAULT_WORKER_SIZING. */
+  sizing?: WorkerSizing;
   /** metricsAddress is ROLLGATE_WORKER_METRICS: host:port to serve GET /metrics on; unset serves none. */
   metricsAddress?: string;
 }
@@ -55,6 +58,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       webhookSecrets: options.webhookSecrets ?? {},
       webhookAllow: options.webhookAllow ?? [],
       providers: options.providers ?? {},
+      ...(options.sizing ? { sizing: options.sizing } : {}),
     });
   } catch (error) {
     await Promise.allSettled([connection.close(), pool.end(), metrics?.stop()]);
@@ -118,6 +122,7 @@ if (require.main === module) {
     webhookSecrets: pickWebhookSecrets(process.env),
     webhookAllow: env.ROLLGATE_WEBHOOK_ALLOW,
     providers: loadProviders(env),
+    sizing: workerSizing(env),
   }).then(
     (worker) => {
       log().info({ taskQueue: env.ROLLGATE_TASK_QUEUE, metrics: worker.metricsUrl }, `worker: polling task queue ${env.ROLLGATE_TASK_QUEUE}`);

@@ -4,6 +4,7 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import type { Pool } from 'pg';
 import type { Providers } from '../config/providers';
 import type { WebhookAllowList } from '../config/webhook-allow';
+import { DEFAULT_WORKER_SIZING, type WorkerSizing } from '../config/worker-sizing';
 import { createActivities } from '../activities';
 import { tracingPlugins } from '../telemetry/tracing';
 import { activityTelemetry } from './metrics';
@@ -22,6 +23,8 @@ export interface CreateWorkerOptions {
   webhookAllow?: WebhookAllowList;
   /** providers are the metric providers pulled metrics are queried from. Default none. */
   providers?: Providers;
+  /** sizing is the worker's cache and concurrency (ROLLGATE_WORKER_*); default DEFAULT_WORKER_SIZING. */
+  sizing?: WorkerSizing;
   /** workflowBundle, when given, is used instead of bundling workflows/ again (tests bundle once). */
   workflowBundle?: WorkflowBundle;
 }
@@ -32,6 +35,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    ...(options.sizing ?? DEFAULT_WORKER_SIZING),
     activities: createActivities(options.pool, {
       webhookSecrets: options.webhookSecrets ?? {},
       webhookAllow: options.webhookAllow ?? [],

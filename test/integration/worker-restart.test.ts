@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../support/harness';
-import { approve, planYaml, startRollout, waitForRollout, waitForStage } from '../support/rollouts';
+import { approve, planYaml, startRollout, trailWritten, waitForRollout, waitForStage } from '../support/rollouts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -10,6 +10,8 @@ afterAll(() => h?.close());
 it('survives a worker restart in the middle of a stage timer', async () => {
   const id = await startRollout(h, planYaml('restart', { pilot: [] }, '4s'));
   const running = await waitForStage(h, id, 'pilot', 'running');
+  // The snapshot is written with the trail, after the workflow has moved on.
+  await trailWritten(h, id);
   await h.stopWorker();
 
   // With no worker, the API falls back to the last snapshot the workflow stored.

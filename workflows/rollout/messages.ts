@@ -76,6 +76,13 @@ export const resumeSignal = defineSignal<[OperatorAction]>('resume');
 export const abortSignal = defineSignal<[OperatorAction]>('abort');
 
 /**
+ * evidenceArrivedSignal tells the rollout that evidence for it was stored (the API sends it after
+ * committing samples). Its running stages are evaluated soon, at most once per stage per
+ * EVIDENCE_DEBOUNCE_MS (policy/stage-machine.ts), however often it comes; it carries nothing.
+ */
+export const evidenceArrivedSignal = defineSignal('evidenceArrived');
+
+/**
  * trailQuery tells how far the rollout's audit trail is written: `recorded` events numbered so
  * far, `written` of them stored (the trail writes after the workflow has moved on).
  */

@@ -52,6 +52,8 @@ export class RolloutRun {
   cancelledThroughTemporal = false;
   /** Rollbacks under way: continue-as-new waits for them, so none is cut between compensation and reset. */
   rollbacksInFlight = 0;
+  /** freshEvidence counts the evidenceArrivedSignals heard; stage runners compare it with what their last evaluation saw. */
+  freshEvidence = 0;
   /** runKey prefixes event, delivery and evaluation ids: a site run shares its parent's rollout id. */
   readonly runKey: string;
   readonly trail: ReturnType<typeof createTrail>;

@@ -143,6 +143,10 @@ export async function runStage(run: RolloutRun, id: string): Promise<void> {
 async function runAttempt(run: RolloutRun, id: string, attempt: number, rules: StageRules): Promise<void> {
   const def = run.definition(id);
   const current = () => !run.isAborted() && run.stage(id).attempt === attempt && run.stage(id).state !== 'pending' && run.stage(id).state !== 'passed';
+  // Evidence that came since `seen` asks for an evaluation soon (evidenceArrivedSignal): the
+  // machine's evidence event answers with one, or with the wait until one may run, during which
+  // more evidence only joins it.
+  let seen = run.freshEvidence;
   while (current()) {
     const observed = run.stage(id).state;
     if (observed === 'held') {
@@ -150,8 +154,10 @@ async function runAttempt(run: RolloutRun, id: string, attempt: number, rules: S
       continue;
     }
     const before = attemptOf(run.stage(id));
-    let { next, effect } = advance(rules, before, WAKE, Date.now());
+    const fresh = rules.hasCriteria && run.freshEvidence !== seen;
+    let { next, effect } = advance(rules, before, fresh ? EVIDENCE : WAKE, Date.now());
     if (effect.type === 'evaluate') {
+      seen = run.freshEvidence;
       // Asked before the evaluation, never on a path a message decides, so the patch marker sits where replay looks for it.
       const reserveOnMove = patched(WAIT_AFTER_EVALUATION_PATCH);
       const evaluated = await evaluate(run, id);
@@ -163,6 +169,12 @@ async function runAttempt(run: RolloutRun, id: string, attempt: number, rules: S
       // given up at once), so that the timers after it keep their sequence numbers either way.
       if (!current() || run.stage(id).state !== observed) {
         if (reserveOnMove && effect.type === 'wait') await reserveWait();
+        continue;
+      }
+      // Evidence signalled while the evaluation ran: as for a message above, the wait the
+      // evaluation called for is reserved and given up, whichever activation brought the signal.
+      if (effect.type === 'wait' && run.freshEvidence !== seen) {
+        await reserveWait();
         continue;
       }
     }
@@ -193,7 +205,8 @@ async function runAttempt(run: RolloutRun, id: string, attempt: number, rules: S
         await run.record('stage.criteria-regressed', { stageId: id, detail: { verdict: effect.verdict } });
         continue;
       case 'wait': {
-        const changed = () => !current() || run.stage(id).state !== observed;
+        const moved = () => !current() || run.stage(id).state !== observed;
+        const changed = fresh || !rules.hasCriteria ? moved : () => moved() || run.freshEvidence !== seen;
         if (effect.until === Infinity) await condition(changed);
         else await condition(changed, Math.max(1, effect.until - Date.now()));
       }
@@ -202,6 +215,7 @@ async function runAttempt(run: RolloutRun, id: string, attempt: number, rules: S
 }
 
 const WAKE: StageEvent = { type: 'wake' };
+const EVIDENCE: StageEvent = { type: 'evidence' };
 
 /** attemptOf is a running or awaiting stage as the stage machine sees it. */
 function attemptOf(stage: StageStatus): StageAttempt {

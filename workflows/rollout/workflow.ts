@@ -8,6 +8,7 @@ import {
   abortUpdate,
   approveStageUpdate,
   childProgressSignal,
+  evidenceArrivedSignal,
   pauseSignal,
   pauseUpdate,
   recordOverrideUpdate,
@@ -28,6 +29,12 @@ import { operatorFields } from './status';
 
 /** The patch under which a cancellation requested through Temporal is an audited abort. */
 const CANCELLATION_AS_ABORT_PATCH = 'cancellation-as-abort';
+
+/**
+ * EVALUATE_ON_EVIDENCE_PATCH marks runs whose running stages are evaluated soon after
+ * evidenceArrivedSignal (stage-runner.ts). Runs recorded before it never heard the signal.
+ */
+const EVALUATE_ON_EVIDENCE_PATCH = 'evaluate-on-fresh-evidence';
 
 /**
  * rolloutWorkflow runs a plan's stage graph. A stage starts once every stage it depends on has
@@ -68,6 +75,9 @@ export function siteRunWorkflow(input: SiteRunInput): Promise<RolloutStatus> {
 function wireHandlers(run: RolloutRun): void {
   setHandler(childProgressSignal, (progress) => (progress.site === undefined ? run.steadyStates.onProgress(progress) : run.sites.onProgress(progress)));
   setHandler(statusQuery, () => run.status);
+  setHandler(evidenceArrivedSignal, () => {
+    if (patched(EVALUATE_ON_EVIDENCE_PATCH)) run.freshEvidence += 1;
+  });
   setHandler(trailQuery, () => ({ recorded: run.trail.seq, written: run.trail.written }));
   setHandler(approveStageUpdate, (decision) => handlers.approveStage(run, decision), { validator: (decision) => handlers.validateDecision(run, decision) });
   setHandler(recordOverrideUpdate, (request) => handlers.recordOverride(run, request), { validator: (request) => handlers.validateOverride(run, request) });

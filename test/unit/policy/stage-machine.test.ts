@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Plan } from '../../../definitions/schema';
-import { advance, stageRules, type StageAttempt, type StageRules } from '../../../policy/stage-machine';
+import { advance, EVIDENCE_DEBOUNCE_MS, stageRules, type StageAttempt, type StageRules } from '../../../policy/stage-machine';
 import { stageStep, stageWakeAt } from '../../../policy/stage-policy';
 
 const S = 1_000;
@@ -13,6 +13,22 @@ describe('advance', () => {
     expect(advance(rules(), attempt(), wake, 0).effect).toEqual({ type: 'evaluate' });
     expect(advance(rules(), attempt({ evaluation: { at: 0, verdict: 'pass' } }), wake, 10 * S).effect).toEqual({ type: 'evaluate' });
     expect(advance(rules(), attempt({ evaluation: { at: 0, verdict: 'pass' } }), wake, 9 * S).effect).toEqual({ type: 'wait', until: 10 * S });
+  });
+
+  it('evaluates on fresh evidence once the last evaluation is a debounce interval old, and waits until then before', () => {
+    const evidence = { type: 'evidence' } as const;
+    const hourly = rules({ intervalMs: 3_600 * S });
+    const last = attempt({ evaluation: { at: 0, verdict: 'inconclusive' } });
+    expect(advance(hourly, last, evidence, EVIDENCE_DEBOUNCE_MS).effect).toEqual({ type: 'evaluate' });
+    expect(advance(hourly, last, evidence, 1 * S)).toEqual({ next: last, effect: { type: 'wait', until: EVIDENCE_DEBOUNCE_MS } });
+    expect(advance(hourly, last, wake, 1 * S).effect).toEqual({ type: 'wait', until: 60 * S });
+    // An interval shorter than the debounce interval is the bound, and an earlier wake stays.
+    expect(advance(rules({ intervalMs: 2 * S }), last, evidence, 1 * S).effect).toEqual({ type: 'wait', until: 2 * S });
+    expect(advance(hourly, attempt({ minEndsAt: 2 * S, evaluation: { at: 0, verdict: 'inconclusive' } }), evidence, 1 * S).effect).toEqual({ type: 'wait', until: 2 * S });
+    // A stage not yet evaluated is evaluated at once; one without criteria, or whose verdict decides, does not wait for evidence.
+    expect(advance(hourly, attempt(), evidence, 0).effect).toEqual({ type: 'evaluate' });
+    expect(advance(rules({ hasCriteria: false }), attempt({ minEndsAt: 0 }), evidence, 0).effect).toEqual({ type: 'await-approval' });
+    expect(advance(hourly, attempt({ evaluation: { at: 0, verdict: 'fail' } }), evidence, 1 * S).effect).toEqual({ type: 'fail', action: { type: 'hold' } });
   });
 
   it('keeps the evaluation an event brings, and the last one when the evaluation could not run', () => {
