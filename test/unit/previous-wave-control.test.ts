@@ -2,7 +2,9 @@ import { Criterion, type Plan } from '../../definitions/schema';
 import { judgeStage, type CriterionObservation } from '../../policy/criteria';
 import { criterionReadings } from '../../policy/evidence-reader';
 import { summarize } from '../../policy/statistics/summary';
+import { loadPlan } from '../../definitions/load';
 import { indexSamples } from '../../simulator/samples';
+import { simulate } from '../../simulator/simulate';
 import { comparesWithPreviousWave, previousWaveSites } from '../../workflows/site-plan';
 
 /** `control: { wave: previous }`: a site's comparison group is the previous wave's sites over the same window. */
@@ -65,5 +67,31 @@ describe('the previous wave as a control group', () => {
     const judged = judgeStage([previous], [observed], catalog).criteria[0]!;
     expect(judged.verdict).toBe('inconclusive');
     expect(judged.reason).toBe("no data from the previous wave's sites over the window (the first wave has no previous wave to compare with)");
+  });
+
+  it('holds the first wave of a simulated per-site stage inconclusive, for want of a previous wave', () => {
+    const loaded = loadPlan(`
+name: waves
+owner: lead
+metrics:
+  throughput: { unit: parts/h, direction: higher-is-better, guardrail: true }
+stages:
+  - id: phased
+    title: Phased
+    mode: supervised
+    overrideAuthority: lead
+    scope: { sites: [plant-a, plant-b] }
+    minDuration: 1d
+    maxDuration: 2d
+    forEach: { over: sites, waves: [1, rest] }
+    criteria:
+      - { metric: throughput, window: 1d, minSamples: 5, compare: { against: control, control: { wave: previous } } }
+    approvals: [{ role: lead }]
+`);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const samples = Array.from({ length: 72 }, (_, i) => ({ metric: 'throughput', value: 100 + (i % 3), at: i * 3_600_000, scope: { site: 'plant-a' } }));
+    const result = simulate(loaded.plan, { samples }, { start: 0, untilMs: 10 * DAY });
+    const held = result.events.find((event) => event.type === 'stage.held');
+    expect(held?.detail).toContain("throughput: no data from the previous wave's sites over the window (the first wave has no previous wave to compare with)");
   });
 });
