@@ -12,8 +12,9 @@ import { DAY_MS, DEFAULT_SIGN_OFF_AFTER_MS } from './types';
  * The noise simulation behind `rollgate simulate --noise`: how often would each stage fail
  * although nothing changed? Each run gives every metric a stage judges a stationary series —
  * independent normal samples with a constant mean, one every metric cadence (else the stage's
- * evaluationInterval) — and runs the stage alone through the simulator (the stage machine and
- * criteria evaluator of the rollout) until it passes, fails or holds. A run in which the stage's
+ * evaluationInterval, or more often when a criterion's minSamples asks for more in its window) —
+ * and runs the stage alone through the simulator (the stage machine and criteria evaluator of
+ * the rollout) until it passes, fails or holds. A run in which the stage's
  * criteria fail is a false alarm; the share of such runs estimates the stage's false-alarm rate.
  *
  * The level of a series: a metric with a threshold criterion in the stage sits `headroom`
@@ -124,7 +125,7 @@ export function noiseSeries(plan: Plan, stage: Stage, cv: number, headroom: numb
   const out: NoiseSeries[] = [];
   for (const criterion of stage.criteria) {
     if (out.some((s) => s.metric === criterion.metric)) continue;
-    const everyMs = parseDuration(plan.metrics?.[criterion.metric]?.cadence ?? '') ?? fallbackMs;
+    const everyMs = parseDuration(plan.metrics?.[criterion.metric]?.cadence ?? '') ?? denseEnough(stage, criterion.metric, fallbackMs);
     const gate = stage.criteria.find((c) => c.metric === criterion.metric && c.threshold !== undefined);
     if (gate?.threshold === undefined) {
       out.push({ metric: criterion.metric, mean: NEUTRAL_LEVEL, sd: NEUTRAL_LEVEL * cv, everyMs });
@@ -137,6 +138,17 @@ export function noiseSeries(plan: Plan, stage: Stage, cv: number, headroom: numb
     out.push({ metric: criterion.metric, mean: gate.threshold + (passesAbove ? 1 : -1) * headroom * sd, sd, everyMs });
   }
   return out;
+}
+
+/** denseEnough: without a declared cadence, a sample every evaluationInterval, or more often when a window asks for more samples (minSamples). */
+function denseEnough(stage: Stage, metric: string, fallbackMs: number): number {
+  let everyMs = fallbackMs;
+  for (const criterion of stage.criteria) {
+    const windowMs = parseDuration(criterion.window);
+    if (criterion.metric !== metric || windowMs === undefined) continue;
+    everyMs = Math.min(everyMs, Math.floor(windowMs / criterion.minSamples));
+  }
+  return Math.max(1000, everyMs);
 }
 
 function noiseSamples(series: readonly NoiseSeries[], from: number, to: number, random: Random): ScenarioSample[] {
