@@ -125,6 +125,9 @@ export function judgeComparisons(prepared: readonly PreparedComparison[]): Compa
     const minSamples = criterion.minSamples ?? 1;
     if (groups === undefined) return { problem: 'no evidence was read for the comparison' };
     const { treatment, reference } = groups;
+    if (reference.n === 0 && treatment.n > 0 && criterion.compare.control !== undefined && 'wave' in criterion.compare.control) {
+      return { problem: "no data from the previous wave's sites over the window (the first wave has no previous wave to compare with)" };
+    }
     if (treatment.n === 0 || reference.n === 0) return { problem: `no data in the ${treatment.n === 0 ? 'stage' : criterion.compare.against} group` };
     if (treatment.n < minSamples || reference.n < minSamples) {
       return { problem: `${treatment.n} and ${reference.n} samples, fewer than minSamples ${minSamples} in a group` };

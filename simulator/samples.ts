@@ -68,6 +68,7 @@ export function indexSamples(samples: readonly ScenarioSample[]): SampleIndex {
     });
     series.set(metric, { times, sums, errors });
   }
+  const groups = new Map<string, SampleSummary>();
   return {
     observe(metric: string, window: TimeWindow): Observation {
       const found = series.get(metric);
@@ -86,21 +87,35 @@ export function indexSamples(samples: readonly ScenarioSample[]): SampleIndex {
       const at = found.times[to - 1];
       return at !== undefined && at >= window.from ? at : null;
     },
-    /** group is db/sample-groups.ts sampleGroup in memory: the samples of [from, to) the selection keeps. */
+    /**
+     * group is db/sample-groups.ts sampleGroup in memory: the samples of [from, to) the selection keeps.
+     * The last summary of each metric and selection is kept, since a baseline's reference window
+     * stays the same from one evaluation to the next.
+     */
     group(metric: string, window: TimeWindow, selection: GroupSelection, keepValues: boolean): SampleSummary {
+      const key = `${metric}\u0000${window.from}\u0000${window.to}\u0000${keepValues}\u0000${JSON.stringify(selection)}`;
+      const cached = groups.get(key);
+      if (cached !== undefined) return cached;
       const list = byMetric.get(metric) ?? [];
       const found = series.get(metric);
       const from = found ? lowerBound(found.times, window.from) : 0;
       const to = found ? lowerBound(found.times, window.to) : 0;
       const inScope = (sample: ScenarioSample, scopes: readonly GroupScope[]) => scopes.some((scope) => within(sample.scope ?? {}, scope));
-      const kept = list
-        .slice(from, to)
-        .filter((sample) => (selection.kind === 'stage' ? !inScope(sample, selection.exclude) : inScope(sample, selection.anyOf)))
-        .map((sample) => sample.value);
-      return summarize(kept, keepValues);
+      const everything = selection.kind === 'stage' && selection.exclude.length === 0;
+      const kept: number[] = [];
+      for (let i = from; i < to; i++) {
+        const sample = list[i]!;
+        if (everything || (selection.kind === 'stage' ? !inScope(sample, selection.exclude) : inScope(sample, selection.anyOf))) kept.push(sample.value);
+      }
+      const summary = summarize(kept, keepValues);
+      if (groups.size >= MAX_CACHED_GROUPS) groups.clear();
+      groups.set(key, summary);
+      return summary;
     },
   };
 }
+
+const MAX_CACHED_GROUPS = 64;
 
 /** within tells whether a sample's scope has every entry of scope. */
 function within(sampleScope: GroupScope, scope: GroupScope): boolean {

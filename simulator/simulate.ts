@@ -234,7 +234,9 @@ class Simulation {
 
   /** evaluate judges the stage's criteria on the scenario's evidence at this moment. */
   private evaluate(run: StageRun): { at: number; verdict: Verdict } {
-    const { readings } = criterionReadings(run.def.criteria, run.windowStart, this.now);
+    // A wave of a per-site stage over sites compares with the wave before it (control: { wave: previous }).
+    const previousWave = run.def.forEach?.over === 'lines' ? [] : (run.waves[run.wave - 1] ?? []);
+    const { readings } = criterionReadings(run.def.criteria, run.windowStart, this.now, previousWave);
     const observations = observeCriteria(readings, this.evidence).map((observed) => {
       const criterion = run.def.criteria[observed.index]!;
       if (dataQualityCheck(criterion) === undefined) return observed;

@@ -28,6 +28,8 @@ export interface SiteRun {
   compensate: boolean;
   /** over says which scope entry the site is: evidence is read for that site or line only. */
   over: 'sites' | 'lines';
+  /** previousWave: the sites of the wave before this site's, for comparisons with `control: { wave: previous }`; [] in the first wave. */
+  previousWave?: string[];
 }
 
 /** ChildProgress is what a child workflow reports to its parent rollout (see childProgressSignal). */

@@ -20,6 +20,19 @@ export const siteWorkflowId = (parentWorkflowId: string, stageId: string, site: 
   return `${parentWorkflowId}/${stageId}@${site}${suffix}`;
 };
 
+/** comparesWithPreviousWave tells whether a stage has a comparison criterion with `control: { wave: previous }`. */
+export function comparesWithPreviousWave(stage: Pick<Stage, 'criteria'>): boolean {
+  return stage.criteria.some((criterion) => criterion.compare?.control !== undefined && 'wave' in criterion.compare.control);
+}
+
+/**
+ * previousWaveSites are the sites of the wave before wave `wave` (numbered from 1) of a forEach
+ * stage: the control group of a site's `control: { wave: previous }` comparisons; none in the first wave.
+ */
+export function previousWaveSites(waves: ReadonlyArray<{ sites: readonly string[] }>, wave: number): string[] {
+  return wave >= 2 ? [...(waves[wave - 2]?.sites ?? [])] : [];
+}
+
 /** sitePrerequisiteId names the per-site instance of a perSite prerequisite. */
 export const sitePrerequisiteId = (prerequisiteId: string, site: string): string => `${prerequisiteId}@${site}`;
 

@@ -4,6 +4,7 @@ import { formatIssue } from '../../definitions/load';
 import type { Plan } from '../../definitions/schema';
 import { closestMatch, didYouMean } from '../../definitions/suggest';
 import { DEFAULT_HORIZON_MS, DEFAULT_SIGN_OFF_AFTER_MS, simulate, type SimulationResult } from '../../simulator/simulate';
+import { DEFAULT_NOISE_CV, DEFAULT_NOISE_HEADROOM, DEFAULT_NOISE_RUNS, DEFAULT_NOISE_SEED, noiseSimulation, type NoiseResult } from '../../simulator/noise';
 import { parseCommandArgs, usageError } from '../args';
 import { ExitCode, type CommandIo } from '../command-io';
 import { startOption } from '../instant';
@@ -12,6 +13,7 @@ import { plural } from '../plan-words';
 import { loadScenario, scenarioFormat, type Position } from '../scenario';
 
 export const SIMULATE_USAGE = `usage: rollgate simulate <plan.yaml> --metrics <scenario.yaml|csv> [options]
+       rollgate simulate <plan.yaml> --noise [--runs N] [--seed S] [--cv X] [--headroom Z] [--metrics …]
 
 Runs the plan over a metric scenario on a virtual clock, with the rollout's own rules: stages
 start when their dependencies pass, criteria are evaluated every evaluationInterval, a stage
@@ -29,6 +31,13 @@ options:
       --sign-off-after <dur>    every sign-off arrives this long after it is asked for (default 1d)
       --until <dur>             the horizon, from the start (default 730d)
       --json                    print the result as JSON instead of the timeline
+      --noise                   first estimate each stage's false-alarm rate: run its criteria over
+                                synthetic data in which nothing changes (docs/simulate.md);
+                                --metrics is then optional
+      --runs <n>                noise runs per stage (default ${DEFAULT_NOISE_RUNS})
+      --seed <n>                seed of the synthetic data (default ${DEFAULT_NOISE_SEED})
+      --cv <x>                  coefficient of variation of one sample (default ${DEFAULT_NOISE_CV})
+      --headroom <z>            standard deviations between a threshold and the level (default ${DEFAULT_NOISE_HEADROOM})
 
 exit status: 0 simulated (whatever the rollout's outcome), 1 the plan or the scenario has
 errors, 2 usage error or a file could not be read`;
@@ -44,6 +53,11 @@ export function simulateCommand(args: string[], io: CommandIo, today: Date = new
       'sign-off-after': { type: 'string' },
       until: { type: 'string' },
       json: { type: 'boolean' },
+      noise: { type: 'boolean' },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
+      cv: { type: 'string' },
+      headroom: { type: 'string' },
     },
     SIMULATE_USAGE,
     io,
@@ -68,11 +82,23 @@ export function simulateCommand(args: string[], io: CommandIo, today: Date = new
   // Like a plan's durations, so that every date of the simulation is a date.
   if (horizonMs > MAX_DURATION_MS) return usageError('simulate', `--until must be at most ${MAX_DURATION_TEXT}, not "${values.until}"`, io);
   if (parsed.positionals.length !== 1) return usageError('simulate', 'give exactly one plan file', io);
+  const noise = noiseOptions(values, io);
+  if (typeof noise === 'number') return noise;
   const scenarioFile = values.metrics;
-  if (scenarioFile === undefined) return usageError('simulate', 'give the metric scenario with --metrics <scenario.yaml|csv>', io);
+  if (scenarioFile === undefined && noise === undefined) return usageError('simulate', 'give the metric scenario with --metrics <scenario.yaml|csv>', io);
 
   const plan = loadOnePlan(parsed.positionals[0]!, io);
   if (typeof plan === 'number') return plan;
+  let noiseResult: NoiseResult | undefined;
+  if (noise !== undefined) {
+    noiseResult = noiseSimulation(plan, { ...noise, signOffAfterMs });
+    if (scenarioFile === undefined) {
+      io.out(values.json ? JSON.stringify({ noise: noiseResult }, null, 2) : renderNoise(noiseResult).trimEnd());
+      return ExitCode.ok;
+    }
+    if (!values.json) io.out(renderNoise(noiseResult));
+  }
+  if (scenarioFile === undefined) return ExitCode.ok;
   let bytes: Buffer;
   try {
     bytes = readFileSync(scenarioFile);
@@ -89,9 +115,47 @@ export function simulateCommand(args: string[], io: CommandIo, today: Date = new
   for (const line of metricWarnings(plan, scenarioFile, loaded.metrics)) io.err(line);
 
   const result = simulate(plan, loaded.scenario, { start, signOffAfterMs, untilMs: start + horizonMs });
-  if (values.json) io.out(JSON.stringify(result, null, 2));
+  if (values.json) io.out(JSON.stringify(noiseResult === undefined ? result : { noise: noiseResult, ...result }, null, 2));
   else io.out(renderSimulation(plan, result).trimEnd());
   return ExitCode.ok;
+}
+
+type NoiseFlags = { noise?: boolean; runs?: string; seed?: string; cv?: string; headroom?: string };
+const MAX_NOISE_RUNS = 100_000;
+
+/** noiseOptions reads --noise and its options: undefined without --noise, an exit code on a usage error. */
+function noiseOptions(values: NoiseFlags, io: CommandIo): { runs: number; seed: number; cv: number; headroom: number } | ExitCode | undefined {
+  if (!values.noise) {
+    const stray = (['runs', 'seed', 'cv', 'headroom'] as const).find((flag) => values[flag] !== undefined);
+    return stray === undefined ? undefined : usageError('simulate', `--${stray} goes with --noise`, io);
+  }
+  const read = (flag: keyof Omit<NoiseFlags, 'noise'>, fallback: number, ok: (n: number) => boolean, what: string): number | string => {
+    const text = values[flag];
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    return text.trim() !== '' && ok(n) ? n : `--${flag} must be ${what}, not "${text}"`;
+  };
+  const runs = read('runs', DEFAULT_NOISE_RUNS, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_NOISE_RUNS, `a whole number from 1 to ${MAX_NOISE_RUNS}`);
+  const seed = read('seed', DEFAULT_NOISE_SEED, (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number, 0 or more');
+  const cv = read('cv', DEFAULT_NOISE_CV, (n) => Number.isFinite(n) && n > 0 && n <= 10, 'a number above 0, at most 10');
+  const headroom = read('headroom', DEFAULT_NOISE_HEADROOM, (n) => Number.isFinite(n) && n >= 0 && n <= 100, 'a number from 0 to 100');
+  for (const got of [runs, seed, cv, headroom]) if (typeof got === 'string') return usageError('simulate', got, io);
+  return { runs: runs as number, seed: seed as number, cv: cv as number, headroom: headroom as number };
+}
+
+/** renderNoise is the false-alarm report: per stage, the share of no-change runs in which it failed. */
+export function renderNoise(result: NoiseResult): string {
+  const out: string[] = [
+    `False alarms on noise: ${plural(result.runs, 'run')} per stage over synthetic data in which nothing changes (seed ${result.seed}; each sample's coefficient of variation ${result.cv}; thresholds ${result.headroom} standard deviations from the level).`,
+  ];
+  const idWidth = Math.max(5, ...result.stages.map((stage) => stage.id.length));
+  for (const stage of result.stages) {
+    const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const when = stage.medianAlarmAfterMs === undefined ? '' : `; median alarm after ${formatDuration(Math.round(stage.medianAlarmAfterMs / 60_000) * 60_000) || '0m'}`;
+    const held = stage.inconclusive === 0 ? '' : `; ${stage.inconclusive} held inconclusive`;
+    out.push(`  ${stage.id.padEnd(idWidth)}  ${percent(stage.rate).padStart(6)}  (95% CI ${percent(stage.lower)}–${percent(stage.upper)}; ${stage.alarms} of ${stage.runs} failed${when}${held})`);
+  }
+  return `${out.join('\n')}\n`;
 }
 
 /**

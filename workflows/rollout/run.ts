@@ -207,6 +207,11 @@ export class RolloutRun {
     this.notifier.notify(type, fields);
   }
 
+  /** previousWave: the control sites of `control: { wave: previous }` comparisons; a whole rollout has none. */
+  previousWave(): string[] | undefined {
+    return undefined;
+  }
+
   /** evidenceScope narrows the evidence a stage's criteria read: a whole rollout reads all of it. */
   evidenceScope(): { site: string } | { line: string } | undefined {
     return undefined;

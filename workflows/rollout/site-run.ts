@@ -50,6 +50,12 @@ export class SiteRolloutRun extends RolloutRun {
     return this.trail.record(type.replace(/^rollout\./, 'site-run.'), { ...fields, detail: { ...fields.detail, site: this.siteOf().site } });
   }
 
+  /** Only a site (not a line) of a per-site stage has a previous wave's sites to compare with. */
+  override previousWave(): string[] | undefined {
+    const { over, previousWave } = this.siteOf();
+    return over === 'sites' ? previousWave : undefined;
+  }
+
   override evidenceScope(): { site: string } | { line: string } {
     const { over, site } = this.siteOf();
     return over === 'sites' ? { site } : { line: site };

@@ -3,7 +3,7 @@ import { parseDuration } from '../../definitions/duration';
 import { iso, now } from '../../policy/clock';
 import { UNDER_WAY_STATES, type OperatorAction, type SiteStatus, type StageStatus, type WaveStatus } from '../../policy/rollout-types';
 import type { ChildProgress } from '../rollout-types';
-import { sitePlan, siteWorkflowId } from '../site-plan';
+import { comparesWithPreviousWave, previousWaveSites, sitePlan, siteWorkflowId } from '../site-plan';
 import type { RolloutRun } from './run';
 import type { SiteRunInput } from './site-run';
 
@@ -13,6 +13,8 @@ import type { SiteRunInput } from './site-run';
  * since the type of a child is part of its start command.
  */
 const SITE_RUN_WORKFLOW_PATCH = 'site-run-workflow-type';
+/** PREVIOUS_WAVE_PATCH marks runs that tell a site of a stage comparing with the previous wave which sites that wave had. */
+const PREVIOUS_WAVE_PATCH = 'previous-wave-control';
 
 /** Site states after which a site's child sends nothing more. */
 const SETTLED: ReadonlySet<SiteStatus['state']> = new Set(['passed', 'failed', 'rolled-back', 'aborted']);
@@ -56,7 +58,15 @@ export function createSiteRunner(rollout: RolloutRun) {
         ...rollout.input,
         plan: sitePlan(rollout.input.plan, id, name),
         carried: undefined,
-        site: { parentWorkflowId, stageId: id, site: name, wave: site.wave, compensate: policy === 'rollback-site', over: rollout.definition(id).forEach!.over },
+        site: {
+          parentWorkflowId,
+          stageId: id,
+          site: name,
+          wave: site.wave,
+          compensate: policy === 'rollback-site',
+          over: rollout.definition(id).forEach!.over,
+          ...(comparesWithPreviousWave(rollout.definition(id)) && patched(PREVIOUS_WAVE_PATCH) ? { previousWave: previousWaveSites(wavesOf(id), site.wave) } : {}),
+        },
       };
       await startChild(patched(SITE_RUN_WORKFLOW_PATCH) ? 'siteRunWorkflow' : 'rolloutWorkflow', { workflowId, parentClosePolicy: ParentClosePolicy.ABANDON, args: [input] });
     } catch (error) {

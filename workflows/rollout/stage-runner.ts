@@ -52,6 +52,7 @@ async function evaluate(run: RolloutRun, id: string): Promise<StageEvent> {
   run.setStage({ ...before, evaluations: count });
   const def = run.definition(id);
   const scope = run.evidenceScope();
+  const previousWave = run.previousWave();
   try {
     const evaluation = await evaluateStage({
       evaluationId: `${run.runKey}:${id}:${before.attempt}:${count}`,
@@ -67,6 +68,7 @@ async function evaluate(run: RolloutRun, id: string): Promise<StageEvent> {
         ? { previousLooks: before.evaluation?.criteria.map((criterion) => criterion.comparison?.look ?? 0) ?? [] }
         : {}),
       ...(scope ? { scope } : {}),
+      ...(previousWave ? { previousWave } : {}),
     });
     if (run.stage(id).attempt !== before.attempt) return { type: 'evaluated' };
     run.setStage({ ...run.stage(id), evaluation });
