@@ -35,6 +35,8 @@ export const LINT_RULES = {
     'A threshold or baseline criterion on a guardrail metric is evaluated 100 times or more over the stage: each look is a fresh chance for noise to fail it; a sequential compare criterion stays valid however often it looks. Pulled metrics are left out: compare reads reported samples.',
   'min-samples-too-small':
     'A criterion on a guardrail metric whose window spans 24 evaluations or more has no minSamples, or fewer than 10, so a handful of readings can decide it (a compare criterion needs 10 to estimate a variance at all). Data-quality criteria are left out.',
+  'compare-without-margin':
+    'A must-not-degrade comparison criterion has minEffect 0% (the default): it passes only once the metric is shown to be no worse at all, which no change ever shows, so an unchanged metric keeps it inconclusive until maxDuration holds the stage. Give the smallest change that matters.',
   'webhook-target-refused':
     'A notification URL names a loopback, private, link-local or other internal address (or localhost) that ROLLGATE_WEBHOOK_ALLOW does not allow; a worker with the same setting will not post there.',
   'untracked-label-version':
@@ -137,6 +139,13 @@ export function lintPlan(plan: Plan, options: LintOptions = {}): LintWarning[] {
           'min-samples-too-small',
           [...at, 'criteria', j, ...(minSamples === 1 ? [] : ['minSamples'])],
           `${minSamples === 1 ? 'no minSamples' : `minSamples ${minSamples}`} for "${criterion.metric}" over a ${criterion.window} window${wide ? ` evaluated every ${stage.evaluationInterval}` : ''}: ${minSamples === 1 ? 'one reading' : 'a handful of readings'} can decide it; ask for at least ${MIN_SAMPLES_FLOOR}, e.g. as many as the window holds in a normal week`,
+        );
+      }
+      if (criterion.compare?.direction === 'must-not-degrade' && Number(criterion.compare.minEffect.slice(0, -1)) === 0) {
+        add(
+          'compare-without-margin',
+          [...at, 'criteria', j, 'compare'],
+          `"${criterion.metric}" must not degrade with no margin (minEffect 0%): with the metric unchanged the test can never show "no worse at all", so the criterion stays inconclusive; give the smallest change that matters, e.g. minEffect: 2%`,
         );
       }
       if (metric?.kind === 'lagging' && window < MIN_LAGGING_WINDOW_MS) {

@@ -27,6 +27,7 @@ describe('LINT_RULES', () => {
       'unwatched-guardrail',
       'repeated-threshold-looks',
       'min-samples-too-small',
+      'compare-without-margin',
       'webhook-target-refused',
       'untracked-label-version',
       'unwatched-feed',
