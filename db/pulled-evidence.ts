@@ -1,10 +1,11 @@
 import type { Pool } from 'pg';
 import type { StageEvaluation } from '../policy/criteria';
+import type { ProviderAnswer } from '../policy/pulled-evidence';
 import { iso, type EvidenceScope } from './evidence';
 
 /** Evidence pulled from metric providers (table pulled_evidence, migration 016). */
 
-export interface PulledRow {
+export interface PulledRow extends ProviderAnswer {
   rolloutId: string;
   evaluationId: string;
   stageId: string;
@@ -16,15 +17,7 @@ export interface PulledRow {
   scope: EvidenceScope;
   windowFrom: string;
   windowTo: string;
-  query: string;
-  parameters: unknown;
-  value: number | null;
-  samples: number | null;
-  observedAt: string | null;
-  answerSha256: string | null;
-  error: string | null;
   attempts: number;
-  pulledAt: string;
 }
 
 /** storePulled records one pulled result; a retried evaluation's row replaces the one it stored before. */

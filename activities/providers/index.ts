@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Provider, Providers } from '../../config/providers';
+import type { ProviderAnswer } from '../../policy/pulled-evidence';
 import { httpClient } from './http';
 import { influxClient } from './influxdb';
 import { prometheusClient } from './prometheus';
@@ -13,18 +14,10 @@ export type { PullRequest } from './pull';
  * parameters), what came back (value, samples, observedAt, SHA-256 of the raw answer) or why
  * nothing did (error). A result with an error or without a value is never a pass.
  */
-export interface PulledEvidence {
+export interface PulledEvidence extends ProviderAnswer {
   provider: string;
   kind: Provider['kind'];
-  query: string;
-  parameters: unknown;
-  value: number | null;
-  samples: number | null;
-  observedAt: string | null;
-  answerSha256: string | null;
-  error: string | null;
   attempts: number;
-  pulledAt: string;
 }
 
 /** Wait before the next attempt: 200 ms, then 400 ms. */
